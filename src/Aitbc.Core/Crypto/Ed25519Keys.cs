@@ -1,0 +1,136 @@
+using System.Collections.Concurrent;
+using NSec.Cryptography;
+
+namespace Aitbc.Core.Crypto;
+
+/// <summary>An Ed25519 public key (32 bytes), travelling as base64.</summary>
+public sealed class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
+{
+    public const int Size = 32;
+    private static readonly ConcurrentDictionary<string, PublicKey> Imported = new(StringComparer.Ordinal);
+    private readonly byte[] _bytes;
+
+    private Ed25519PublicKey(byte[] bytes, string base64)
+    {
+        _bytes = bytes;
+        Base64 = base64;
+    }
+
+    public string Base64 { get; }
+
+    public ReadOnlySpan<byte> Bytes => _bytes;
+
+    public Address Address => Address.FromPublicKey(this);
+
+    /// <summary>CometBFT-style validator address: upper hex of the same 20 bytes the bech32 address carries.</summary>
+    public string HexAddress => Convert.ToHexString(Hashing.Sha256(_bytes).AsSpan(0, Address.PayloadLength));
+
+    public static Ed25519PublicKey FromBytes(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length != Size)
+        {
+            throw new FormatException($"an Ed25519 public key is {Size} bytes, got {bytes.Length}");
+        }
+        var copy = bytes.ToArray();
+        return new Ed25519PublicKey(copy, Convert.ToBase64String(copy));
+    }
+
+    public static bool TryParse(string? base64, out Ed25519PublicKey key)
+    {
+        key = null!;
+        if (base64 is null || base64.Length != 44)
+        {
+            return false;
+        }
+        var buffer = new byte[Size];
+        if (!Convert.TryFromBase64String(base64, buffer, out var written) || written != Size)
+        {
+            return false;
+        }
+        // Only the canonical spelling is accepted, so one key has one text form.
+        if (!string.Equals(Convert.ToBase64String(buffer), base64, StringComparison.Ordinal))
+        {
+            return false;
+        }
+        key = new Ed25519PublicKey(buffer, base64);
+        return true;
+    }
+
+    public static Ed25519PublicKey Parse(string base64) =>
+        TryParse(base64, out var key) ? key : throw new FormatException("a public key must be 32 bytes in base64");
+
+    /// <summary>Verifies an Ed25519 signature; false (never an exception) for a malformed key or signature.</summary>
+    public bool Verify(ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
+    {
+        if (signature.Length != Ed25519KeyPair.SignatureSize)
+        {
+            return false;
+        }
+        var key = Imported.GetOrAdd(Base64, static (_, bytes) =>
+        {
+            PublicKey.TryImport(SignatureAlgorithm.Ed25519, bytes, KeyBlobFormat.RawPublicKey, out var imported);
+            return imported!;
+        }, _bytes);
+        if (key is null)
+        {
+            Imported.TryRemove(Base64, out _);
+            return false;
+        }
+        if (Imported.Count > 100_000)
+        {
+            Imported.Clear();
+        }
+        return SignatureAlgorithm.Ed25519.Verify(key, message, signature);
+    }
+
+    public bool Equals(Ed25519PublicKey? other) => other is not null && string.Equals(Base64, other.Base64, StringComparison.Ordinal);
+
+    public override bool Equals(object? obj) => Equals(obj as Ed25519PublicKey);
+
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Base64);
+
+    public override string ToString() => Base64;
+}
+
+/// <summary>An Ed25519 signing key (from a 32-byte seed, RFC 8032) and its public key.</summary>
+public sealed class Ed25519KeyPair : IDisposable
+{
+    public const int SeedSize = 32;
+    public const int SignatureSize = 64;
+    private readonly Key _key;
+
+    private Ed25519KeyPair(Key key)
+    {
+        _key = key;
+        PublicKey = Ed25519PublicKey.FromBytes(key.PublicKey.Export(KeyBlobFormat.RawPublicKey));
+    }
+
+    public Ed25519PublicKey PublicKey { get; }
+
+    public Address Address => PublicKey.Address;
+
+    public static Ed25519KeyPair Generate()
+    {
+        Span<byte> seed = stackalloc byte[SeedSize];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(seed);
+        return FromSeed(seed);
+    }
+
+    public static Ed25519KeyPair FromSeed(ReadOnlySpan<byte> seed)
+    {
+        if (seed.Length != SeedSize)
+        {
+            throw new FormatException($"an Ed25519 seed is {SeedSize} bytes, got {seed.Length}");
+        }
+        var key = Key.Import(SignatureAlgorithm.Ed25519, seed, KeyBlobFormat.RawPrivateKey,
+            new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport });
+        return new Ed25519KeyPair(key);
+    }
+
+    /// <summary>The 32-byte seed, for writing a key file; handle as a secret.</summary>
+    public byte[] ExportSeed() => _key.Export(KeyBlobFormat.RawPrivateKey);
+
+    public byte[] Sign(ReadOnlySpan<byte> message) => SignatureAlgorithm.Ed25519.Sign(_key, message);
+
+    public void Dispose() => _key.Dispose();
+}
