@@ -27,6 +27,9 @@ public static class CanonicalJson
     public static byte[] Serialize<T>(T value, JsonSerializerOptions? options = null) =>
         Serialize(JsonSerializer.SerializeToElement(value, options));
 
+    public static byte[] Serialize(object value, Type type, JsonSerializerOptions? options = null) =>
+        Serialize(JsonSerializer.SerializeToElement(value, type, options));
+
     public static string SerializeToString(JsonElement element) => Encoding.UTF8.GetString(Serialize(element));
 
     /// <summary>Parses any JSON text and returns its canonical bytes; throws <see cref="CanonicalJsonException"/> for input JCS cannot represent.</summary>

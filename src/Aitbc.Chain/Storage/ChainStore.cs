@@ -1,0 +1,326 @@
+using System.Text;
+using System.Text.Json;
+using Aitbc.Chain.Blocks;
+using Aitbc.Chain.Execution;
+using Aitbc.Chain.Genesis;
+using Aitbc.Chain.State;
+using Aitbc.Core.Blocks;
+using Aitbc.Core.Json;
+using Aitbc.Core.Transactions;
+using Microsoft.Data.Sqlite;
+
+namespace Aitbc.Chain.Storage;
+
+/// <summary>What the store knows about the chain's tip.</summary>
+public sealed record ChainTip(long Height, string LastBlockHash, string LastBlockTime, string AppHash);
+
+/// <summary>
+/// Blocks, the transaction index and state in one SQLite file (WAL, synchronous=FULL). A block, its results and
+/// its state changes commit in one database transaction, so after a crash the store holds whole blocks only.
+/// </summary>
+public sealed class ChainStore : IDisposable
+{
+    private readonly string _connectionString;
+    private readonly SqliteConnection _writer;
+
+    private ChainStore(string path)
+    {
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
+        _writer = new SqliteConnection(_connectionString);
+        _writer.Open();
+        Execute(_writer, """
+            PRAGMA journal_mode=WAL;
+            PRAGMA synchronous=FULL;
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS blocks (
+                height INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, header TEXT NOT NULL,
+                signature TEXT NOT NULL, num_txs INTEGER NOT NULL, result_app_hash TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS txs (
+                hash TEXT PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL, tx BLOB NOT NULL,
+                code INTEGER NOT NULL, log TEXT NOT NULL, events TEXT NOT NULL) WITHOUT ROWID;
+            CREATE UNIQUE INDEX IF NOT EXISTS txs_by_height ON txs (height, idx);
+            CREATE TABLE IF NOT EXISTS tx_events (key TEXT NOT NULL, value TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (key, value, hash)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS state (kind TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;
+            """);
+    }
+
+    public static ChainStore Open(string path) => new(path);
+
+    public static ChainStore OpenInDirectory(string dataDirectory)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        return new ChainStore(Path.Combine(dataDirectory, "chain.db"));
+    }
+
+    public GenesisDocument? LoadGenesis()
+    {
+        var json = ReadMeta("genesis");
+        return json is null ? null : GenesisDocument.Parse(json);
+    }
+
+    public ChainTip? LoadTip()
+    {
+        var height = ReadMeta("height");
+        if (height is null)
+        {
+            return null;
+        }
+        return new ChainTip(long.Parse(height, System.Globalization.CultureInfo.InvariantCulture),
+            ReadMeta("last_block_hash")!, ReadMeta("last_block_time")!, ReadMeta("app_hash")!);
+    }
+
+    public void LoadState(LedgerState state)
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT kind, key, value FROM state";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            state.Load(reader.GetString(0), reader.GetString(1), (byte[])reader.GetValue(2));
+        }
+    }
+
+    public void CommitGenesis(GenesisDocument genesis, IReadOnlyList<StateChange> entries, ChainTip tip)
+    {
+        using var transaction = _writer.BeginTransaction();
+        WriteMeta(transaction, "genesis", Encoding.UTF8.GetString(genesis.CanonicalBytes()));
+        WriteState(transaction, entries);
+        WriteTip(transaction, tip);
+        transaction.Commit();
+    }
+
+    public void CommitBlock(Block block, IReadOnlyList<TxResult> results, IReadOnlyList<StateChange> changes, ChainTip tip)
+    {
+        using var transaction = _writer.BeginTransaction();
+        using (var insertBlock = _writer.CreateCommand())
+        {
+            insertBlock.Transaction = transaction;
+            insertBlock.CommandText = "INSERT INTO blocks (height, hash, header, signature, num_txs, result_app_hash) VALUES ($h, $hash, $header, $sig, $n, $app)";
+            insertBlock.Parameters.AddWithValue("$h", block.Height);
+            insertBlock.Parameters.AddWithValue("$hash", block.Hash);
+            insertBlock.Parameters.AddWithValue("$header", Encoding.UTF8.GetString(block.Header.CanonicalBytes()));
+            insertBlock.Parameters.AddWithValue("$sig", block.Signature);
+            insertBlock.Parameters.AddWithValue("$n", block.Txs.Count);
+            insertBlock.Parameters.AddWithValue("$app", tip.AppHash);
+            insertBlock.ExecuteNonQuery();
+        }
+        using (var insertTx = _writer.CreateCommand())
+        using (var insertEvent = _writer.CreateCommand())
+        {
+            insertTx.Transaction = transaction;
+            insertTx.CommandText = "INSERT OR REPLACE INTO txs (hash, height, idx, tx, code, log, events) VALUES ($hash, $h, $i, $tx, $code, $log, $events)";
+            var pHash = insertTx.Parameters.Add("$hash", SqliteType.Text);
+            var pHeight = insertTx.Parameters.Add("$h", SqliteType.Integer);
+            var pIndex = insertTx.Parameters.Add("$i", SqliteType.Integer);
+            var pTx = insertTx.Parameters.Add("$tx", SqliteType.Blob);
+            var pCode = insertTx.Parameters.Add("$code", SqliteType.Integer);
+            var pLog = insertTx.Parameters.Add("$log", SqliteType.Text);
+            var pEvents = insertTx.Parameters.Add("$events", SqliteType.Text);
+            insertEvent.Transaction = transaction;
+            insertEvent.CommandText = "INSERT OR IGNORE INTO tx_events (key, value, hash) VALUES ($k, $v, $hash)";
+            var eKey = insertEvent.Parameters.Add("$k", SqliteType.Text);
+            var eValue = insertEvent.Parameters.Add("$v", SqliteType.Text);
+            var eHash = insertEvent.Parameters.Add("$hash", SqliteType.Text);
+            for (var i = 0; i < block.Txs.Count; i++)
+            {
+                var hash = Core.Crypto.Hashing.Sha256UpperHex(block.Txs[i]);
+                pHash.Value = hash;
+                pHeight.Value = block.Height;
+                pIndex.Value = i;
+                pTx.Value = block.Txs[i];
+                pCode.Value = (long)results[i].Code;
+                pLog.Value = results[i].Log;
+                pEvents.Value = JsonSerializer.Serialize(results[i].Events, WireJson.Options);
+                insertTx.ExecuteNonQuery();
+                eHash.Value = hash;
+                foreach (var e in results[i].Events)
+                {
+                    foreach (var attribute in e.Attributes.Where(a => a.Index))
+                    {
+                        eKey.Value = $"{e.Type}.{attribute.Key}";
+                        eValue.Value = attribute.Value;
+                        insertEvent.ExecuteNonQuery();
+                    }
+                }
+            }
+        }
+        WriteState(transaction, changes);
+        WriteTip(transaction, tip);
+        transaction.Commit();
+    }
+
+    public (Block Block, string ResultAppHash)? GetBlock(long height)
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT header, signature, result_app_hash FROM blocks WHERE height = $h";
+        command.Parameters.AddWithValue("$h", height);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+        using var headerJson = JsonDocument.Parse(reader.GetString(0));
+        var header = BlockHeader.FromJson(headerJson.RootElement);
+        var signature = reader.GetString(1);
+        var resultAppHash = reader.GetString(2);
+        var txs = GetBlockTxs(connection, height).Select(t => t.Tx).ToList();
+        return (new Block(header, txs, signature), resultAppHash);
+    }
+
+    public IReadOnlyList<IndexedTx> GetBlockTxs(long height)
+    {
+        using var connection = OpenReader();
+        return GetBlockTxs(connection, height);
+    }
+
+    public IndexedTx? GetTx(string hash)
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT hash, height, idx, tx, code, log, events FROM txs WHERE hash = $hash";
+        command.Parameters.AddWithValue("$hash", hash);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadTx(reader) : null;
+    }
+
+    /// <summary>Hashes of transactions matching every condition (AND), in height order; conditions are event keys or tx.height/tx.hash.</summary>
+    public (IReadOnlyList<IndexedTx> Page, int Total) SearchTxs(IReadOnlyList<(string Key, string Op, string Value)> conditions, int page, int perPage, bool descending)
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        var where = new List<string>();
+        for (var i = 0; i < conditions.Count; i++)
+        {
+            var (key, op, value) = conditions[i];
+            if (key == "tx.height")
+            {
+                where.Add($"t.height {op} $v{i}");
+                command.Parameters.AddWithValue($"$v{i}", long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+            }
+            else if (key == "tx.hash")
+            {
+                where.Add($"t.hash = $v{i}");
+                command.Parameters.AddWithValue($"$v{i}", value.ToUpperInvariant());
+            }
+            else
+            {
+                where.Add($"t.hash IN (SELECT hash FROM tx_events WHERE key = $k{i} AND value = $v{i})");
+                command.Parameters.AddWithValue($"$k{i}", key);
+                command.Parameters.AddWithValue($"$v{i}", value);
+            }
+        }
+        var filter = where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);
+        command.CommandText = $"SELECT count(*) FROM txs t {filter}";
+        var total = Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        command.CommandText = $"SELECT hash, height, idx, tx, code, log, events FROM txs t {filter} ORDER BY t.height {(descending ? "DESC" : "ASC")}, t.idx {(descending ? "DESC" : "ASC")} LIMIT $limit OFFSET $offset";
+        command.Parameters.AddWithValue("$limit", perPage);
+        command.Parameters.AddWithValue("$offset", (long)(page - 1) * perPage);
+        using var reader = command.ExecuteReader();
+        var results = new List<IndexedTx>();
+        while (reader.Read())
+        {
+            results.Add(ReadTx(reader));
+        }
+        return (results, total);
+    }
+
+    public IReadOnlyList<(BlockHeader Header, string Hash, int NumTxs)> GetBlockMetas(long minHeight, long maxHeight)
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT header, hash, num_txs FROM blocks WHERE height BETWEEN $min AND $max ORDER BY height DESC";
+        command.Parameters.AddWithValue("$min", minHeight);
+        command.Parameters.AddWithValue("$max", maxHeight);
+        using var reader = command.ExecuteReader();
+        var metas = new List<(BlockHeader, string, int)>();
+        while (reader.Read())
+        {
+            using var headerJson = JsonDocument.Parse(reader.GetString(0));
+            metas.Add((BlockHeader.FromJson(headerJson.RootElement), reader.GetString(1), reader.GetInt32(2)));
+        }
+        return metas;
+    }
+
+    public void Dispose() => _writer.Dispose();
+
+    private static IReadOnlyList<IndexedTx> GetBlockTxs(SqliteConnection connection, long height)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT hash, height, idx, tx, code, log, events FROM txs WHERE height = $h ORDER BY idx";
+        command.Parameters.AddWithValue("$h", height);
+        using var reader = command.ExecuteReader();
+        var txs = new List<IndexedTx>();
+        while (reader.Read())
+        {
+            txs.Add(ReadTx(reader));
+        }
+        return txs;
+    }
+
+    private static IndexedTx ReadTx(SqliteDataReader reader)
+    {
+        var events = JsonSerializer.Deserialize<List<TxEvent>>(reader.GetString(6), WireJson.Options) ?? [];
+        var result = new TxResult((TxCode)reader.GetInt64(4), reader.GetString(5), events);
+        return new IndexedTx(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2), (byte[])reader.GetValue(3), result);
+    }
+
+    private SqliteConnection OpenReader()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private string? ReadMeta(string key)
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM meta WHERE key = $k";
+        command.Parameters.AddWithValue("$k", key);
+        return command.ExecuteScalar() as string;
+    }
+
+    private void WriteMeta(SqliteTransaction transaction, string key, string value)
+    {
+        using var command = _writer.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT OR REPLACE INTO meta (key, value) VALUES ($k, $v)";
+        command.Parameters.AddWithValue("$k", key);
+        command.Parameters.AddWithValue("$v", value);
+        command.ExecuteNonQuery();
+    }
+
+    private void WriteTip(SqliteTransaction transaction, ChainTip tip)
+    {
+        WriteMeta(transaction, "height", tip.Height.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        WriteMeta(transaction, "last_block_hash", tip.LastBlockHash);
+        WriteMeta(transaction, "last_block_time", tip.LastBlockTime);
+        WriteMeta(transaction, "app_hash", tip.AppHash);
+    }
+
+    private void WriteState(SqliteTransaction transaction, IReadOnlyList<StateChange> changes)
+    {
+        using var command = _writer.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT OR REPLACE INTO state (kind, key, value) VALUES ($kind, $key, $value)";
+        var kind = command.Parameters.Add("$kind", SqliteType.Text);
+        var key = command.Parameters.Add("$key", SqliteType.Text);
+        var value = command.Parameters.Add("$value", SqliteType.Blob);
+        foreach (var change in changes)
+        {
+            kind.Value = change.Kind;
+            key.Value = change.Key;
+            value.Value = change.Json;
+            command.ExecuteNonQuery();
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
