@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Aitbc.Core;
 using Aitbc.Core.Crypto;
 using Aitbc.Core.Json;
@@ -22,8 +23,10 @@ public sealed record GenesisDocument(
     int MaxBlockTxs = 10_000,
     int MempoolMaxTxs = 100_000)
 {
+    [JsonIgnore]
     public Ed25519PublicKey Validator => Ed25519PublicKey.Parse(ValidatorPubKey);
 
+    [JsonIgnore]
     public Amount TotalSupply => Allocations.Aggregate(Amount.Zero, (sum, a) => sum + a.Amount);
 
     public byte[] CanonicalBytes() => CanonicalJson.Serialize(this, WireJson.Options);

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 using Aitbc.Core;
 
 namespace Aitbc.Chain.State;
@@ -39,6 +40,7 @@ public sealed record EscrowState(
     Amount? Refunded = null,
     string? Reason = null)
 {
+    [JsonIgnore]
     public bool IsOpen => Status == EscrowStatus.Open;
 }
 

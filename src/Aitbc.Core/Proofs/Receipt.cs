@@ -31,6 +31,7 @@ public sealed record Receipt(
 
     public ChainReference? Chain { get; init; }
 
+    [JsonIgnore]
     public MinerProof Proof => new(JobId, Model, PromptHash, ResultHash, ComputeTime, TokensGenerated);
 
     /// <summary>The signed bytes: JCS of the receipt without <c>signature</c> and <c>chain</c>.</summary>
