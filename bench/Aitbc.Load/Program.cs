@@ -1,0 +1,37 @@
+using System.CommandLine;
+using System.Text.Json;
+using Aitbc.Load;
+
+var txs = new Option<int>("--txs") { Description = "Signed transfers to send", DefaultValueFactory = _ => 50_000 };
+var senders = new Option<int>("--senders") { Description = "Distinct sending accounts", DefaultValueFactory = _ => 500 };
+var connections = new Option<int>("--connections") { Description = "Concurrent HTTP clients", DefaultValueFactory = _ => 8 };
+var batch = new Option<int>("--batch") { Description = "broadcast_tx_sync calls per JSON-RPC batch (1 = no batching)", DefaultValueFactory = _ => 100 };
+var interval = new Option<int>("--block-interval-ms") { Description = "Genesis block interval", DefaultValueFactory = _ => 200 };
+var json = new Option<bool>("--json") { Description = "Print the report as JSON" };
+var chain = new Command("chain", "Signed transfers per second from broadcast to commit against a real aitbc-node process, with commit latency percentiles")
+{
+    txs, senders, connections, batch, interval, json,
+};
+chain.SetAction(async (parse, cancellationToken) =>
+{
+    var report = await ChainLoad.RunAsync(new ChainLoadOptions(parse.GetValue(txs), parse.GetValue(senders), parse.GetValue(connections),
+        Math.Max(1, parse.GetValue(batch)), parse.GetValue(interval), TimeSpan.FromSeconds(120)), Console.Error, cancellationToken);
+    if (parse.GetValue(json))
+    {
+        Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+    }
+    else
+    {
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}");
+        Console.WriteLine($"committed {report.Committed}/{report.Accepted} accepted ({report.Rejected} rejected) in {report.Seconds:0.00} s over {report.Blocks} blocks ({report.TxsPerBlock:0} tx/block)");
+        Console.WriteLine($"throughput: {report.TxPerSecond:0} tx/s broadcast→commit");
+        Console.WriteLine($"commit latency: p50 {report.P50Ms:0} ms, p90 {report.P90Ms:0} ms, p99 {report.P99Ms:0} ms, max {report.MaxMs:0} ms");
+        if (report.Rejected > 0)
+        {
+            Console.WriteLine($"first rejection: {report.FirstRejection}");
+        }
+    }
+    return report.Committed == report.Accepted && report.Rejected == 0 ? 0 : 1;
+});
+var root = new RootCommand("aitbc-load: load tool for AITBC services") { chain };
+return await root.Parse(args).InvokeAsync();
