@@ -178,6 +178,13 @@ public sealed class SignedTransaction
             error = e.Message;
             return false;
         }
+        catch (InvalidOperationException e)
+        {
+            // JsonDocument defers text decoding: reading a name or string holding invalid UTF-8 or a lone
+            // surrogate escape throws here, and that is malformed input, not a fault of ours.
+            error = $"invalid JSON text: {e.Message}";
+            return false;
+        }
     }
 
     private static bool TryGetString(JsonElement root, string name, out string value, out string error)
