@@ -203,15 +203,15 @@ public class SignedTransactionTests
         // Nothing a relay can do to one byte may yield a second valid encoding (with another hash) of the same transaction.
         var wire = TxBuilder.Transfer().WireBytes;
         var text = Text(wire);
-        var signatureStart = text.IndexOf("\"signature\":\"", StringComparison.Ordinal) + 13;
-        byte[] structural = [.. "AQgw/+019az\" {}\\"u8];
+        var signatureEnd = text.IndexOf("\"signature\":\"", StringComparison.Ordinal) + 13 + 88;
+        byte[] structural = [.. "A0/\" {\\"u8];
         byte[] base64 = [.. "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="u8];
 
         for (var i = 0; i < wire.Length; i++)
         {
-            // Inside the signature every base64 character is tried, which reaches its unused padding bits.
-            var inSignature = i >= signatureStart && i < signatureStart + 88;
-            foreach (var replacement in inSignature ? base64 : structural)
+            // The signature's tail gets every base64 character, which reaches the unused bits of its last one.
+            var inSignatureTail = i >= signatureEnd - 4 && i < signatureEnd;
+            foreach (var replacement in inSignatureTail ? base64 : structural)
             {
                 if (wire[i] == replacement)
                 {
