@@ -17,6 +17,8 @@ public sealed record MinerProof(string JobId, string Model, string PromptHash, s
     internal static bool TryDecodeSignature(string? base64, out byte[] signature)
     {
         signature = new byte[Ed25519KeyPair.SignatureSize];
-        return base64 is { Length: 88 } && Convert.TryFromBase64String(base64, signature, out var n) && n == signature.Length;
+        // Canonical spelling only, as for keys: one signature has one text form.
+        return base64 is { Length: 88 } && Convert.TryFromBase64String(base64, signature, out var n) && n == signature.Length
+            && string.Equals(Convert.ToBase64String(signature), base64, StringComparison.Ordinal);
     }
 }

@@ -31,6 +31,7 @@ public sealed record Receipt(
 
     public ChainReference? Chain { get; init; }
 
+    /// <summary>The miner's proof rebuilt from the receipt's fields; derived, so never serialized (nor signed).</summary>
     [JsonIgnore]
     public MinerProof Proof => new(JobId, Model, PromptHash, ResultHash, ComputeTime, TokensGenerated);
 

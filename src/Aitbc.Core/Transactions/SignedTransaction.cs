@@ -126,7 +126,10 @@ public sealed class SignedTransaction
                 return false;
             }
             var signature = new byte[Ed25519KeyPair.SignatureSize];
-            if (signatureText.Length != 88 || !Convert.TryFromBase64String(signatureText, signature, out var written) || written != signature.Length)
+            // Only the canonical spelling: base64 of 64 bytes leaves 4 unused bits in its last character, and
+            // accepting them set would let anyone re-spell a signed transaction under a new hash.
+            if (signatureText.Length != 88 || !Convert.TryFromBase64String(signatureText, signature, out var written) || written != signature.Length
+                || !string.Equals(Convert.ToBase64String(signature), signatureText, StringComparison.Ordinal))
             {
                 error = "signature must be 64 bytes in base64";
                 return false;
@@ -176,6 +179,13 @@ public sealed class SignedTransaction
         catch (CanonicalJsonException e)
         {
             error = e.Message;
+            return false;
+        }
+        catch (InvalidOperationException e)
+        {
+            // JsonDocument defers text decoding: reading a name or string holding invalid UTF-8 or a lone
+            // surrogate escape throws here, and that is malformed input, not a fault of ours.
+            error = $"invalid JSON text: {e.Message}";
             return false;
         }
     }
