@@ -144,6 +144,11 @@ public class BlockProductionBenchmarks
         {
             _chain.CheckTx(tx.WireBytes, addToMempool: true);
         }
-        return _chain.ProduceBlockAsync(CancellationToken.None).GetAwaiter().GetResult()!.Height;
+        var height = _chain.ProduceBlockAsync(CancellationToken.None).GetAwaiter().GetResult()!.Height;
+        if (Environment.GetEnvironmentVariable("AITBC_BENCH_TIMINGS") is not null)
+        {
+            Console.WriteLine($"// block timings: {_chain.LastBlockTimings}");
+        }
+        return height;
     }
 }

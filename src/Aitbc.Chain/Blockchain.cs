@@ -23,6 +23,9 @@ public sealed record CheckTxResult(string Hash, TxResult Result)
 /// <summary>The answer to broadcast_tx_commit: CheckTx's verdict and, when it was admitted, the block's.</summary>
 public sealed record CommitTxResult(CheckTxResult Check, TxResult? Deliver, long Height);
 
+/// <summary>Where the time of one block went, for metrics and for finding what is slow.</summary>
+public sealed record BlockTimings(TimeSpan Execute, TimeSpan StateHash, TimeSpan Store, TimeSpan Apply);
+
 /// <summary>A block refused during import (follower sync): the reason is the log line an operator needs.</summary>
 public sealed class InvalidBlockException(string message) : Exception(message);
 
@@ -83,6 +86,9 @@ public sealed class Blockchain : IDisposable
 
     /// <summary>Raised after each block is durably committed.</summary>
     public event Action<Block, IReadOnlyList<TxResult>>? BlockCommitted;
+
+    /// <summary>Timings of the last committed block.</summary>
+    public BlockTimings? LastBlockTimings { get; private set; }
 
     /// <summary>Opens the chain in its data directory, writing genesis on first use and resuming from the last committed block after.</summary>
     public static Blockchain Open(ChainOptions options, GenesisDocument genesis, TimeProvider? time = null)
@@ -305,6 +311,7 @@ public sealed class Blockchain : IDisposable
             }
             var status = Status;
             var height = status.Height + 1;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var overlay = new StateOverlay(_ledger);
             var results = new TxResult[batch.Count];
             for (var i = 0; i < batch.Count; i++)
@@ -320,7 +327,7 @@ public sealed class Blockchain : IDisposable
             var header = new BlockHeader(Genesis.ChainId, height, BlockHeader.FormatTime(now), status.LastBlockHash,
                 Convert.ToHexString(BlockHeader.ComputeDataHash(txBytes)), status.AppHash, key.PublicKey.HexAddress);
             var block = new Block(header, txBytes, Convert.ToBase64String(key.Sign(header.CanonicalBytes())));
-            Commit(block, overlay, results, now);
+            Commit(block, overlay, results, now, started);
             return block;
         }
         finally
@@ -377,6 +384,7 @@ public sealed class Blockchain : IDisposable
                 }
                 verified[i] = txs[i].VerifySignature();
             });
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var overlay = new StateOverlay(_ledger);
             var results = new TxResult[txs.Length];
             for (var i = 0; i < txs.Length; i++)
@@ -389,7 +397,7 @@ public sealed class Blockchain : IDisposable
                     ? _executor.Execute(overlay, txs[i], header.Height, signatureChecked: true)
                     : TxResult.Fail(TxCode.BadSignature, "signature does not verify for pub_key");
             }
-            Commit(block, overlay, results, time);
+            Commit(block, overlay, results, time, started);
         }
         finally
         {
@@ -399,8 +407,9 @@ public sealed class Blockchain : IDisposable
 
     // ---------------- commit ----------------
 
-    private void Commit(Block block, StateOverlay overlay, TxResult[] results, DateTimeOffset time)
+    private void Commit(Block block, StateOverlay overlay, TxResult[] results, DateTimeOffset time, long started)
     {
+        var executed = System.Diagnostics.Stopwatch.GetTimestamp();
         if (overlay.SupplyDelta != 0)
         {
             throw new InvalidOperationException($"block {block.Height} would change the supply by {overlay.SupplyDelta}uaitbc; refusing to commit");
@@ -409,7 +418,9 @@ public sealed class Blockchain : IDisposable
         var appHashAfter = AppHash.Next(_appHash, changes);
         var appHashHex = Convert.ToHexString(appHashAfter);
         var tip = new ChainTip(block.Height, block.Hash, block.Header.Time, appHashHex);
+        var hashed = System.Diagnostics.Stopwatch.GetTimestamp();
         _store.CommitBlock(block, results, changes, tip);
+        var stored = System.Diagnostics.Stopwatch.GetTimestamp();
 
         var waiters = new List<(TaskCompletionSource<CommitTxResult> Waiter, CommitTxResult Result)>();
         lock (_gate)
@@ -429,6 +440,12 @@ public sealed class Blockchain : IDisposable
             }
             RecheckMempool(waiters);
         }
+        var applied = System.Diagnostics.Stopwatch.GetTimestamp();
+        LastBlockTimings = new BlockTimings(
+            System.Diagnostics.Stopwatch.GetElapsedTime(started, executed),
+            System.Diagnostics.Stopwatch.GetElapsedTime(executed, hashed),
+            System.Diagnostics.Stopwatch.GetElapsedTime(hashed, stored),
+            System.Diagnostics.Stopwatch.GetElapsedTime(stored, applied));
         foreach (var (waiter, result) in waiters)
         {
             waiter.TrySetResult(result);

@@ -31,15 +31,16 @@ public sealed class ChainStore : IDisposable
         Execute(_writer, """
             PRAGMA journal_mode=WAL;
             PRAGMA synchronous=FULL;
+            PRAGMA cache_size=-65536;
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS blocks (
                 height INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, header TEXT NOT NULL,
                 signature TEXT NOT NULL, num_txs INTEGER NOT NULL, result_app_hash TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS txs (
-                hash TEXT PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL, tx BLOB NOT NULL,
-                code INTEGER NOT NULL, log TEXT NOT NULL, events TEXT NOT NULL) WITHOUT ROWID;
-            CREATE UNIQUE INDEX IF NOT EXISTS txs_by_height ON txs (height, idx);
-            CREATE TABLE IF NOT EXISTS tx_events (key TEXT NOT NULL, value TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (key, value, hash)) WITHOUT ROWID;
+                id INTEGER PRIMARY KEY, hash BLOB NOT NULL, tx BLOB NOT NULL,
+                code INTEGER NOT NULL, log TEXT NOT NULL, events TEXT NOT NULL);
+            CREATE UNIQUE INDEX IF NOT EXISTS txs_by_hash ON txs (hash);
+            CREATE TABLE IF NOT EXISTS tx_events (key TEXT NOT NULL, value TEXT NOT NULL, tx_id INTEGER NOT NULL, PRIMARY KEY (key, value, tx_id)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS state (kind TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;
             """);
     }
@@ -109,31 +110,29 @@ public sealed class ChainStore : IDisposable
         using (var insertEvent = _writer.CreateCommand())
         {
             insertTx.Transaction = transaction;
-            insertTx.CommandText = "INSERT OR REPLACE INTO txs (hash, height, idx, tx, code, log, events) VALUES ($hash, $h, $i, $tx, $code, $log, $events)";
-            var pHash = insertTx.Parameters.Add("$hash", SqliteType.Text);
-            var pHeight = insertTx.Parameters.Add("$h", SqliteType.Integer);
-            var pIndex = insertTx.Parameters.Add("$i", SqliteType.Integer);
+            insertTx.CommandText = "INSERT INTO txs (id, hash, tx, code, log, events) VALUES ($id, $hash, $tx, $code, $log, $events)";
+            var pId = insertTx.Parameters.Add("$id", SqliteType.Integer);
+            var pHash = insertTx.Parameters.Add("$hash", SqliteType.Blob);
             var pTx = insertTx.Parameters.Add("$tx", SqliteType.Blob);
             var pCode = insertTx.Parameters.Add("$code", SqliteType.Integer);
             var pLog = insertTx.Parameters.Add("$log", SqliteType.Text);
             var pEvents = insertTx.Parameters.Add("$events", SqliteType.Text);
             insertEvent.Transaction = transaction;
-            insertEvent.CommandText = "INSERT OR IGNORE INTO tx_events (key, value, hash) VALUES ($k, $v, $hash)";
+            insertEvent.CommandText = "INSERT OR IGNORE INTO tx_events (key, value, tx_id) VALUES ($k, $v, $id)";
             var eKey = insertEvent.Parameters.Add("$k", SqliteType.Text);
             var eValue = insertEvent.Parameters.Add("$v", SqliteType.Text);
-            var eHash = insertEvent.Parameters.Add("$hash", SqliteType.Text);
+            var eId = insertEvent.Parameters.Add("$id", SqliteType.Integer);
             for (var i = 0; i < block.Txs.Count; i++)
             {
-                var hash = Core.Crypto.Hashing.Sha256UpperHex(block.Txs[i]);
-                pHash.Value = hash;
-                pHeight.Value = block.Height;
-                pIndex.Value = i;
+                var id = TxId(block.Height, i);
+                pId.Value = id;
+                pHash.Value = Core.Crypto.Hashing.Sha256(block.Txs[i]);
                 pTx.Value = block.Txs[i];
                 pCode.Value = (long)results[i].Code;
                 pLog.Value = results[i].Log;
                 pEvents.Value = JsonSerializer.Serialize(results[i].Events, WireJson.Options);
                 insertTx.ExecuteNonQuery();
-                eHash.Value = hash;
+                eId.Value = id;
                 foreach (var e in results[i].Events)
                 {
                     foreach (var attribute in e.Attributes.Where(a => a.Index))
@@ -179,8 +178,12 @@ public sealed class ChainStore : IDisposable
     {
         using var connection = OpenReader();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT hash, height, idx, tx, code, log, events FROM txs WHERE hash = $hash";
-        command.Parameters.AddWithValue("$hash", hash);
+        command.CommandText = $"SELECT {TxColumns} FROM txs WHERE hash = $hash";
+        if (hash.Length != 64 || !hash.All(char.IsAsciiHexDigit))
+        {
+            return null;
+        }
+        command.Parameters.AddWithValue("$hash", Convert.FromHexString(hash));
         using var reader = command.ExecuteReader();
         return reader.Read() ? ReadTx(reader) : null;
     }
@@ -196,17 +199,26 @@ public sealed class ChainStore : IDisposable
             var (key, op, value) = conditions[i];
             if (key == "tx.height")
             {
-                where.Add($"t.height {op} $v{i}");
-                command.Parameters.AddWithValue($"$v{i}", long.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+                var height = long.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+                where.Add(op switch
+                {
+                    "=" => $"t.id BETWEEN $v{i} AND $v{i} + {MaxTxsPerHeight - 1}",
+                    "<" => $"t.id < $v{i}",
+                    "<=" => $"t.id < $v{i} + {MaxTxsPerHeight}",
+                    ">" => $"t.id >= $v{i} + {MaxTxsPerHeight}",
+                    ">=" => $"t.id >= $v{i}",
+                    _ => throw new ArgumentException($"unsupported operator {op}", nameof(conditions)),
+                });
+                command.Parameters.AddWithValue($"$v{i}", TxId(Math.Clamp(height, 0, MaxHeight), 0));
             }
             else if (key == "tx.hash")
             {
                 where.Add($"t.hash = $v{i}");
-                command.Parameters.AddWithValue($"$v{i}", value.ToUpperInvariant());
+                command.Parameters.AddWithValue($"$v{i}", value.Length == 64 && value.All(char.IsAsciiHexDigit) ? Convert.FromHexString(value) : []);
             }
             else
             {
-                where.Add($"t.hash IN (SELECT hash FROM tx_events WHERE key = $k{i} AND value = $v{i})");
+                where.Add($"t.id IN (SELECT tx_id FROM tx_events WHERE key = $k{i} AND value = $v{i})");
                 command.Parameters.AddWithValue($"$k{i}", key);
                 command.Parameters.AddWithValue($"$v{i}", value);
             }
@@ -214,7 +226,7 @@ public sealed class ChainStore : IDisposable
         var filter = where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);
         command.CommandText = $"SELECT count(*) FROM txs t {filter}";
         var total = Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-        command.CommandText = $"SELECT hash, height, idx, tx, code, log, events FROM txs t {filter} ORDER BY t.height {(descending ? "DESC" : "ASC")}, t.idx {(descending ? "DESC" : "ASC")} LIMIT $limit OFFSET $offset";
+        command.CommandText = $"SELECT {TxColumns} FROM txs t {filter} ORDER BY t.id {(descending ? "DESC" : "ASC")} LIMIT $limit OFFSET $offset";
         command.Parameters.AddWithValue("$limit", perPage);
         command.Parameters.AddWithValue("$offset", (long)(page - 1) * perPage);
         using var reader = command.ExecuteReader();
@@ -248,8 +260,9 @@ public sealed class ChainStore : IDisposable
     private static IReadOnlyList<IndexedTx> GetBlockTxs(SqliteConnection connection, long height)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT hash, height, idx, tx, code, log, events FROM txs WHERE height = $h ORDER BY idx";
-        command.Parameters.AddWithValue("$h", height);
+        command.CommandText = $"SELECT {TxColumns} FROM txs WHERE id BETWEEN $from AND $to ORDER BY id";
+        command.Parameters.AddWithValue("$from", TxId(height, 0));
+        command.Parameters.AddWithValue("$to", TxId(height, MaxTxsPerHeight - 1));
         using var reader = command.ExecuteReader();
         var txs = new List<IndexedTx>();
         while (reader.Read())
@@ -259,11 +272,20 @@ public sealed class ChainStore : IDisposable
         return txs;
     }
 
+    private const string TxColumns = "id, hash, tx, code, log, events";
+
+    /// <summary>A transaction's row id: height in the high bits, index in the block in the low 20, so rows append in chain order.</summary>
+    private const int MaxTxsPerHeight = 1 << 20;
+    private const long MaxHeight = long.MaxValue >> 21;
+
+    private static long TxId(long height, int index) => (height << 20) | (long)index;
+
     private static IndexedTx ReadTx(SqliteDataReader reader)
     {
-        var events = JsonSerializer.Deserialize<List<TxEvent>>(reader.GetString(6), WireJson.Options) ?? [];
-        var result = new TxResult((TxCode)reader.GetInt64(4), reader.GetString(5), events);
-        return new IndexedTx(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2), (byte[])reader.GetValue(3), result);
+        var id = reader.GetInt64(0);
+        var events = JsonSerializer.Deserialize<List<TxEvent>>(reader.GetString(5), WireJson.Options) ?? [];
+        var result = new TxResult((TxCode)reader.GetInt64(3), reader.GetString(4), events);
+        return new IndexedTx(Convert.ToHexString((byte[])reader.GetValue(1)), id >> 20, (int)(id & (MaxTxsPerHeight - 1)), (byte[])reader.GetValue(2), result);
     }
 
     private SqliteConnection OpenReader()
