@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aitbc.Core.Crypto;
@@ -160,13 +161,15 @@ public sealed class SignedTransaction
                 error = "body must be an object";
                 return false;
             }
-            var canonical = CanonicalJson.Serialize(root);
-            if (!canonical.AsSpan().SequenceEqual(wire))
+            // Members sort as body, chain_id, nonce, pub_key, signature, type: the canonical wire is the signed
+            // bytes with the signature member inserted before the last one, so one serialization checks both.
+            var signBytes = CanonicalJson.Serialize(root, omitTopLevelProperty: "signature");
+            if (!IsSignedBytesWithSignature(wire, signBytes, type, signatureText))
             {
                 error = "transaction is not in canonical JSON (RFC 8785) form";
                 return false;
             }
-            var signBytes = CanonicalJson.Serialize(root, omitTopLevelProperty: "signature");
+            var canonical = wire.ToArray();
             tx = new SignedTransaction(new UnsignedTransaction(chainId, pubKey, nonce, body), signature, canonical, signBytes);
             error = "";
             return true;
@@ -188,6 +191,18 @@ public sealed class SignedTransaction
             error = $"invalid JSON text: {e.Message}";
             return false;
         }
+    }
+
+    private static bool IsSignedBytesWithSignature(ReadOnlySpan<byte> wire, ReadOnlySpan<byte> signBytes, string type, string signature)
+    {
+        var tail = Encoding.ASCII.GetBytes($",\"type\":\"{type}\"}}");
+        var member = Encoding.ASCII.GetBytes($",\"signature\":\"{signature}\"");
+        if (!signBytes.EndsWith(tail) || wire.Length != signBytes.Length + member.Length)
+        {
+            return false;
+        }
+        var head = signBytes[..^tail.Length];
+        return wire.StartsWith(head) && wire[head.Length..].StartsWith(member) && wire[(head.Length + member.Length)..].SequenceEqual(tail);
     }
 
     private static bool TryGetString(JsonElement root, string name, out string value, out string error)

@@ -35,7 +35,8 @@ public sealed class RpcParams
         {
             throw RpcException.InvalidParams("params must be an object of named parameters");
         }
-        return new RpcParams(element.Value.Clone(), null);
+        // No clone: the request document outlives every handler that reads these params.
+        return new RpcParams(element.Value, null);
     }
 
     public static RpcParams FromQuery(IQueryCollection query) => new(null, query);
