@@ -201,13 +201,12 @@ public sealed class Blockchain : IDisposable
         {
             return new CommitTxResult(check, null, 0);
         }
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.CommitTimeout);
         try
         {
-            return await waiter.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+            // The timeout runs on the chain's clock, like block production, so a test clock governs both.
+            return await waiter.Task.WaitAsync(_options.CommitTimeout, _time, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (TimeoutException)
         {
             throw new TimeoutException($"timed out after {_options.CommitTimeout.TotalSeconds:0}s waiting for tx {check.Hash} to be committed");
         }
