@@ -188,9 +188,20 @@ public sealed class ChainStore : IDisposable
         return reader.Read() ? ReadTx(reader) : null;
     }
 
-    /// <summary>Hashes of transactions matching every condition (AND), in height order; conditions are event keys or tx.height/tx.hash.</summary>
+    /// <summary>
+    /// Hashes of transactions matching every condition (AND), in height order; conditions are event keys or tx.hash
+    /// with <c>=</c>, or tx.height with <c>= &lt; &lt;= &gt; &gt;=</c>. Any other operator is refused with
+    /// <see cref="ArgumentException"/> rather than read as <c>=</c>.
+    /// </summary>
     public (IReadOnlyList<IndexedTx> Page, int Total) SearchTxs(IReadOnlyList<(string Key, string Op, string Value)> conditions, int page, int perPage, bool descending)
     {
+        foreach (var (key, op, _) in conditions)
+        {
+            if (key != "tx.height" && op != "=")
+            {
+                throw new ArgumentException($"operator '{op}' is not supported for {key}; only '=' is", nameof(conditions));
+            }
+        }
         using var connection = OpenReader();
         using var command = connection.CreateCommand();
         var where = new List<string>();
