@@ -175,6 +175,19 @@ public sealed class CheckTxTests : IDisposable
     }
 
     [Fact]
+    public void Mempool_over_its_byte_limit_refuses_new_transactions()
+    {
+        var first = _chain.Txs.Sign(Alice, Bodies.Transfer(Bob, 1));
+        using var chain = TestChain.Validator(mempoolMaxBytes: first.WireBytes.Length + 10);
+        Assert.True(chain.Submit(first).IsOk);
+
+        var second = chain.Submit(chain.Txs.SignWithNonce(Bob, 1, Bodies.Transfer(Alice, 1)));
+
+        Assert.Equal(TxCode.MempoolFull, second.Result.Code);
+        Assert.Equal(1, chain.Chain.MempoolCount);
+    }
+
+    [Fact]
     public async Task Full_mempool_admits_again_after_a_block()
     {
         using var chain = TestChain.Validator(new GenesisBuilder { MaxBlockTxs = 1, MempoolMaxTxs = 2 }.Build());

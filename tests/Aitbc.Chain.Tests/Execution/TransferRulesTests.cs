@@ -91,4 +91,32 @@ public sealed class TransferRulesTests
     {
         _ledger.AssertRefused(Alice, Bodies.Transfer(Alice, GenesisBuilder.InitialBalance + 1), TxCode.InsufficientFunds);
     }
+
+    [Fact]
+    public void Transfer_near_the_top_of_the_amount_range_moves_exactly_without_overflow()
+    {
+        var rich = new LedgerHarness(new GenesisBuilder
+        {
+            Allocations = [GenesisBuilder.Fund(Alice, ulong.MaxValue - 10), GenesisBuilder.Fund(Bob, 10)],
+        }.Build());
+
+        rich.Commit(Alice, Bodies.Transfer(Bob, ulong.MaxValue - 10));
+
+        Assert.Equal(0UL, rich.Balance(Alice));
+        Assert.Equal(ulong.MaxValue, rich.Balance(Bob));
+        Assert.Equal(ulong.MaxValue, rich.Supply.Micro);
+    }
+
+    [Fact]
+    public void Genesis_whose_allocations_overflow_is_refused_at_open()
+    {
+        var genesis = new GenesisBuilder
+        {
+            Allocations = [GenesisBuilder.Fund(Alice, ulong.MaxValue), GenesisBuilder.Fund(Bob, 1)],
+        }.Build();
+        var options = new ChainOptions { DataDirectory = Path.Combine(Path.GetTempPath(), "aitbc-chain-tests", Guid.NewGuid().ToString("N")) };
+
+        Assert.Throws<OverflowException>(() => Blockchain.Open(options, genesis));
+        Assert.False(Directory.Exists(options.DataDirectory), "a refused genesis must not leave a data directory behind");
+    }
 }

@@ -16,7 +16,7 @@ internal sealed class TestChain : IDisposable
 {
     private readonly ChainOptions _options;
 
-    private TestChain(GenesisDocument genesis, Ed25519KeyPair? validatorKey, TimeSpan? commitTimeout)
+    private TestChain(GenesisDocument genesis, Ed25519KeyPair? validatorKey, TimeSpan? commitTimeout, long? mempoolMaxBytes = null)
     {
         Genesis = genesis;
         Directory = Path.Combine(Path.GetTempPath(), "aitbc-chain-tests", Guid.NewGuid().ToString("N"));
@@ -26,12 +26,16 @@ internal sealed class TestChain : IDisposable
             ValidatorKey = validatorKey,
             CommitTimeout = commitTimeout ?? TimeSpan.FromSeconds(10),
         };
+        if (mempoolMaxBytes is { } maxBytes)
+        {
+            _options = _options with { MempoolMaxBytes = maxBytes };
+        }
         Txs = new TxFactory(genesis.ChainId);
         Chain = Blockchain.Open(_options, genesis, Time);
     }
 
-    public static TestChain Validator(GenesisDocument? genesis = null, TimeSpan? commitTimeout = null) =>
-        new(genesis ?? new GenesisBuilder().Build(), TestKeys.Validator, commitTimeout);
+    public static TestChain Validator(GenesisDocument? genesis = null, TimeSpan? commitTimeout = null, long? mempoolMaxBytes = null) =>
+        new(genesis ?? new GenesisBuilder().Build(), TestKeys.Validator, commitTimeout, mempoolMaxBytes);
 
     public static TestChain Follower(GenesisDocument? genesis = null) =>
         new(genesis ?? new GenesisBuilder().Build(), validatorKey: null, commitTimeout: null);
