@@ -9,8 +9,6 @@ internal sealed class TxFactory(string chainId = GenesisBuilder.DefaultChainId)
 {
     private readonly Dictionary<Address, ulong> _lastNonce = [];
 
-    public string ChainId => chainId;
-
     public ulong NextNonce(Ed25519KeyPair key) => _lastNonce.GetValueOrDefault(key.Address) + 1;
 
     /// <summary>Signs with the sender's next nonce and counts it as used.</summary>
@@ -26,7 +24,4 @@ internal sealed class TxFactory(string chainId = GenesisBuilder.DefaultChainId)
 
     public SignedTransaction SignWithNonce(Ed25519KeyPair key, ulong nonce, TxBody body) =>
         new UnsignedTransaction(chainId, key.PublicKey, nonce, body).Sign(key);
-
-    /// <summary>Forgets a nonce counted by <see cref="Sign"/> whose transaction was not admitted.</summary>
-    public void Rewind(Ed25519KeyPair key) => _lastNonce[key.Address] = NextNonce(key) - 2;
 }
