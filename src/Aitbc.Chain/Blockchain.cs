@@ -365,6 +365,20 @@ public sealed class Blockchain : IDisposable
             {
                 throw new InvalidBlockException($"block {header.Height} data_hash does not match its transactions");
             }
+            // A transaction is committed at most once: the tx index is keyed by hash, and a repeat could only fail on its nonce.
+            var hashes = new HashSet<string>(block.Txs.Count, StringComparer.Ordinal);
+            foreach (var tx in block.Txs)
+            {
+                var hash = Core.Crypto.Hashing.Sha256UpperHex(tx);
+                if (!hashes.Add(hash))
+                {
+                    throw new InvalidBlockException($"block {header.Height} holds transaction {hash} twice");
+                }
+            }
+            if (_store.FirstStoredTx(hashes) is { } committed)
+            {
+                throw new InvalidBlockException($"block {header.Height} holds transaction {committed}, already committed in an earlier block");
+            }
             if (!string.Equals(header.AppHash, status.AppHash, StringComparison.Ordinal))
             {
                 throw new InvalidBlockException($"block {header.Height} app_hash {header.AppHash} differs from ours {status.AppHash}: state diverged");

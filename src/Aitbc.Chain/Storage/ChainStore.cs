@@ -174,6 +174,24 @@ public sealed class ChainStore : IDisposable
         return GetBlockTxs(connection, height);
     }
 
+    /// <summary>The first of <paramref name="hashes"/> (upper hex) already in the tx index, or null when none is.</summary>
+    public string? FirstStoredTx(IEnumerable<string> hashes)
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1 FROM txs WHERE hash = $hash";
+        var pHash = command.Parameters.Add("$hash", SqliteType.Blob);
+        foreach (var hash in hashes)
+        {
+            pHash.Value = Convert.FromHexString(hash);
+            if (command.ExecuteScalar() is not null)
+            {
+                return hash;
+            }
+        }
+        return null;
+    }
+
     public IndexedTx? GetTx(string hash)
     {
         using var connection = OpenReader();
