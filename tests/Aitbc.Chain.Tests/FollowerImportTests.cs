@@ -251,6 +251,32 @@ public sealed class FollowerImportTests : IDisposable
         AssertRefused(Resigned(header, txs), "undecodable", genuine);
     }
 
+    /// <summary>A block the validator key signed (a faulty or compromised validator) over the follower's current tip.</summary>
+    private Block SignedBlockOnTip(params byte[][] txs)
+    {
+        var status = _follower.Chain.Status;
+        var header = new BlockHeader(_follower.Genesis.ChainId, status.Height + 1, BlockHeader.FormatTime(_follower.Time.GetUtcNow().AddSeconds(status.Height + 1)),
+            status.LastBlockHash, Convert.ToHexString(BlockHeader.ComputeDataHash(txs)), status.AppHash, Validator.PublicKey.HexAddress);
+        return Resigned(header, txs);
+    }
+
+    [Fact]
+    public void Block_holding_the_same_transaction_twice_is_refused()
+    {
+        var tx = _follower.Txs.Sign(Alice, Bodies.Transfer(Bob, 10)).WireBytes;
+
+        AssertRefused(SignedBlockOnTip(tx, tx), "twice");
+    }
+
+    [Fact]
+    public void Block_repeating_a_transaction_committed_earlier_is_refused()
+    {
+        var tx = _follower.Txs.Sign(Alice, Bodies.Transfer(Bob, 10)).WireBytes;
+        _follower.Chain.ImportBlock(SignedBlockOnTip(tx));
+
+        AssertRefused(SignedBlockOnTip(tx), "already committed");
+    }
+
     [Fact]
     public void Transaction_with_a_forged_signature_in_a_signed_block_fails_and_changes_nothing()
     {

@@ -82,6 +82,15 @@ public sealed class ChainStoreTests(IndexedChainFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public void First_stored_tx_names_a_committed_hash_among_unknown_ones()
+    {
+        var unknown = new string('B', 64);
+
+        Assert.Equal(fixture.Blocks[2][1], _store.FirstStoredTx([unknown, fixture.Blocks[2][1]]));
+        Assert.Null(_store.FirstStoredTx([unknown]));
+    }
+
+    [Fact]
     public void Search_by_transfer_sender_finds_that_senders_transfers_in_height_order()
     {
         var (page, total) = _store.SearchTxs([Where("transfer.sender", Alice.Address.Value)], 1, 100, descending: false);
