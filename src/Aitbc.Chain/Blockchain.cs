@@ -361,6 +361,10 @@ public sealed class Blockchain : IDisposable
             {
                 throw new InvalidBlockException($"block {header.Height} is not signed by the genesis validator");
             }
+            if (block.Txs.Count > Genesis.MaxBlockTxs)
+            {
+                throw new InvalidBlockException($"block {header.Height} holds {block.Txs.Count} txs; genesis allows {Genesis.MaxBlockTxs}");
+            }
             if (!string.Equals(header.DataHash, Convert.ToHexString(BlockHeader.ComputeDataHash(block.Txs)), StringComparison.Ordinal))
             {
                 throw new InvalidBlockException($"block {header.Height} data_hash does not match its transactions");
@@ -491,6 +495,15 @@ public sealed class Blockchain : IDisposable
 
     public void Dispose()
     {
+        lock (_gate)
+        {
+            // Nobody will commit these any more; answer now instead of at their timeout.
+            foreach (var waiter in _commitWaiters.Values)
+            {
+                waiter.TrySetException(new ObjectDisposedException(nameof(Blockchain), "the node is shutting down"));
+            }
+            _commitWaiters.Clear();
+        }
         _store.Dispose();
         _commitSerial.Dispose();
     }

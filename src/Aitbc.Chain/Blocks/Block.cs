@@ -6,7 +6,8 @@ namespace Aitbc.Chain.Blocks;
 /// <summary>A committed block: header, transactions (wire bytes), and the proposer's signature over the header's canonical bytes.</summary>
 public sealed record Block(BlockHeader Header, IReadOnlyList<byte[]> Txs, string Signature)
 {
-    public string Hash { get; } = Header.Hash();
+    /// <summary>Computed from the header each time, so a copy with another header never carries a stale hash.</summary>
+    public string Hash => Header.Hash();
 
     public long Height => Header.Height;
 
