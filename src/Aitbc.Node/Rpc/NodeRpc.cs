@@ -115,12 +115,35 @@ public sealed class NodeRpc
                 ["genesis_time"] = genesis.GenesisTime,
                 ["chain_id"] = genesis.ChainId,
                 ["initial_height"] = "1",
+                ["consensus_params"] = ConsensusParams(genesis.MaxBlockTxs),
                 ["validators"] = new JsonArray(ValidatorNode(proposerPriority: false)),
                 ["app_hash"] = "",
                 ["app_state"] = CometJson.ToNode(genesis),
             },
         };
     }
+
+    /// <summary>
+    /// CometBFT's consensus_params object; @cosmjs/tendermint-rpc's genesis decoder reads <c>consensus_params.block</c>
+    /// unconditionally, so genesis cannot be decoded without it. max_bytes bounds a block of max_block_txs largest txs.
+    /// </summary>
+    private static JsonObject ConsensusParams(int maxBlockTxs) => new()
+    {
+        ["block"] = new JsonObject
+        {
+            ["max_bytes"] = CometJson.Int((long)maxBlockTxs * SignedTransaction.MaxWireBytes),
+            ["max_gas"] = "-1",
+        },
+        ["evidence"] = new JsonObject
+        {
+            ["max_age_num_blocks"] = "100000",
+            ["max_age_duration"] = "172800000000000",
+            ["max_bytes"] = "1048576",
+        },
+        ["validator"] = new JsonObject { ["pub_key_types"] = new JsonArray("ed25519") },
+        ["version"] = new JsonObject { ["app"] = "1" },
+        ["abci"] = new JsonObject { ["vote_extensions_enable_height"] = "0" },
+    };
 
     private JsonObject ValidatorNode(bool proposerPriority)
     {
