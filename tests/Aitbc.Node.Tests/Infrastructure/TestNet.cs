@@ -35,10 +35,14 @@ public sealed class Wallet : IDisposable
     }
 
     /// <summary>A signed transfer with the next nonce (or the one given, which leaves the counter alone).</summary>
-    public SignedTransaction Transfer(Address to, ulong micro, ulong? nonce = null)
+    public SignedTransaction Transfer(Address to, ulong micro, ulong? nonce = null) =>
+        Sign(new TransferBody(to, new Amount(micro)), nonce);
+
+    /// <summary>Signs any transaction body with the next nonce (or the one given, which leaves the counter alone).</summary>
+    public SignedTransaction Sign(TxBody body, ulong? nonce = null)
     {
         var n = nonce ?? (ulong)Interlocked.Increment(ref _nextNonce) - 1;
-        return new UnsignedTransaction(ChainId, Key.PublicKey, n, new TransferBody(to, new Amount(micro))).Sign(Key);
+        return new UnsignedTransaction(ChainId, Key.PublicKey, n, body).Sign(Key);
     }
 
     public void Dispose() => Key.Dispose();
