@@ -185,6 +185,48 @@ public sealed class RpcClient : IDisposable
         }
     }
 
+    /// <summary>Many calls in JSON-RPC batches (at most 500 per request); answers in call order, each a result or an error.</summary>
+    public async Task<IReadOnlyList<(JsonElement? Result, RpcCallException? Error)>> BatchAsync(IReadOnlyList<(string Method, JsonObject Params)> calls)
+    {
+        var answers = new List<(JsonElement?, RpcCallException?)>(calls.Count);
+        foreach (var chunk in calls.Chunk(500))
+        {
+            var batch = new JsonArray([.. chunk.Select((c, i) => (JsonNode)new JsonObject
+            {
+                ["jsonrpc"] = "2.0",
+                ["id"] = i,
+                ["method"] = c.Method,
+                ["params"] = c.Params.DeepClone(),
+            })]);
+            var (status, answer) = await PostAsync(batch.ToJsonString());
+            if (status != HttpStatusCode.OK || answer.ValueKind != JsonValueKind.Array)
+            {
+                throw new HttpRequestException($"batch: HTTP {(int)status}: {answer}");
+            }
+            var byId = answer.EnumerateArray().ToDictionary(a => a.GetProperty("id").GetInt32());
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                try
+                {
+                    answers.Add((Unwrap(chunk[i].Method, byId[i]), null));
+                }
+                catch (RpcCallException e)
+                {
+                    answers.Add((null, e));
+                }
+            }
+        }
+        return answers;
+    }
+
+    /// <summary>Looks up many txs at once: hash → the tx answer, or null when the node does not have it.</summary>
+    public async Task<Dictionary<string, JsonElement?>> FindTxsAsync(IEnumerable<string> hashes)
+    {
+        var list = hashes.ToList();
+        var answers = await BatchAsync([.. list.Select(h => ("tx", new JsonObject { ["hash"] = h }))]);
+        return list.Zip(answers).ToDictionary(p => p.First, p => p.Second.Result, StringComparer.Ordinal);
+    }
+
     public async Task<string> MetricsAsync() => await _http.GetStringAsync("metrics");
 
     public static long ParseLong(JsonElement element) =>
