@@ -12,10 +12,29 @@ public sealed class CosmjsClientTests(ITestOutputHelper output)
     public async Task Cosmjs_comet38_client_decodes_every_answer_and_sees_committed_transfers()
     {
         await EnsureNpmPackagesAsync();
-        await using var net = await TestNet.CreateAsync("cosmjs", fundedWallets: 2);
-        var node = await net.StartValidatorAsync();
-        var sender = net.Funded[0];
-        var recipient = net.Funded[1].Address;
+        await using var net = await TestNet.CreateAsync("cosmjs", fundedWallets: 3);
+        var validator = await net.StartValidatorAsync();
+        await RunCheckAsync(net, validator, validator, net.Funded[0]);
+    }
+
+    /// <summary>
+    /// The same client through a follower: broadcasts are forwarded to the validator, and what the client reads back
+    /// at the height broadcast_tx_commit named (block, tx, abci_query) must already be on the follower.
+    /// </summary>
+    [Fact]
+    public async Task Cosmjs_client_works_through_a_follower()
+    {
+        await EnsureNpmPackagesAsync();
+        await using var net = await TestNet.CreateAsync("cosmjs-follow", fundedWallets: 3);
+        var validator = await net.StartValidatorAsync();
+        var follower = await net.StartFollowerAsync(validator.Url);
+        await RunCheckAsync(net, follower, validator, net.Funded[1]);
+        await RunCheckAsync(net, follower, validator, net.Funded[0]);
+    }
+
+    private async Task RunCheckAsync(TestNet net, NodeProcess node, NodeProcess validator, Wallet sender)
+    {
+        var recipient = net.Funded[2].Address;
         var syncTx = sender.Transfer(recipient, 1_500_000);
         var commitTx = sender.Transfer(recipient, 2_500_000);
 
@@ -48,8 +67,8 @@ public sealed class CosmjsClientTests(ITestOutputHelper output)
         Assert.Equal(2UL, account.GetProperty("nonce").GetUInt64());
         Assert.Equal((TestNet.FundedMicro - 4_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture), account.GetProperty("balance").GetString());
 
-        // What cosmjs saw is what the node holds.
-        var block = await node.Rpc.CallAsync("block", new() { ["height"] = height.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        // What cosmjs saw is what the validator holds.
+        var block = await validator.Rpc.CallAsync("block", new() { ["height"] = height.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         Assert.Equal(block.GetProperty("block_id").GetProperty("hash").GetString(), root.GetProperty("block").GetProperty("hash").GetString());
     }
 
