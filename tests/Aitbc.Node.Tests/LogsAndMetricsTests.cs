@@ -30,9 +30,19 @@ public sealed class LogsAndMetricsTests(ITestOutputHelper output)
             Assert.Equal(0, (await node.Rpc.BroadcastSyncAsync(tx)).GetProperty("code").GetInt32());
         }
         var duringWait = Parse(await node.Rpc.MetricsAsync());
+        var unconfirmed = await node.Rpc.CallAsync("unconfirmed_txs", new System.Text.Json.Nodes.JsonObject { ["limit"] = "10" });
+        var pending = await node.Rpc.GetResultAsync("num_unconfirmed_txs");
         var stillWaiting = (await node.Rpc.FindTxsAsync(waiting.Select(t => t.Hash))).Values.Count(v => v is null);
         Assert.True(stillWaiting == 0 || duringWait["aitbc_node_mempool_size"] > 0,
             $"mempool_size {duringWait["aitbc_node_mempool_size"]} while {stillWaiting} txs had not been committed");
+        if (stillWaiting == waiting.Count)
+        {
+            // Nothing was committed yet when these were read: the mempool views list exactly the waiting txs.
+            Assert.Equal(waiting.Select(t => Convert.ToBase64String(t.WireBytes)), unconfirmed.GetProperty("txs").EnumerateArray().Select(t => t.GetString()));
+            Assert.Equal("3", unconfirmed.GetProperty("n_txs").GetString());
+            Assert.Equal("3", pending.GetProperty("total").GetString());
+            Assert.Equal(waiting.Sum(t => t.WireBytes.Length).ToString(CultureInfo.InvariantCulture), pending.GetProperty("total_bytes").GetString());
+        }
         Assert.True(duringWait["aitbc_node_mempool_size"] > 0, "the block came before the metrics were read: the interval is too short for this machine");
 
         await Poll.UntilAsync(async () => (await node.Rpc.FindTxsAsync(waiting.Select(t => t.Hash))).Values.All(v => v is not null),
