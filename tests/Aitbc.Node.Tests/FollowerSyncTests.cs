@@ -145,4 +145,52 @@ public sealed class FollowerSyncTests(ITestOutputHelper output)
         }, TimeSpan.FromSeconds(10), "the follower to report ready and caught up");
         Assert.False((await follower.Rpc.StatusAsync()).GetProperty("sync_info").GetProperty("catching_up").GetBoolean());
     }
+
+    /// <summary>kill -9 of the follower, then of the validator (restarted on the same port): the follower resumes each time.</summary>
+    [Fact]
+    public async Task Follower_resumes_after_kill_9_of_itself_and_of_the_validator()
+    {
+        await using var net = await TestNet.CreateAsync("follow-kill", fundedWallets: 1);
+        var validator = await net.StartValidatorAsync();
+        var recipient = net.NewWallet("follow-kill-recipient").Address;
+        var sender = net.Funded[0];
+        for (var i = 0; i < 3; i++)
+        {
+            await validator.Rpc.CommitOkAsync(sender.Transfer(recipient, 1));
+        }
+        var follower = await net.StartFollowerAsync(validator.Url);
+        await AssertSameTipAsync(validator, follower);
+
+        // The follower dies; the chain moves on; the follower restarts on its data dir and catches up.
+        await follower.KillAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await validator.Rpc.CommitOkAsync(sender.Transfer(recipient, 2));
+        }
+        follower = await net.StartFollowerAsync(validator.Url);
+        await AssertSameTipAsync(validator, follower);
+
+        // The validator dies and comes back on the same port; the follower, which kept polling, picks up the new blocks.
+        var port = validator.Port;
+        await validator.KillAsync();
+        Assert.False(follower.HasExited);
+        validator = await net.StartValidatorAsync(port);
+        for (var i = 0; i < 3; i++)
+        {
+            await validator.Rpc.CommitOkAsync(sender.Transfer(recipient, 3));
+        }
+        await AssertSameTipAsync(validator, follower);
+        Assert.Equal(await validator.Rpc.AccountAsync(recipient.Value), await follower.Rpc.AccountAsync(recipient.Value));
+        Assert.Equal(18UL, (await follower.Rpc.AccountAsync(recipient.Value)).Balance);
+    }
+
+    private static async Task AssertSameTipAsync(NodeProcess validator, NodeProcess follower)
+    {
+        var height = await validator.Rpc.HeightAsync();
+        await Poll.UntilAsync(async () => await follower.Rpc.HeightAsync() == height, TimeSpan.FromSeconds(30), $"the follower to reach height {height}");
+        var v = (await validator.Rpc.StatusAsync()).GetProperty("sync_info");
+        var f = (await follower.Rpc.StatusAsync()).GetProperty("sync_info");
+        Assert.Equal(v.GetProperty("latest_block_hash").GetString(), f.GetProperty("latest_block_hash").GetString());
+        Assert.Equal(v.GetProperty("latest_app_hash").GetString(), f.GetProperty("latest_app_hash").GetString());
+    }
 }

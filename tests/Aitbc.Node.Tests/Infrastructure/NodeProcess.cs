@@ -62,12 +62,15 @@ public sealed class NodeProcess : IAsyncDisposable
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    /// <summary>Starts <c>aitbc-node start --data-dir D --port P [--follow URL]</c> and waits until it serves /healthz.</summary>
-    public static async Task<NodeProcess> StartAsync(string dataDir, Uri? follow = null, string moniker = "test-node")
+    /// <summary>
+    /// Starts <c>aitbc-node start --data-dir D --port P [--follow URL]</c> and waits until it serves /healthz.
+    /// Without <paramref name="fixedPort"/> it takes a free port (and another if that one is taken meanwhile).
+    /// </summary>
+    public static async Task<NodeProcess> StartAsync(string dataDir, Uri? follow = null, string moniker = "test-node", int? fixedPort = null)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var port = FreePort();
+            var port = fixedPort ?? FreePort();
             var args = new List<string> { "start", "--data-dir", dataDir, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--moniker", moniker };
             if (follow is not null)
             {
@@ -85,7 +88,7 @@ public sealed class NodeProcess : IAsyncDisposable
                 await node.WaitHealthyAsync(StartTimeout);
                 return node;
             }
-            catch (InvalidOperationException) when (attempt < 3 && node.OutputTail.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            catch (InvalidOperationException) when (fixedPort is null && attempt < 3 && node.OutputTail.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
             {
                 // Another test took the port between our probe and the node's bind: take another.
                 await node.DisposeAsync();

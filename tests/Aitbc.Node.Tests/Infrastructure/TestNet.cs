@@ -125,9 +125,10 @@ public sealed class TestNet : IAsyncDisposable
         return wallet;
     }
 
-    public Task<NodeProcess> StartValidatorAsync() => TrackAsync(NodeProcess.StartAsync(ValidatorDir, moniker: "validator"));
+    /// <summary>Starts (or restarts) the validator on its data dir; on a free port unless <paramref name="port"/> is given.</summary>
+    public Task<NodeProcess> StartValidatorAsync(int? port = null) => TrackAsync(NodeProcess.StartAsync(ValidatorDir, moniker: "validator", fixedPort: port));
 
-    /// <summary>A follower in its own data dir (no init: it fetches genesis from <paramref name="validatorUrl"/>).</summary>
+    /// <summary>A follower in its own data dir (no init: it fetches genesis from <paramref name="validatorUrl"/>); a restart reuses the dir.</summary>
     public Task<NodeProcess> StartFollowerAsync(Uri validatorUrl, string name = "follower") =>
         TrackAsync(NodeProcess.StartAsync(Home.Sub(name), follow: validatorUrl, moniker: name));
 
