@@ -34,7 +34,21 @@ init.SetAction(parse =>
 
 var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
 var port = new Option<int>("--port") { Description = "RPC port", DefaultValueFactory = _ => NodeOptions.DefaultPort };
-var follow = new Option<Uri?>("--follow") { Description = "Follow this validator's RPC URL instead of producing blocks" };
+var follow = new Option<Uri?>("--follow")
+{
+    Description = "Follow this validator's RPC URL instead of producing blocks",
+    // System.CommandLine 2.0 has no built-in parser for Uri: without this, every --follow URL was refused.
+    CustomParser = result =>
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps))
+        {
+            return url;
+        }
+        result.AddError($"--follow must be the validator's http(s) RPC URL, e.g. http://127.0.0.1:8006 (got '{text}')");
+        return null;
+    },
+};
 var logDir = new Option<string?>("--log-dir") { Description = "Directory for node.log (default <data-dir>/logs)" };
 var moniker = new Option<string>("--moniker") { Description = "Node name shown in status", DefaultValueFactory = _ => Environment.MachineName };
 var start = new Command("start", "Run the node: the validator, or a follower with --follow") { dataDir, host, port, follow, logDir, moniker };

@@ -139,7 +139,8 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
         {
             throw new BadHttpRequestException($"request body exceeds {MaxBodyBytes} bytes");
         }
-        var buffer = new ArrayBufferWriter<byte>((int)(request.ContentLength ?? 4096));
+        // ArrayBufferWriter refuses a capacity of 0, which an empty body (Content-Length: 0) would ask for.
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Clamp(request.ContentLength ?? 4096, 1, MaxBodyBytes));
         while (true)
         {
             var memory = buffer.GetMemory(16 * 1024);

@@ -115,12 +115,35 @@ public sealed class NodeRpc
                 ["genesis_time"] = genesis.GenesisTime,
                 ["chain_id"] = genesis.ChainId,
                 ["initial_height"] = "1",
+                ["consensus_params"] = ConsensusParams(genesis.MaxBlockTxs),
                 ["validators"] = new JsonArray(ValidatorNode(proposerPriority: false)),
                 ["app_hash"] = "",
                 ["app_state"] = CometJson.ToNode(genesis),
             },
         };
     }
+
+    /// <summary>
+    /// CometBFT's consensus_params object; @cosmjs/tendermint-rpc's genesis decoder reads <c>consensus_params.block</c>
+    /// unconditionally, so genesis cannot be decoded without it. max_bytes bounds a block of max_block_txs largest txs.
+    /// </summary>
+    private static JsonObject ConsensusParams(int maxBlockTxs) => new()
+    {
+        ["block"] = new JsonObject
+        {
+            ["max_bytes"] = CometJson.Int((long)maxBlockTxs * SignedTransaction.MaxWireBytes),
+            ["max_gas"] = "-1",
+        },
+        ["evidence"] = new JsonObject
+        {
+            ["max_age_num_blocks"] = "100000",
+            ["max_age_duration"] = "172800000000000",
+            ["max_bytes"] = "1048576",
+        },
+        ["validator"] = new JsonObject { ["pub_key_types"] = new JsonArray("ed25519") },
+        ["version"] = new JsonObject { ["app"] = "1" },
+        ["abci"] = new JsonObject { ["vote_extensions_enable_height"] = "0" },
+    };
 
     private JsonObject ValidatorNode(bool proposerPriority)
     {
@@ -387,7 +410,14 @@ public sealed class NodeRpc
         var tx = TxParam(p);
         if (_forwarder is not null)
         {
-            return await _forwarder.ForwardAsync("broadcast_tx_commit", new JsonObject { ["tx"] = Convert.ToBase64String(tx) }, cancellationToken).ConfigureAwait(false);
+            var answer = await _forwarder.ForwardAsync("broadcast_tx_commit", new JsonObject { ["tx"] = Convert.ToBase64String(tx) }, cancellationToken).ConfigureAwait(false);
+            if (answer["height"]?.GetValueKind() == JsonValueKind.String
+                && long.TryParse(answer["height"]!.GetValue<string>(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var committedAt)
+                && committedAt > 0)
+            {
+                await WaitForLocalHeightAsync(committedAt, cancellationToken).ConfigureAwait(false);
+            }
+            return answer;
         }
         CommitTxResult result;
         try
@@ -406,6 +436,44 @@ public sealed class NodeRpc
             ["height"] = CometJson.Int(result.Height),
         };
     }
+
+    /// <summary>
+    /// A follower answers a forwarded broadcast_tx_commit only once it has imported the block itself, as a CometBFT
+    /// full node does: a client that reads back block/tx/abci_query at the returned height from the same node then
+    /// finds it. If this node cannot get there in time (halted, far behind), the validator's answer stands.
+    /// </summary>
+    private async Task WaitForLocalHeightAsync(long height, CancellationToken cancellationToken)
+    {
+        if (_chain.Status.Height >= height)
+        {
+            return;
+        }
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnCommit(Block block, IReadOnlyList<TxResult> results)
+        {
+            if (block.Height >= height)
+            {
+                reached.TrySetResult();
+            }
+        }
+        _chain.BlockCommitted += OnCommit;
+        try
+        {
+            if (_chain.Status.Height < height)
+            {
+                await reached.Task.WaitAsync(ForwardedCommitSyncTimeout, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (TimeoutException)
+        {
+        }
+        finally
+        {
+            _chain.BlockCommitted -= OnCommit;
+        }
+    }
+
+    private static readonly TimeSpan ForwardedCommitSyncTimeout = TimeSpan.FromSeconds(10);
 
     private JsonObject UnconfirmedTxs(RpcParams p, bool includeTxs)
     {
