@@ -76,7 +76,9 @@ public static class ChainLoad
                     {
                         request.Add(new JsonObject
                         {
-                            ["jsonrpc"] = "2.0", ["id"] = i, ["method"] = "broadcast_tx_sync",
+                            ["jsonrpc"] = "2.0",
+                            ["id"] = i,
+                            ["method"] = "broadcast_tx_sync",
                             ["params"] = new JsonObject { ["tx"] = Convert.ToBase64String(batch[i].WireBytes) },
                         });
                     }

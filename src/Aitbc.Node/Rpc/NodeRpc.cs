@@ -242,21 +242,21 @@ public sealed class NodeRpc
         switch (kind)
         {
             case "account":
-            {
-                if (!Address.TryParse(id, out var address))
                 {
-                    return (TxCode.InvalidField, $"'{id}' is not an aitbc1… address", null);
+                    if (!Address.TryParse(id, out var address))
+                    {
+                        return (TxCode.InvalidField, $"'{id}' is not an aitbc1… address", null);
+                    }
+                    var view = _chain.Read(s => (Account: s.GetAccount(address), Miner: s.GetMiner(address)));
+                    return Found(new
+                    {
+                        address = address.Value,
+                        balance = view.Account.Balance,
+                        nonce = view.Account.Nonce,
+                        allowances = view.Account.Allowances.ToDictionary(kv => kv.Key, kv => kv.Value.ToMicroString()),
+                        stake = view.Miner?.Stake ?? Amount.Zero,
+                    });
                 }
-                var view = _chain.Read(s => (Account: s.GetAccount(address), Miner: s.GetMiner(address)));
-                return Found(new
-                {
-                    address = address.Value,
-                    balance = view.Account.Balance,
-                    nonce = view.Account.Nonce,
-                    allowances = view.Account.Allowances.ToDictionary(kv => kv.Key, kv => kv.Value.ToMicroString()),
-                    stake = view.Miner?.Stake ?? Amount.Zero,
-                });
-            }
             case "job":
                 return _chain.Read(s => s.GetEscrow(id)) is { } escrow ? Found(escrow) : (TxCode.UnknownJob, $"job {id} not found", null);
             case "receipt":
