@@ -16,7 +16,8 @@ public sealed record ChainLoadOptions(int Txs, int Senders, int Connections, int
 /// <summary>What a chain load run measured.</summary>
 public sealed record ChainLoadReport(
     int Sent, int Accepted, int Rejected, int Committed, double Seconds, double TxPerSecond,
-    double P50Ms, double P90Ms, double P99Ms, double MaxMs, long Blocks, double TxsPerBlock, string FirstRejection);
+    double P50Ms, double P90Ms, double P99Ms, double MaxMs, long Blocks, double TxsPerBlock, string FirstRejection,
+    double NodeCpuMicrosPerTx, double LoadCpuMicrosPerTx);
 
 /// <summary>
 /// Drives a real node process with pre-signed transfers over JSON-RPC (broadcast_tx_sync in batches) and measures,
@@ -58,6 +59,8 @@ public static class ChainLoad
             var blocks = 0L;
             var watcher = Task.Run(() => WatchCommitsAsync(http, committedAt, b => Interlocked.Add(ref blocks, b), stopWatching.Token), CancellationToken.None);
 
+            var nodeCpuBefore = node.CpuTime;
+            var loadCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var start = Stopwatch.GetTimestamp();
             var workers = Enumerable.Range(0, options.Connections).Select(w => Task.Run(async () =>
             {
@@ -114,6 +117,8 @@ public static class ChainLoad
             }
             await stopWatching.CancelAsync();
             await watcher;
+            var nodeCpu = (node.CpuTime - nodeCpuBefore).TotalMicroseconds;
+            var loadCpu = (Process.GetCurrentProcess().TotalProcessorTime - loadCpuBefore).TotalMicroseconds;
 
             var latencies = committedAt
                 .Where(kv => sentAt.ContainsKey(kv.Key))
@@ -124,7 +129,8 @@ public static class ChainLoad
             var seconds = (lastCommit - start) / (double)Stopwatch.Frequency;
             return new ChainLoadReport(sentAt.Count, accepted, rejected, committedAt.Count, seconds, committedAt.Count / seconds,
                 Percentile(latencies, 0.50), Percentile(latencies, 0.90), Percentile(latencies, 0.99), latencies.DefaultIfEmpty().Max(),
-                blocks, blocks == 0 ? 0 : committedAt.Count / (double)blocks, firstRejection);
+                blocks, blocks == 0 ? 0 : committedAt.Count / (double)blocks, firstRejection,
+                nodeCpu / Math.Max(1, committedAt.Count), loadCpu / Math.Max(1, committedAt.Count));
         }
         finally
         {

@@ -22,6 +22,16 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
+    /// <summary>CPU time the node process has used so far.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     public static string NodeDll => Path.Combine(AppContext.BaseDirectory, "aitbc-node.dll");
 
     public static async Task<NodeProcess> StartAsync(string dataDirectory, IEnumerable<string> initArgs, CancellationToken cancellationToken)

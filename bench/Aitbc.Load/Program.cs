@@ -26,6 +26,7 @@ chain.SetAction(async (parse, cancellationToken) =>
         Console.WriteLine($"committed {report.Committed}/{report.Accepted} accepted ({report.Rejected} rejected) in {report.Seconds:0.00} s over {report.Blocks} blocks ({report.TxsPerBlock:0} tx/block)");
         Console.WriteLine($"throughput: {report.TxPerSecond:0} tx/s broadcast→commit");
         Console.WriteLine($"commit latency: p50 {report.P50Ms:0} ms, p90 {report.P90Ms:0} ms, p99 {report.P99Ms:0} ms, max {report.MaxMs:0} ms");
+        Console.WriteLine($"cpu per tx: node {report.NodeCpuMicrosPerTx:0} µs, load tool {report.LoadCpuMicrosPerTx:0} µs");
         if (report.Rejected > 0)
         {
             Console.WriteLine($"first rejection: {report.FirstRejection}");

@@ -222,48 +222,92 @@ public sealed class Blockchain : IDisposable
         }
     }
 
-    private CheckTxResult CheckTxCore(byte[] wire, bool addToMempool, TaskCompletionSource<CommitTxResult>? waiter)
+    /// <summary>
+    /// CheckTx for many transactions at once (a JSON-RPC batch of broadcasts): each is decoded and verified as
+    /// alone, then all are admitted, in order, under one acquisition of the chain's lock.
+    /// </summary>
+    public IReadOnlyList<CheckTxResult> CheckTxBatch(IReadOnlyList<byte[]> wires)
     {
-        var hash = Core.Crypto.Hashing.Sha256UpperHex(wire);
-        if (!SignedTransaction.TryDecode(wire, out var tx, out var error))
+        var results = new CheckTxResult[wires.Count];
+        var decoded = new SignedTransaction?[wires.Count];
+        for (var i = 0; i < wires.Count; i++)
         {
-            return new CheckTxResult(hash, TxResult.Fail(TxCode.Malformed, error));
-        }
-        if (!string.Equals(tx.Tx.ChainId, Genesis.ChainId, StringComparison.Ordinal))
-        {
-            return new CheckTxResult(hash, TxResult.Fail(TxCode.WrongChainId, $"chain_id '{tx.Tx.ChainId}' does not match this chain ('{Genesis.ChainId}')"));
-        }
-        // The costly check runs outside the lock, so concurrent requests verify on all cores.
-        if (!tx.VerifySignature())
-        {
-            return new CheckTxResult(hash, TxResult.Fail(TxCode.BadSignature, "signature does not verify for pub_key"));
+            if (PreCheck(wires[i], out decoded[i]) is { } refused)
+            {
+                results[i] = refused;
+            }
         }
         lock (_gate)
         {
-            if (_pool.Contains(hash))
+            for (var i = 0; i < wires.Count; i++)
             {
-                return new CheckTxResult(hash, TxResult.Fail(TxCode.DuplicateTx, "tx already exists in the mempool"));
-            }
-            if (addToMempool && _pool.IsFull(wire.Length))
-            {
-                return new CheckTxResult(hash, TxResult.Fail(TxCode.MempoolFull, $"mempool is full ({_pool.Count} txs); retry later"));
-            }
-            var target = addToMempool ? _checkState : new StateOverlay(_checkState);
-            var result = _executor.Execute(target, tx, Status.Height + 1, signatureChecked: true);
-            if (result.IsOk && addToMempool)
-            {
-                _pool.Add(tx);
-                if (waiter is not null)
+                if (decoded[i] is { } tx)
                 {
-                    _commitWaiters[hash] = waiter;
+                    results[i] = AdmitLocked(tx, addToMempool: true, waiter: null);
                 }
             }
-            if (result.IsOk && addToMempool)
-            {
-                _txArrived.Writer.TryWrite(true);
-            }
-            return new CheckTxResult(hash, result);
         }
+        return results;
+    }
+
+    private CheckTxResult CheckTxCore(byte[] wire, bool addToMempool, TaskCompletionSource<CommitTxResult>? waiter)
+    {
+        if (PreCheck(wire, out var tx) is { } refused)
+        {
+            return refused;
+        }
+        lock (_gate)
+        {
+            return AdmitLocked(tx!, addToMempool, waiter);
+        }
+    }
+
+    /// <summary>The checks that need no state: decoding, chain id, signature. They run outside the lock, so concurrent requests verify on all cores.</summary>
+    private CheckTxResult? PreCheck(byte[] wire, out SignedTransaction? tx)
+    {
+        if (!SignedTransaction.TryDecode(wire, out tx, out var error))
+        {
+            tx = null;
+            return new CheckTxResult(Core.Crypto.Hashing.Sha256UpperHex(wire), TxResult.Fail(TxCode.Malformed, error));
+        }
+        if (!string.Equals(tx.Tx.ChainId, Genesis.ChainId, StringComparison.Ordinal))
+        {
+            var refused = new CheckTxResult(tx.Hash, TxResult.Fail(TxCode.WrongChainId, $"chain_id '{tx.Tx.ChainId}' does not match this chain ('{Genesis.ChainId}')"));
+            tx = null;
+            return refused;
+        }
+        if (!tx.VerifySignature())
+        {
+            var refused = new CheckTxResult(tx.Hash, TxResult.Fail(TxCode.BadSignature, "signature does not verify for pub_key"));
+            tx = null;
+            return refused;
+        }
+        return null;
+    }
+
+    private CheckTxResult AdmitLocked(SignedTransaction tx, bool addToMempool, TaskCompletionSource<CommitTxResult>? waiter)
+    {
+        var hash = tx.Hash;
+        if (_pool.Contains(hash))
+        {
+            return new CheckTxResult(hash, TxResult.Fail(TxCode.DuplicateTx, "tx already exists in the mempool"));
+        }
+        if (addToMempool && _pool.IsFull(tx.WireBytes.Length))
+        {
+            return new CheckTxResult(hash, TxResult.Fail(TxCode.MempoolFull, $"mempool is full ({_pool.Count} txs); retry later"));
+        }
+        var target = addToMempool ? _checkState : new StateOverlay(_checkState);
+        var result = _executor.Execute(target, tx, Status.Height + 1, signatureChecked: true);
+        if (result.IsOk && addToMempool)
+        {
+            _pool.Add(tx);
+            if (waiter is not null)
+            {
+                _commitWaiters[hash] = waiter;
+            }
+            _txArrived.Writer.TryWrite(true);
+        }
+        return new CheckTxResult(hash, result);
     }
 
     // ---------------- block production (validator) ----------------
@@ -326,7 +370,7 @@ public sealed class Blockchain : IDisposable
             var header = new BlockHeader(Genesis.ChainId, height, BlockHeader.FormatTime(now), status.LastBlockHash,
                 Convert.ToHexString(BlockHeader.ComputeDataHash(txBytes)), status.AppHash, key.PublicKey.HexAddress);
             var block = new Block(header, txBytes, Convert.ToBase64String(key.Sign(header.CanonicalBytes())));
-            Commit(block, overlay, results, now, started);
+            Commit(block, overlay, results, now, started, fromPoolHead: true);
             return block;
         }
         finally
@@ -414,7 +458,7 @@ public sealed class Blockchain : IDisposable
                     ? _executor.Execute(overlay, txs[i], header.Height, signatureChecked: true)
                     : TxResult.Fail(TxCode.BadSignature, "signature does not verify for pub_key");
             }
-            Commit(block, overlay, results, time, started);
+            Commit(block, overlay, results, time, started, fromPoolHead: false);
         }
         finally
         {
@@ -424,7 +468,7 @@ public sealed class Blockchain : IDisposable
 
     // ---------------- commit ----------------
 
-    private void Commit(Block block, StateOverlay overlay, TxResult[] results, DateTimeOffset time, long started)
+    private void Commit(Block block, StateOverlay overlay, TxResult[] results, DateTimeOffset time, long started, bool fromPoolHead)
     {
         var executed = System.Diagnostics.Stopwatch.GetTimestamp();
         if (overlay.SupplyDelta != 0)
@@ -455,7 +499,17 @@ public sealed class Blockchain : IDisposable
                     waiters.Add((waiter, new CommitTxResult(new CheckTxResult(hash, new TxResult(TxCode.Ok, "", [])), results[i], block.Height)));
                 }
             }
-            RecheckMempool(waiters);
+            // The block replayed the head of the mempool, in order, from the state CheckTx started from; when every
+            // one of them succeeded again, the check state already is "new state + the rest of the mempool", and
+            // re-executing the rest (under this lock, stalling every CheckTx) would only reproduce it.
+            if (_pool.Count == 0)
+            {
+                _checkState = new StateOverlay(_ledger);
+            }
+            else if (!fromPoolHead || results.Any(r => !r.IsOk) || _checkState.Size > (4 * _pool.Count) + 10_000)
+            {
+                RecheckMempool(waiters);
+            }
         }
         var applied = System.Diagnostics.Stopwatch.GetTimestamp();
         LastBlockTimings = new BlockTimings(

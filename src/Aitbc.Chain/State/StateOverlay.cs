@@ -49,7 +49,10 @@ public sealed class StateOverlay(IStateView parent) : IStateView
 
     public void SetReceipt(ReceiptRecord receipt) => _receipts[receipt.ReceiptId] = receipt;
 
-    public bool IsEmpty => _accounts.Count + _miners.Count + _escrows.Count + _receipts.Count == 0;
+    public bool IsEmpty => Size == 0;
+
+    /// <summary>How many entries the overlay holds.</summary>
+    public int Size => _accounts.Count + _miners.Count + _escrows.Count + _receipts.Count;
 
     /// <summary>The overlay's writes in (kind, key) order.</summary>
     public List<StateChange> Changes()

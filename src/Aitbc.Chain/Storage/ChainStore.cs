@@ -164,7 +164,17 @@ public sealed class ChainStore : IDisposable
         var header = BlockHeader.FromJson(headerJson.RootElement);
         var signature = reader.GetString(1);
         var resultAppHash = reader.GetString(2);
-        var txs = GetBlockTxs(connection, height).Select(t => t.Tx).ToList();
+        reader.Close();
+        using var txCommand = connection.CreateCommand();
+        txCommand.CommandText = "SELECT tx FROM txs WHERE id BETWEEN $from AND $to ORDER BY id";
+        txCommand.Parameters.AddWithValue("$from", TxId(height, 0));
+        txCommand.Parameters.AddWithValue("$to", TxId(height, MaxTxsPerHeight - 1));
+        using var txReader = txCommand.ExecuteReader();
+        var txs = new List<byte[]>();
+        while (txReader.Read())
+        {
+            txs.Add((byte[])txReader.GetValue(0));
+        }
         return (new Block(header, txs, signature), resultAppHash);
     }
 

@@ -6,6 +6,18 @@ public static class Bech32
     private const string Charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
     private const int MaxLength = 90;
     private static readonly uint[] Generator = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
+    private static readonly sbyte[] CharsetIndex = BuildCharsetIndex();
+
+    private static sbyte[] BuildCharsetIndex()
+    {
+        var index = new sbyte[128];
+        Array.Fill(index, (sbyte)-1);
+        for (var i = 0; i < Charset.Length; i++)
+        {
+            index[Charset[i]] = (sbyte)i;
+        }
+        return index;
+    }
 
     public static string Encode(string hrp, ReadOnlySpan<byte> data)
     {
@@ -68,7 +80,7 @@ public static class Bech32
         var data = new byte[lower.Length - separator - 1];
         for (var i = 0; i < data.Length; i++)
         {
-            var index = Charset.IndexOf(lower[separator + 1 + i], StringComparison.Ordinal);
+            var index = CharsetIndex[lower[separator + 1 + i]];
             if (index < 0)
             {
                 return false;
@@ -107,7 +119,8 @@ public static class Bech32
         var acc = 0;
         var bits = 0;
         var maxv = (1 << toBits) - 1;
-        var result = new List<byte>(((data.Length * fromBits) / toBits) + 1);
+        var result = new byte[((data.Length * fromBits) + toBits - 1) / toBits];
+        var count = 0;
         foreach (var value in data)
         {
             if (value >> fromBits != 0)
@@ -119,21 +132,21 @@ public static class Bech32
             while (bits >= toBits)
             {
                 bits -= toBits;
-                result.Add((byte)((acc >> bits) & maxv));
+                result[count++] = (byte)((acc >> bits) & maxv);
             }
         }
         if (pad)
         {
             if (bits > 0)
             {
-                result.Add((byte)((acc << (toBits - bits)) & maxv));
+                result[count++] = (byte)((acc << (toBits - bits)) & maxv);
             }
         }
         else if (bits >= fromBits || ((acc << (toBits - bits)) & maxv) != 0)
         {
             return null;
         }
-        return [.. result];
+        return count == result.Length ? result : result[..count];
     }
 
     private static byte[] ExpandHrp(string hrp)

@@ -20,7 +20,10 @@ public sealed class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
 
     public ReadOnlySpan<byte> Bytes => _bytes;
 
-    public Address Address => Address.FromPublicKey(this);
+    private Address? _address;
+
+    /// <summary>The account address of this key (computed once: every transaction asks for its sender's).</summary>
+    public Address Address => _address ??= Address.FromPublicKey(this);
 
     /// <summary>CometBFT-style validator address: upper hex of the same 20 bytes the bech32 address carries.</summary>
     public string HexAddress => Convert.ToHexString(Hashing.Sha256(_bytes).AsSpan(0, Address.PayloadLength));

@@ -55,4 +55,6 @@ public sealed class NodeMetrics
     }
 
     public void RpcRequest(string method, bool ok) => _rpc.WithLabels(method, ok ? "ok" : "error").Inc();
+
+    public void RpcRequests(string method, int count) => _rpc.WithLabels(method, "ok").Inc(count);
 }

@@ -50,11 +50,23 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
                     await WriteAsync(context, w => WriteError(w, null, new RpcException(RpcErrorCode.InvalidRequest, "Invalid request", $"a batch holds 1 to {MaxBatch} requests"))).ConfigureAwait(false);
                     return;
                 }
+                var admitted = rpc.TryAdmitBroadcastBatch(root);
                 var answers = new (JsonElement? Id, JsonNode? Result, RpcException? Error)[count];
-                var i = 0;
-                foreach (var request in root.EnumerateArray())
+                if (admitted is not null)
                 {
-                    answers[i++] = await DispatchAsync(request, cancellationToken).ConfigureAwait(false);
+                    for (var a = 0; a < count; a++)
+                    {
+                        answers[a] = (admitted[a].Id, admitted[a].Result, null);
+                    }
+                    metrics.RpcRequests("broadcast_tx_sync", count);
+                }
+                else
+                {
+                    var i = 0;
+                    foreach (var request in root.EnumerateArray())
+                    {
+                        answers[i++] = await DispatchAsync(request, cancellationToken).ConfigureAwait(false);
+                    }
                 }
                 await WriteAsync(context, w =>
                 {

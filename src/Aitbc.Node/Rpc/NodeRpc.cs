@@ -387,6 +387,47 @@ public sealed class NodeRpc
     private static byte[] TxParam(RpcParams p) =>
         p.GetBytes("tx") is { Length: > 0 } tx ? tx : throw RpcException.InvalidParams("tx is required (base64 of the transaction bytes)");
 
+    /// <summary>
+    /// A JSON-RPC batch made only of well-formed broadcast_tx_sync/async calls is admitted in one go
+    /// (<see cref="Blockchain.CheckTxBatch"/>); anything else returns null and takes the per-call path.
+    /// </summary>
+    public IReadOnlyList<(JsonElement Id, JsonNode Result)>? TryAdmitBroadcastBatch(JsonElement batch)
+    {
+        if (_forwarder is not null || batch.GetArrayLength() < 2)
+        {
+            return null;
+        }
+        var ids = new List<JsonElement>(batch.GetArrayLength());
+        var txs = new List<byte[]>(batch.GetArrayLength());
+        foreach (var request in batch.EnumerateArray())
+        {
+            if (request.ValueKind != JsonValueKind.Object
+                || !request.TryGetProperty("id", out var id) || id.ValueKind is not (JsonValueKind.Number or JsonValueKind.String)
+                || (request.TryGetProperty("jsonrpc", out var version) && version.ValueKind == JsonValueKind.String && version.GetString() != "2.0")
+                || !request.TryGetProperty("method", out var method) || method.ValueKind != JsonValueKind.String
+                || method.GetString() is not ("broadcast_tx_sync" or "broadcast_tx_async")
+                || !request.TryGetProperty("params", out var parameters) || parameters.ValueKind != JsonValueKind.Object
+                || !parameters.TryGetProperty("tx", out var txElement) || txElement.ValueKind != JsonValueKind.String
+                || !txElement.TryGetBytesFromBase64(out var tx) || tx.Length == 0)
+            {
+                return null;
+            }
+            ids.Add(id);
+            txs.Add(tx);
+        }
+        var checks = _chain.CheckTxBatch(txs);
+        return [.. checks.Select((check, i) => (ids[i], (JsonNode)BroadcastAnswer(check)))];
+    }
+
+    private static JsonObject BroadcastAnswer(CheckTxResult check) => new()
+    {
+        ["code"] = (uint)check.Result.Code,
+        ["data"] = "",
+        ["log"] = check.Result.Log,
+        ["codespace"] = check.IsOk ? "" : "aitbc",
+        ["hash"] = check.Hash,
+    };
+
     private async Task<JsonNode> BroadcastSync(string method, RpcParams p, CancellationToken cancellationToken)
     {
         var tx = TxParam(p);
@@ -394,15 +435,7 @@ public sealed class NodeRpc
         {
             return await _forwarder.ForwardAsync(method, new JsonObject { ["tx"] = Convert.ToBase64String(tx) }, cancellationToken).ConfigureAwait(false);
         }
-        var check = _chain.CheckTx(tx, addToMempool: true);
-        return new JsonObject
-        {
-            ["code"] = (uint)check.Result.Code,
-            ["data"] = "",
-            ["log"] = check.Result.Log,
-            ["codespace"] = check.IsOk ? "" : "aitbc",
-            ["hash"] = check.Hash,
-        };
+        return BroadcastAnswer(_chain.CheckTx(tx, addToMempool: true));
     }
 
     private async Task<JsonNode> BroadcastCommit(RpcParams p, CancellationToken cancellationToken)
