@@ -11,7 +11,8 @@ using Aitbc.Core.Transactions;
 namespace Aitbc.Load;
 
 /// <summary>Settings of one chain load run.</summary>
-public sealed record ChainLoadOptions(int Txs, int Senders, int Connections, int Batch, int BlockIntervalMs, TimeSpan Timeout);
+/// <param name="Rate">Offered load in tx/s spread over the connections; 0 sends as fast as the node admits.</param>
+public sealed record ChainLoadOptions(int Txs, int Senders, int Connections, int Batch, int BlockIntervalMs, TimeSpan Timeout, int Rate = 0, int Warmup = 20_000);
 
 /// <summary>What a chain load run measured.</summary>
 public sealed record ChainLoadReport(
@@ -39,98 +40,60 @@ public static class ChainLoad
                 initArgs.AddRange(["--alloc", $"{key.Address}=1000000000000"]);
             }
             await using var node = await NodeProcess.StartAsync(dataDir, initArgs, cancellationToken);
-            log.WriteLine($"node pid {node.ProcessId} at {node.Url}; signing {options.Txs} transfers from {options.Senders} senders");
-
+            var warmupPerSender = (options.Warmup + options.Senders - 1) / options.Senders;
             var perSender = (options.Txs + options.Senders - 1) / options.Senders;
-            var signed = new SignedTransaction[options.Senders][];
+            log.WriteLine($"node pid {node.ProcessId} at {node.Url}; signing {options.Warmup} warm-up and {options.Txs} measured transfers from {options.Senders} senders");
+            var warmup = new SignedTransaction[options.Senders][];
+            var measured = new SignedTransaction[options.Senders][];
             Parallel.For(0, options.Senders, s =>
             {
                 var to = keys[(s + 1) % keys.Length].Address;
-                signed[s] = [.. Enumerable.Range(1, perSender).Select(n =>
-                    new UnsignedTransaction(ChainId, keys[s].PublicKey, (ulong)n, new TransferBody(to, new Amount(1))).Sign(keys[s]))];
+                var all = Enumerable.Range(1, warmupPerSender + perSender).Select(n =>
+                    new UnsignedTransaction(ChainId, keys[s].PublicKey, (ulong)n, new TransferBody(to, new Amount(1))).Sign(keys[s])).ToArray();
+                warmup[s] = all[..warmupPerSender];
+                measured[s] = all[warmupPerSender..];
             });
 
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Connections + 2 }) { BaseAddress = node.Url, Timeout = TimeSpan.FromSeconds(60) };
-            var sentAt = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
             var committedAt = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
-            var rejected = 0;
-            var firstRejection = "";
             using var stopWatching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var blocks = 0L;
             var watcher = Task.Run(() => WatchCommitsAsync(http, committedAt, b => Interlocked.Add(ref blocks, b), stopWatching.Token), CancellationToken.None);
 
+            if (warmupPerSender > 0)
+            {
+                // Warm-up: JIT tiers, caches and the database settle before anything is measured.
+                var warm = await SendAsync(http, warmup, options with { Rate = 0 }, cancellationToken);
+                await WaitForCommitsAsync(committedAt, warm.SentAt.Keys, options.Timeout, cancellationToken);
+                log.WriteLine($"warm-up: {warm.SentAt.Count} txs committed");
+            }
+            var blocksBefore = Interlocked.Read(ref blocks);
             var nodeCpuBefore = node.CpuTime;
             var loadCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var start = Stopwatch.GetTimestamp();
-            var workers = Enumerable.Range(0, options.Connections).Select(w => Task.Run(async () =>
-            {
-                // A worker owns every Connections-th sender and sends their txs round-robin, so each sender's nonces arrive in order.
-                var mine = Enumerable.Range(0, options.Senders).Where(s => s % options.Connections == w).ToArray();
-                var queue = new List<SignedTransaction>();
-                for (var n = 0; n < perSender; n++)
-                {
-                    queue.AddRange(mine.Select(s => signed[s][n]));
-                }
-                for (var offset = 0; offset < queue.Count; offset += options.Batch)
-                {
-                    var batch = queue.Skip(offset).Take(options.Batch).ToList();
-                    var request = new JsonArray();
-                    for (var i = 0; i < batch.Count; i++)
-                    {
-                        request.Add(new JsonObject
-                        {
-                            ["jsonrpc"] = "2.0",
-                            ["id"] = i,
-                            ["method"] = "broadcast_tx_sync",
-                            ["params"] = new JsonObject { ["tx"] = Convert.ToBase64String(batch[i].WireBytes) },
-                        });
-                    }
-                    var now = Stopwatch.GetTimestamp();
-                    foreach (var tx in batch)
-                    {
-                        sentAt[tx.Hash] = now;
-                    }
-                    using var response = await http.PostAsJsonAsync("", request, cancellationToken);
-                    using var answer = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken));
-                    foreach (var item in answer.RootElement.EnumerateArray())
-                    {
-                        var code = item.TryGetProperty("result", out var result) ? result.GetProperty("code").GetInt32() : -1;
-                        if (code != 0)
-                        {
-                            if (Interlocked.Increment(ref rejected) == 1)
-                            {
-                                firstRejection = item.GetRawText();
-                            }
-                        }
-                    }
-                }
-            }, cancellationToken)).ToArray();
-            await Task.WhenAll(workers);
+            var (sentAt, rejected, firstRejection) = await SendAsync(http, measured, options, cancellationToken);
             var sendSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             var accepted = sentAt.Count - rejected;
             log.WriteLine($"sent {sentAt.Count} txs in {sendSeconds:0.00} s ({sentAt.Count / sendSeconds:0} tx/s admitted), {rejected} rejected; waiting for commits");
-
-            var deadline = Stopwatch.GetTimestamp() + (long)(options.Timeout.TotalSeconds * Stopwatch.Frequency);
-            while (committedAt.Count < accepted && Stopwatch.GetTimestamp() < deadline)
-            {
-                await Task.Delay(20, cancellationToken);
-            }
+            await WaitForCommitsAsync(committedAt, sentAt.Keys, options.Timeout, cancellationToken);
             await stopWatching.CancelAsync();
             await watcher;
             var nodeCpu = (node.CpuTime - nodeCpuBefore).TotalMicroseconds;
             var loadCpu = (Process.GetCurrentProcess().TotalProcessorTime - loadCpuBefore).TotalMicroseconds;
+            var measuredBlocks = Interlocked.Read(ref blocks) - blocksBefore;
+            var committed = sentAt.Keys.Count(committedAt.ContainsKey);
 
-            var latencies = committedAt
-                .Where(kv => sentAt.ContainsKey(kv.Key))
-                .Select(kv => (kv.Value - sentAt[kv.Key]) * 1000.0 / Stopwatch.Frequency)
+            var latencies = sentAt
+                .Where(kv => committedAt.ContainsKey(kv.Key))
+                .Select(kv => (committedAt[kv.Key] - kv.Value) * 1000.0 / Stopwatch.Frequency)
                 .Order()
                 .ToArray();
-            var lastCommit = committedAt.Values.DefaultIfEmpty(start).Max();
+            var lastCommit = sentAt.Keys.Select(h => committedAt.GetValueOrDefault(h, start)).DefaultIfEmpty(start).Max();
             var seconds = (lastCommit - start) / (double)Stopwatch.Frequency;
-            return new ChainLoadReport(sentAt.Count, accepted, rejected, committedAt.Count, seconds, committedAt.Count / seconds,
+            return new ChainLoadReport(sentAt.Count, accepted, rejected, committed, seconds, committed / seconds,
                 Percentile(latencies, 0.50), Percentile(latencies, 0.90), Percentile(latencies, 0.99), latencies.DefaultIfEmpty().Max(),
-                blocks, blocks == 0 ? 0 : committedAt.Count / (double)blocks, firstRejection,
-                nodeCpu / Math.Max(1, committedAt.Count), loadCpu / Math.Max(1, committedAt.Count));
+                measuredBlocks, measuredBlocks == 0 ? 0 : committed / (double)measuredBlocks, firstRejection,
+                nodeCpu / Math.Max(1, committed), loadCpu / Math.Max(1, committed));
         }
         finally
         {
@@ -141,6 +104,76 @@ public static class ChainLoad
             catch (IOException)
             {
             }
+        }
+    }
+
+    /// <summary>Sends every sender's transactions, each worker owning every Connections-th sender so nonces arrive in order.</summary>
+    private static async Task<(ConcurrentDictionary<string, long> SentAt, int Rejected, string FirstRejection)> SendAsync(
+        HttpClient http, SignedTransaction[][] bySender, ChainLoadOptions options, CancellationToken cancellationToken)
+    {
+        var sentAt = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        var rejected = 0;
+        var firstRejection = "";
+        var start = Stopwatch.GetTimestamp();
+        var workers = Enumerable.Range(0, options.Connections).Select(w => Task.Run(async () =>
+        {
+            var mine = Enumerable.Range(0, bySender.Length).Where(s => s % options.Connections == w).ToArray();
+            var queue = new List<SignedTransaction>();
+            for (var n = 0; n < bySender[0].Length; n++)
+            {
+                queue.AddRange(mine.Select(s => bySender[s][n]));
+            }
+            for (var offset = 0; offset < queue.Count; offset += options.Batch)
+            {
+                if (options.Rate > 0)
+                {
+                    // Open-loop pacing: this worker's share of the offered rate decides when its next batch is due.
+                    var due = start + (long)(offset * (double)options.Connections / options.Rate * Stopwatch.Frequency);
+                    var wait = due - Stopwatch.GetTimestamp();
+                    if (wait > 0)
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(wait / (double)Stopwatch.Frequency), cancellationToken);
+                    }
+                }
+                var batch = queue.Skip(offset).Take(options.Batch).ToList();
+                var request = new JsonArray();
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    request.Add(new JsonObject
+                    {
+                        ["jsonrpc"] = "2.0",
+                        ["id"] = i,
+                        ["method"] = "broadcast_tx_sync",
+                        ["params"] = new JsonObject { ["tx"] = Convert.ToBase64String(batch[i].WireBytes) },
+                    });
+                }
+                var now = Stopwatch.GetTimestamp();
+                foreach (var tx in batch)
+                {
+                    sentAt[tx.Hash] = now;
+                }
+                using var response = await http.PostAsJsonAsync("", request, cancellationToken);
+                using var answer = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken));
+                foreach (var item in answer.RootElement.EnumerateArray())
+                {
+                    var code = item.TryGetProperty("result", out var result) ? result.GetProperty("code").GetInt32() : -1;
+                    if (code != 0 && Interlocked.Increment(ref rejected) == 1)
+                    {
+                        firstRejection = item.GetRawText();
+                    }
+                }
+            }
+        }, cancellationToken)).ToArray();
+        await Task.WhenAll(workers);
+        return (sentAt, rejected, firstRejection);
+    }
+
+    private static async Task WaitForCommitsAsync(ConcurrentDictionary<string, long> committedAt, ICollection<string> hashes, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (!hashes.All(committedAt.ContainsKey) && Stopwatch.GetTimestamp() < deadline)
+        {
+            await Task.Delay(20, cancellationToken);
         }
     }
 

@@ -8,14 +8,16 @@ var connections = new Option<int>("--connections") { Description = "Concurrent H
 var batch = new Option<int>("--batch") { Description = "broadcast_tx_sync calls per JSON-RPC batch (1 = no batching)", DefaultValueFactory = _ => 100 };
 var interval = new Option<int>("--block-interval-ms") { Description = "Genesis block interval", DefaultValueFactory = _ => 200 };
 var json = new Option<bool>("--json") { Description = "Print the report as JSON" };
+var warmup = new Option<int>("--warmup") { Description = "Unmeasured transfers sent first so JIT and caches settle", DefaultValueFactory = _ => 20_000 };
+var rate = new Option<int>("--rate") { Description = "Offered load in tx/s (0 = as fast as the node admits)", DefaultValueFactory = _ => 0 };
 var chain = new Command("chain", "Signed transfers per second from broadcast to commit against a real aitbc-node process, with commit latency percentiles")
 {
-    txs, senders, connections, batch, interval, json,
+    txs, senders, connections, batch, interval, json, rate, warmup,
 };
 chain.SetAction(async (parse, cancellationToken) =>
 {
     var report = await ChainLoad.RunAsync(new ChainLoadOptions(parse.GetValue(txs), parse.GetValue(senders), parse.GetValue(connections),
-        Math.Max(1, parse.GetValue(batch)), parse.GetValue(interval), TimeSpan.FromSeconds(120)), Console.Error, cancellationToken);
+        Math.Max(1, parse.GetValue(batch)), parse.GetValue(interval), TimeSpan.FromSeconds(120), parse.GetValue(rate), parse.GetValue(warmup)), Console.Error, cancellationToken);
     if (parse.GetValue(json))
     {
         Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
