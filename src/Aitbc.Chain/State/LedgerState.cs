@@ -93,16 +93,4 @@ public sealed class LedgerState : IStateView
         }
         return total;
     }
-
-    /// <summary>Every entry as a change from empty: what genesis writes, and what the genesis app hash covers.</summary>
-    public List<StateChange> AllEntries()
-    {
-        var entries = new List<StateChange>(_accounts.Count + _miners.Count + _escrows.Count + _receipts.Count);
-        entries.AddRange(_accounts.Select(kv => new StateChange(StateKind.Account, kv.Key.Value, kv.Value)));
-        entries.AddRange(_miners.Select(kv => new StateChange(StateKind.Miner, kv.Key.Value, kv.Value)));
-        entries.AddRange(_escrows.Select(kv => new StateChange(StateKind.Escrow, kv.Key, kv.Value)));
-        entries.AddRange(_receipts.Select(kv => new StateChange(StateKind.Receipt, kv.Key, kv.Value)));
-        entries.Sort(StateChange.Compare);
-        return entries;
-    }
 }
