@@ -27,8 +27,17 @@ public readonly record struct Address : IComparable<Address>
         return new Address(Bech32.Encode(Hrp, payload));
     }
 
+    private const int MaxCachedAddresses = 100_000;
+
+    // Recipients repeat far more often than they are new; a known spelling skips the bech32 checksum work.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Address> Parsed = new(StringComparer.Ordinal);
+
     public static bool TryParse(string? text, out Address address)
     {
+        if (text is not null && Parsed.TryGetValue(text, out address))
+        {
+            return true;
+        }
         address = default;
         if (!Bech32.TryDecode(text, out var hrp, out var data) || hrp != Hrp || data.Length != PayloadLength)
         {
@@ -36,6 +45,11 @@ public readonly record struct Address : IComparable<Address>
         }
         // Stored lower-case: bech32 allows an all-upper spelling, but one address has one key in the ledger.
         address = new Address(text!.ToLowerInvariant());
+        if (Parsed.Count >= MaxCachedAddresses)
+        {
+            Parsed.Clear();
+        }
+        Parsed.TryAdd(text, address);
         return true;
     }
 

@@ -7,7 +7,9 @@ namespace Aitbc.Core.Crypto;
 public sealed class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
 {
     public const int Size = 32;
+    private const int MaxCachedKeys = 100_000;
     private static readonly ConcurrentDictionary<string, PublicKey> Imported = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Ed25519PublicKey> Parsed = new(StringComparer.Ordinal);
     private readonly byte[] _bytes;
 
     private Ed25519PublicKey(byte[] bytes, string base64)
@@ -45,6 +47,13 @@ public sealed class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
         {
             return false;
         }
+        // The same few keys sign most transactions: reusing the parsed key keeps its address and imported
+        // verification key, which would otherwise be rebuilt for every transaction.
+        if (Parsed.TryGetValue(base64, out var known))
+        {
+            key = known;
+            return true;
+        }
         var buffer = new byte[Size];
         if (!Convert.TryFromBase64String(base64, buffer, out var written) || written != Size)
         {
@@ -56,6 +65,11 @@ public sealed class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
             return false;
         }
         key = new Ed25519PublicKey(buffer, base64);
+        if (Parsed.Count >= MaxCachedKeys)
+        {
+            Parsed.Clear();
+        }
+        Parsed.TryAdd(base64, key);
         return true;
     }
 
@@ -79,7 +93,7 @@ public sealed class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
             Imported.TryRemove(Base64, out _);
             return false;
         }
-        if (Imported.Count > 100_000)
+        if (Imported.Count > MaxCachedKeys)
         {
             Imported.Clear();
         }
