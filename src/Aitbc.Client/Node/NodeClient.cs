@@ -65,6 +65,10 @@ public sealed class NodeClient : IDisposable
 
     // ---------------- info ----------------
 
+    /// <summary>Returns when the node answers <c>health</c>; throws a <see cref="NodeClientException"/> otherwise.</summary>
+    public async Task HealthAsync(CancellationToken cancellationToken = default) =>
+        await CallAsync("health", null, cancellationToken).ConfigureAwait(false);
+
     public async Task<NodeStatus> GetStatusAsync(CancellationToken cancellationToken = default) =>
         Read("status", await CallAsync("status", null, cancellationToken).ConfigureAwait(false), r =>
         {
