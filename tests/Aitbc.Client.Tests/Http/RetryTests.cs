@@ -15,6 +15,9 @@ public sealed class RetryTests
     /// <summary>Backoffs of a millisecond or so: the retry logic runs for real without the test waiting on it.</summary>
     private static readonly RetryOptions Tiny = new() { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(2) };
 
+    /// <summary>Retries at once; for tests whose clock is fake and whose waits are the attempt timeouts (30 s).</summary>
+    private static readonly RetryOptions NoBackoff = new() { BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.Zero };
+
     [Fact]
     public async Task Two_503s_then_an_answer_succeed_on_the_third_call()
     {
@@ -68,6 +71,56 @@ public sealed class RetryTests
     }
 
     [Fact]
+    public async Task A_hung_attempt_times_out_and_is_retried()
+    {
+        await using var server = await FakeNodeServer.StartAsync(FakeNodeServer.Hang, FakeNodeServer.Healthy);
+        var time = new TimerWatchingTimeProvider();
+        using var client = NodeClient.Create(server.Url, NoBackoff, time);
+
+        var call = client.HealthAsync();
+        await time.WaitForTimerAsync(NoBackoff.AttemptTimeout);
+        await server.WaitForCallsAsync(1);
+        time.Advance(NoBackoff.AttemptTimeout);
+        await call.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(2, server.Calls);
+    }
+
+    [Fact]
+    public async Task A_node_that_never_answers_is_unavailable_naming_the_timeout()
+    {
+        await using var server = await FakeNodeServer.StartAsync(FakeNodeServer.Hang);
+        var time = new TimerWatchingTimeProvider();
+        using var client = NodeClient.Create(server.Url, NoBackoff, time);
+
+        var call = client.HealthAsync();
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            await time.WaitForTimerAsync(NoBackoff.AttemptTimeout);
+            // Time out only an attempt that reached the server: the attempt's clock starts before its request is sent.
+            await server.WaitForCallsAsync(attempt + 1);
+            time.Advance(NoBackoff.AttemptTimeout);
+        }
+        var error = await Assert.ThrowsAsync<NodeUnavailableException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        Assert.Equal(4, server.Calls);
+        Assert.Equal(4, error.Attempts);
+        Assert.Equal("no answer within 30 s", error.LastError);
+    }
+
+    [Fact]
+    public async Task A_cancelled_call_is_cancelled_not_unavailable()
+    {
+        await using var server = await FakeNodeServer.StartAsync(FakeNodeServer.Hang);
+        using var client = NodeClient.Create(server.Url, Tiny);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.HealthAsync(cancel.Token));
+
+        Assert.Equal(1, server.Calls);
+    }
+
+    [Fact]
     public async Task A_client_from_dependency_injection_retries_too()
     {
         await using var server = await FakeNodeServer.StartAsync(FakeNodeServer.Status(503), FakeNodeServer.Status(502), FakeNodeServer.Healthy);
@@ -84,63 +137,58 @@ public sealed class RetryTests
     public async Task Retry_after_is_waited_out_on_the_clock_before_the_next_attempt()
     {
         await using var server = await FakeNodeServer.StartAsync(FakeNodeServer.Status(429, retryAfter: "20"), FakeNodeServer.Healthy);
-        var time = new FakeTimeProvider();
-        var firstCall = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        server.Called += n =>
-        {
-            if (n == 1)
-            {
-                firstCall.TrySetResult();
-            }
-        };
+        var time = new TimerWatchingTimeProvider();
         using var client = NodeClient.Create(server.Url, new RetryOptions { UseJitter = false }, time);
 
         var call = client.HealthAsync();
-        await firstCall.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var advanced = TimeSpan.Zero;
-        while (server.Calls < 2 && advanced < TimeSpan.FromMinutes(2))
-        {
-            // Real time only lets the client reach its wait; the wait itself passes on the fake clock.
-            await Task.Delay(10);
-            time.Advance(TimeSpan.FromSeconds(1));
-            advanced += TimeSpan.FromSeconds(1);
-        }
+        await time.WaitForTimerAsync(TimeSpan.FromSeconds(20));
+        time.Advance(TimeSpan.FromSeconds(19));
+        var early = server.Calls;
+        time.Advance(TimeSpan.FromSeconds(1));
         await call.WaitAsync(TimeSpan.FromSeconds(10));
 
+        Assert.Equal(1, early);
         Assert.Equal(2, server.Calls);
-        Assert.InRange(advanced.TotalSeconds, 20, 23);
     }
 
     [Fact]
-    public async Task Without_a_retry_after_the_backoff_grows_exponentially_on_the_clock()
+    public async Task Without_a_retry_after_the_backoff_doubles_on_the_clock()
     {
         await using var server = await FakeNodeServer.StartAsync(FakeNodeServer.Status(503), FakeNodeServer.Status(503), FakeNodeServer.Healthy);
-        var time = new FakeTimeProvider();
+        var time = new TimerWatchingTimeProvider();
         var retry = new RetryOptions { UseJitter = false, BaseDelay = TimeSpan.FromSeconds(10), MaxDelay = TimeSpan.FromMinutes(1) };
         using var client = NodeClient.Create(server.Url, retry, time);
 
         var call = client.HealthAsync();
-        var callsAt = new List<double>();
-        var advanced = 0;
-        var seen = 0;
-        while (server.Calls < 3 && advanced < 120)
+        await time.WaitForTimerAsync(TimeSpan.FromSeconds(10));
+        time.Advance(TimeSpan.FromSeconds(10));
+        await time.WaitForTimerAsync(TimeSpan.FromSeconds(20));
+        var beforeSecondWait = server.Calls;
+        time.Advance(TimeSpan.FromSeconds(20));
+        await call.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(2, beforeSecondWait);
+        Assert.Equal(3, server.Calls);
+    }
+
+    [Fact]
+    public async Task Jitter_draws_from_the_given_randomizer()
+    {
+        await using var server = await FakeNodeServer.StartAsync(FakeNodeServer.Status(503), FakeNodeServer.Healthy);
+        var time = new TimerWatchingTimeProvider();
+        var draws = 0;
+        var retry = new RetryOptions { BaseDelay = TimeSpan.FromSeconds(10), MaxDelay = TimeSpan.FromMinutes(1), Randomizer = () => { draws++; return 0.5; } };
+        using var client = NodeClient.Create(server.Url, retry, time);
+
+        var call = client.HealthAsync();
+        while (server.Calls < 2)
         {
-            await Task.Delay(10);
-            if (server.Calls > seen)
-            {
-                seen = server.Calls;
-                callsAt.Add(advanced);
-            }
             time.Advance(TimeSpan.FromSeconds(1));
-            advanced++;
+            await Task.Delay(1);
         }
         await call.WaitAsync(TimeSpan.FromSeconds(10));
-        callsAt.Add(advanced);
 
-        Assert.Equal(3, server.Calls);
-        // Waits of 10 s then 20 s (within the second or so the stepping loop may overshoot).
-        Assert.InRange(callsAt[1] - callsAt[0], 10, 12);
-        Assert.InRange(callsAt[2] - callsAt[1], 20, 22);
+        Assert.True(draws > 0, "the jittered backoff used the injected randomizer");
     }
 
     [Theory]

@@ -35,6 +35,17 @@ public sealed class FakeNodeServer : IAsyncDisposable
     /// <summary>Fires on each call with the count so far.</summary>
     public event Action<int>? Called;
 
+    /// <summary>Waits (in real time, at most 10 s) until the server has seen <paramref name="count"/> calls.</summary>
+    public async Task WaitForCallsAsync(int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Calls < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the server saw {Calls} calls, not {count}");
+            await Task.Delay(5);
+        }
+    }
+
     public static async Task<FakeNodeServer> StartAsync(params Func<HttpContext, Task>[] script)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -73,6 +84,18 @@ public sealed class FakeNodeServer : IAsyncDisposable
     };
 
     public static Func<HttpContext, Task> Healthy => Json(HealthAnswer);
+
+    /// <summary>Never answers; lets go when the client gives up on the request.</summary>
+    public static Func<HttpContext, Task> Hang => async context =>
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    };
 
     public async ValueTask DisposeAsync()
     {
