@@ -360,13 +360,14 @@ public sealed class NodeClient : IDisposable
         using (response)
         {
             var status = (int)response.StatusCode;
+            var statusText = string.IsNullOrEmpty(response.ReasonPhrase) ? $"HTTP {status}" : $"HTTP {status} {response.ReasonPhrase}";
             if (status >= 500 || response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout)
             {
-                throw new NodeUnavailableException(NodeUrl, method, attempts.Value, $"HTTP {status} {response.ReasonPhrase}".TrimEnd());
+                throw new NodeUnavailableException(NodeUrl, method, attempts.Value, statusText);
             }
             if (!response.IsSuccessStatusCode)
             {
-                throw new NodeProtocolException(NodeUrl, method, $"HTTP {status} {response.ReasonPhrase} (is this a node's RPC URL?)".Replace("  ", " ", StringComparison.Ordinal));
+                throw new NodeProtocolException(NodeUrl, method, $"{statusText} (is this a node's RPC URL?)");
             }
             var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
             return ParseAnswer(method, bytes);

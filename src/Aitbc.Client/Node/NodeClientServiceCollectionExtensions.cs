@@ -1,6 +1,5 @@
 using Aitbc.Client.Http;
 using Aitbc.Client.Node;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -16,7 +15,6 @@ public static class NodeClientServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(nodeUrl);
         var options = (retry ?? new RetryOptions()).Validate();
-        services.TryAddSingleton(TimeProvider.System);
         var builder = services.AddHttpClient<NodeClient>(http =>
         {
             http.BaseAddress = nodeUrl;
@@ -24,7 +22,7 @@ public static class NodeClientServiceCollectionExtensions
             http.Timeout = Timeout.InfiniteTimeSpan;
         });
         builder.AddResilienceHandler("aitbc-node", (pipeline, context) =>
-            RetryPipeline.Configure(pipeline, options, context.ServiceProvider.GetRequiredService<TimeProvider>()));
+            RetryPipeline.Configure(pipeline, options, context.ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System));
         builder.AddHttpMessageHandler(() => new AttemptCounter());
         return builder;
     }

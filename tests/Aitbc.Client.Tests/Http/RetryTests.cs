@@ -238,6 +238,18 @@ public sealed class RetryTests
     }
 
     [Fact]
+    public async Task A_404_is_a_protocol_error_without_retries()
+    {
+        await using var server = await FakeNodeServer.StartAsync(FakeNodeServer.Status(404));
+        using var client = NodeClient.Create(server.Url, Tiny);
+
+        var error = await Assert.ThrowsAsync<NodeProtocolException>(() => client.GetStatusAsync());
+
+        Assert.Equal(1, server.Calls);
+        Assert.Equal($"node at {server.Url} gave an unexpected answer to status: HTTP 404 Not Found (is this a node's RPC URL?)", error.Message);
+    }
+
+    [Fact]
     public async Task A_missing_field_names_the_field()
     {
         await using var server = await FakeNodeServer.StartAsync(FakeNodeServer.Json("""{"jsonrpc":"2.0","id":1,"result":{"node_info":{}}}"""));
