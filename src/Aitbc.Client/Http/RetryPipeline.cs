@@ -1,0 +1,64 @@
+using System.Net;
+using Microsoft.Extensions.Http.Resilience;
+using Polly;
+using Polly.Retry;
+
+namespace Aitbc.Client.Http;
+
+/// <summary>
+/// The resilience pipeline every Aitbc HTTP client runs its requests through: a retry with exponential backoff and
+/// jitter around a per-attempt timeout. Time comes from the given <see cref="TimeProvider"/>, so tests drive backoff
+/// and <c>Retry-After</c> with a fake clock instead of sleeping.
+/// </summary>
+public static class RetryPipeline
+{
+    /// <summary>Adds the retry and the attempt timeout to <paramref name="builder"/> (also the shape <c>AddResilienceHandler</c> wants).</summary>
+    public static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, RetryOptions options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        builder.TimeProvider = time;
+        if (options.MaxRetries > 0)
+        {
+            var retry = new HttpRetryStrategyOptions
+            {
+                MaxRetryAttempts = options.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = options.UseJitter,
+                Delay = options.BaseDelay,
+                MaxDelay = options.MaxDelay,
+                // Our generator reads Retry-After itself so that it can cap it (the built-in one would not).
+                ShouldRetryAfterHeader = false,
+                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, time, options.MaxRetryAfter)),
+            };
+            if (options.Randomizer is { } randomizer)
+            {
+                retry.Randomizer = randomizer;
+            }
+            builder.AddRetry(retry);
+        }
+        // Inside the retry, so a hung attempt is abandoned and retried rather than ending the whole call.
+        builder.AddTimeout(options.AttemptTimeout);
+    }
+
+    /// <summary>A ready pipeline, for clients built without dependency injection.</summary>
+    public static ResiliencePipeline<HttpResponseMessage> Build(RetryOptions options, TimeProvider time)
+    {
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
+        Configure(builder, options, time);
+        return builder.Build();
+    }
+
+    /// <summary>The wait a 429/503 answer asks for, capped; null (use the backoff) when it asks for none.</summary>
+    internal static TimeSpan? RetryAfter(HttpResponseMessage? response, TimeProvider time, TimeSpan cap)
+    {
+        var header = response?.Headers.RetryAfter;
+        if (header is null || response!.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable))
+        {
+            return null;
+        }
+        var wait = header.Delta ?? (header.Date is { } date ? date - time.GetUtcNow() : TimeSpan.Zero);
+        return wait < TimeSpan.Zero ? TimeSpan.Zero : wait > cap ? cap : wait;
+    }
+}

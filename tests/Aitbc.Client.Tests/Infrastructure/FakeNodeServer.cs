@@ -1,0 +1,105 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Aitbc.Client.Tests.Infrastructure;
+
+/// <summary>
+/// A small HTTP server on a free port that answers each POST with the next scripted response (the last one repeats),
+/// counting the calls: the flaky node of the retry tests.
+/// </summary>
+public sealed class FakeNodeServer : IAsyncDisposable
+{
+    /// <summary>A healthy node's answer to <c>health</c>.</summary>
+    public const string HealthAnswer = """{"jsonrpc":"2.0","id":1,"result":{}}""";
+
+    private readonly WebApplication _app;
+    private readonly IReadOnlyList<Func<HttpContext, Task>> _script;
+    private int _calls;
+
+    private FakeNodeServer(WebApplication app, IReadOnlyList<Func<HttpContext, Task>> script)
+    {
+        _app = app;
+        _script = script;
+    }
+
+    public Uri Url { get; private set; } = null!;
+
+    public int Calls => Volatile.Read(ref _calls);
+
+    /// <summary>Fires on each call with the count so far.</summary>
+    public event Action<int>? Called;
+
+    /// <summary>Waits (in real time, at most 10 s) until the server has seen <paramref name="count"/> calls.</summary>
+    public async Task WaitForCallsAsync(int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Calls < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the server saw {Calls} calls, not {count}");
+            await Task.Delay(5);
+        }
+    }
+
+    public static async Task<FakeNodeServer> StartAsync(params Func<HttpContext, Task>[] script)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var server = new FakeNodeServer(app, script);
+        app.MapPost("/", server.HandleAsync);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        server.Url = new Uri(address + "/");
+        return server;
+    }
+
+    private Task HandleAsync(HttpContext context)
+    {
+        var call = Interlocked.Increment(ref _calls);
+        Called?.Invoke(call);
+        return _script[Math.Min(call, _script.Count) - 1](context);
+    }
+
+    public static Func<HttpContext, Task> Status(int status, string? retryAfter = null) => context =>
+    {
+        context.Response.StatusCode = status;
+        if (retryAfter is not null)
+        {
+            context.Response.Headers.RetryAfter = retryAfter;
+        }
+        return context.Response.WriteAsync("try later");
+    };
+
+    public static Func<HttpContext, Task> Json(string body) => context =>
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(body);
+    };
+
+    public static Func<HttpContext, Task> Healthy => Json(HealthAnswer);
+
+    /// <summary>Never answers; lets go when the client gives up on the request.</summary>
+    public static Func<HttpContext, Task> Hang => async context =>
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
