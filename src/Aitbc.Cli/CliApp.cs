@@ -67,7 +67,8 @@ public static class CliApp
         NodeQueryException q => (ExitCodes.ServerRefused, q.Message),
         NodeProtocolException p => (ExitCodes.ServerRefused, $"{p.Message}; check that --node points at an aitbc node"),
         OperationCanceledException => (ExitCodes.Unreachable, "cancelled"),
-        IOException io => (ExitCodes.Usage, io.Message),
+        // A missing assembly is also an IOException; that is a broken install, a bug to show in full.
+        IOException io when io is not (FileNotFoundException or FileLoadException) => (ExitCodes.Usage, io.Message),
         UnauthorizedAccessException ua => (ExitCodes.Usage, ua.Message),
         _ => null,
     };

@@ -7,7 +7,7 @@ namespace Aitbc.Cli.Tests;
 public sealed class BlockchainCommandTests(NodeFixture fixture)
 {
     /// <summary>Sends one committed transfer so that blocks and a transaction exist; returns its hash and height.</summary>
-    private async Task<(string Hash, long Height)> CommitTransferAsync(CliHarness cli, int funded)
+    private async Task<(string Hash, long Height)> CommitTransferAsync(CliHarness cli)
     {
         var sent = await cli.RunAsync("wallet", "send", "-w", "funded", "--to", fixture.Funded(0).Address.Value, "--amount", "1", "--wait", "-o", "json");
         Assert.True(sent.ExitCode == 0, sent.ToString());
@@ -34,7 +34,7 @@ public sealed class BlockchainCommandTests(NodeFixture fixture)
     public async Task Block_shows_a_block_with_its_transactions()
     {
         using var cli = await fixture.HarnessWithFundedAsync(10);
-        var (hash, height) = await CommitTransferAsync(cli, 10);
+        var (hash, height) = await CommitTransferAsync(cli);
 
         var text = await cli.RunAsync("blockchain", "block", height.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var json = await cli.RunAsync("blockchain", "block", height.ToString(System.Globalization.CultureInfo.InvariantCulture), "-o", "json");
@@ -62,17 +62,19 @@ public sealed class BlockchainCommandTests(NodeFixture fixture)
     public async Task Tx_shows_a_committed_transfer_in_text_and_json()
     {
         using var cli = await fixture.HarnessWithFundedAsync(11);
-        var (hash, height) = await CommitTransferAsync(cli, 11);
+        var (hash, height) = await CommitTransferAsync(cli);
 
         var text = await cli.RunAsync("blockchain", "tx", hash);
         var json = (await cli.RunAsync("blockchain", "tx", hash.ToLowerInvariant(), "-o", "json")).Json();
 
         Assert.Equal(0, text.ExitCode);
         Assert.Contains("Result: ok", text.Stdout);
+        Assert.Contains("Amount: 1 AITBC", text.Stdout);
         Assert.Contains(fixture.Funded(11).Address.Value, text.Stdout);
         Assert.Equal("transfer", json.GetProperty("type").GetString());
         Assert.Equal(height, json.GetProperty("height").GetInt64());
         Assert.Equal("1000000", json.GetProperty("body").GetProperty("amount").GetString());
+        Assert.Equal("1", json.GetProperty("amount").GetString());
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Aitbc.Cli.Infrastructure;
 using Aitbc.Client.Node;
+using Aitbc.Core;
 using Aitbc.Core.Transactions;
 using Spectre.Console;
 
@@ -15,9 +16,12 @@ public sealed record ChainInfoView(string ChainId, long Height, string LatestBlo
 public sealed record BlockView(long Height, string Hash, string Time, string ChainId, string LastBlockHash, string DataHash,
     string AppHash, string Proposer, IReadOnlyList<string> Txs);
 
-/// <summary>JSON of <c>blockchain tx</c>: the decoded envelope plus its execution result.</summary>
+/// <summary>
+/// JSON of <c>blockchain tx</c>: the decoded envelope plus its execution result. <c>body</c> is the on-chain form
+/// (amounts in uaitbc); <c>amount</c> repeats the body's amount in AITBC when it has one.
+/// </summary>
 public sealed record TxView(string Hash, long Height, int Index, uint Code, string CodeName, string Log, string? Type, string? Sender,
-    ulong? Nonce, string? ChainId, System.Text.Json.Nodes.JsonNode? Body);
+    ulong? Nonce, string? ChainId, string? Amount, System.Text.Json.Nodes.JsonNode? Body);
 
 /// <summary>JSON of one validator in <c>blockchain validators</c>.</summary>
 public sealed record ValidatorView(string Address, string AccountAddress, string PubKey, long VotingPower);
@@ -139,11 +143,12 @@ internal static class BlockchainCommands
                 ?? throw new CliRefusedException($"no committed transaction {text.ToUpperInvariant()} on this node; a just-sent one may still be in the mempool");
             var decoded = info.Decode();
             var view = new TxView(info.Hash, info.Height, info.Index, (uint)info.Result.Code, info.Result.Code.ToString(), info.Result.Log,
-                decoded?.Tx.Type, decoded?.Sender.Value, decoded?.Tx.Nonce, decoded?.Tx.ChainId, decoded?.Tx.ToJson()["body"]?.DeepClone());
+                decoded?.Tx.Type, decoded?.Sender.Value, decoded?.Tx.Nonce, decoded?.Tx.ChainId, BodyAmount(decoded?.Tx.Body)?.ToAitbcString(),
+                decoded?.Tx.ToJson()["body"]?.DeepClone());
             ctx.Write(view, console => CliContext.WriteFields(console,
                 ("Tx", view.Hash), ("Height", Num(view.Height)), ("Result", view.Code == 0 ? "ok" : $"refused: {view.Log} (code {view.Code} {view.CodeName})"),
                 ("Type", view.Type), ("Sender", view.Sender), ("Nonce", view.Nonce?.ToString(CultureInfo.InvariantCulture)),
-                ("Body", view.Body?.ToJsonString())));
+                ("Amount", view.Amount is null ? null : view.Amount + " AITBC"), ("Body", view.Body?.ToJsonString())));
             return ExitCodes.Ok;
         });
     }
@@ -193,6 +198,18 @@ internal static class BlockchainCommands
             return ExitCodes.Ok;
         });
     }
+
+    /// <summary>The amount a body moves or grants, for the text view; null for bodies without one.</summary>
+    private static Amount? BodyAmount(TxBody? body) => body switch
+    {
+        TransferBody t => t.Amount,
+        ApproveBody a => a.Amount,
+        RegisterMinerBody r => r.Stake,
+        UnstakeBody u => u.Amount,
+        SubmitJobBody j => j.MaxAmount,
+        RecordReceiptBody r => r.AmountPaid,
+        _ => null,
+    };
 
     private static string Num(long value) => value.ToString(CultureInfo.InvariantCulture);
 }
