@@ -1,0 +1,129 @@
+using System.Collections;
+using System.CommandLine;
+using Aitbc.Cli.Chain;
+using Aitbc.Cli.Infrastructure;
+using Aitbc.Cli.Wallets;
+using Aitbc.Client.Node;
+using Spectre.Console;
+
+namespace Aitbc.Cli;
+
+/// <summary>
+/// The <c>aitbc</c> command: builds the command tree, runs one invocation and turns every failure into one readable
+/// line on stderr and an exit code (<see cref="ExitCodes"/>). Writers and environment are parameters so tests run
+/// the real commands in-process.
+/// </summary>
+public static class CliApp
+{
+    /// <summary>Runs <paramref name="args"/> and returns the exit code; never throws for a failure a user can cause.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, IDictionary env, TextReader? stdin = null,
+        bool interactive = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        ArgumentNullException.ThrowIfNull(env);
+        var console = CreateConsole(stdout, interactive);
+        var globals = new GlobalOptions();
+        var root = BuildRoot(globals, parse =>
+        {
+            var settings = CliSettings.Resolve(env, parse.GetValue(globals.Output), parse.GetValue(globals.Node), parse.GetValue(globals.Url), parse.GetValue(globals.ApiKey));
+            return new CliContext(settings, console, stdout, stdin ?? TextReader.Null, interactive)
+            {
+                PasswordFromEnvironment = env[PasswordSource.EnvVar] as string,
+            };
+        });
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            var names = new List<string>();
+            for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+            {
+                names.Insert(0, result.Parent is null ? "aitbc" : result.Command.Name);
+            }
+            var command = string.Join(' ', names);
+            // Some parser messages span lines (a list of allowed values); the contract is one line.
+            var message = string.Join(' ', parse.Errors[0].Message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            stderr.WriteLine($"error: {message} (see '{command} --help')");
+            return ExitCodes.Usage;
+        }
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (Classify(e) is { } failure)
+        {
+            stderr.WriteLine($"error: {failure.Message}");
+            return failure.Code;
+        }
+    }
+
+    /// <summary>The exit code and one-line message for a failure; null for a bug, which should surface as such.</summary>
+    private static (int Code, string Message)? Classify(Exception e) => e switch
+    {
+        CliException c => (c.ExitCode, c.Message),
+        NodeUnavailableException u => (ExitCodes.Unreachable, $"{u.Message}; is the node running? Set --node or AITBC_NODE_URL"),
+        NodeRpcException r => (ExitCodes.ServerRefused, r.Message),
+        NodeQueryException q => (ExitCodes.ServerRefused, q.Message),
+        NodeProtocolException p => (ExitCodes.ServerRefused, $"{p.Message}; check that --node points at an aitbc node"),
+        OperationCanceledException => (ExitCodes.Unreachable, "cancelled"),
+        // A missing assembly is also an IOException; that is a broken install, a bug to show in full.
+        IOException io when io is not (FileNotFoundException or FileLoadException) => (ExitCodes.Usage, io.Message),
+        UnauthorizedAccessException ua => (ExitCodes.Usage, ua.Message),
+        _ => null,
+    };
+
+    /// <summary>A Spectre console over <paramref name="stdout"/>: colour and prompts only at a real terminal.</summary>
+    private static IAnsiConsole CreateConsole(TextWriter stdout, bool interactive)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = interactive ? InteractionSupport.Yes : InteractionSupport.No,
+            Out = new AnsiConsoleOutput(stdout),
+        });
+        if (!interactive)
+        {
+            // Piped output is read by programs: do not wrap 64-digit hashes at 80 columns.
+            console.Profile.Width = 240;
+        }
+        return console;
+    }
+
+    private static RootCommand BuildRoot(GlobalOptions globals, Func<ParseResult, CliContext> context)
+    {
+        var root = new RootCommand("""
+            aitbc: the AITBC command line (wallets, chain; jobs and market to come).
+
+            Examples:
+              aitbc wallet create alice
+              aitbc wallet balance --wallet alice
+              aitbc wallet send --wallet alice --to aitbc1... --amount 0.25 --wait
+              aitbc blockchain info --output json
+            """);
+        foreach (var option in globals.All)
+        {
+            root.Options.Add(option);
+        }
+        root.Subcommands.Add(WalletCommands.Build(context));
+        root.Subcommands.Add(BlockchainCommands.Build(context));
+        return root;
+    }
+}
+
+/// <summary>Options every command accepts (recursive from the root).</summary>
+internal sealed class GlobalOptions
+{
+    public Option<string?> Output { get; } = new("--output", "-o") { Description = "Output format: text (for people) or json (stable, for scripts)", Recursive = true };
+
+    public Option<string?> Node { get; } = new("--node") { Description = "Node RPC URL [env AITBC_NODE_URL, default http://127.0.0.1:8006]", Recursive = true };
+
+    public Option<string?> Url { get; } = new("--url") { Description = "Coordinator URL [env AITBC_URL, default http://127.0.0.1:8000]", Recursive = true };
+
+    public Option<string?> ApiKey { get; } = new("--api-key") { Description = "Coordinator client key [env CLIENT_API_KEY]", Recursive = true };
+
+    public IEnumerable<Option> All => [Output, Node, Url, ApiKey];
+
+    public GlobalOptions() => Output.AcceptOnlyFromAmong("text", "json");
+}

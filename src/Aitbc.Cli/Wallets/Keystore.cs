@@ -1,0 +1,172 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Aitbc.Cli.Infrastructure;
+using Aitbc.Core;
+using Aitbc.Core.Crypto;
+using NSec.Cryptography;
+
+namespace Aitbc.Cli.Wallets;
+
+/// <summary>Argon2id cost. The default is moderate (64 MiB, 3 passes: a fraction of a second); tests pass cheap values.</summary>
+public sealed record KdfParameters(int MemoryKib, int Iterations)
+{
+    public static KdfParameters Default { get; } = new(64 * 1024, 3);
+}
+
+/// <summary>The KDF section of a keystore file.</summary>
+public sealed record KeystoreKdf(string Algorithm, int MemoryKib, int Iterations, int Parallelism, string Salt);
+
+/// <summary>The cipher section of a keystore file: the seed sealed with the derived key.</summary>
+public sealed record KeystoreCipher(string Algorithm, string Nonce, string Ciphertext);
+
+/// <summary>
+/// A wallet file: the address and public key in clear (so <c>list</c>, <c>address</c> and <c>balance</c> need no
+/// password), and the Ed25519 seed encrypted with XChaCha20-Poly1305 under a key derived from the password by Argon2id.
+/// </summary>
+public sealed record KeystoreFile(int Version, string Name, string Address, string PubKey, KeystoreKdf Kdf, KeystoreCipher Cipher, DateTimeOffset CreatedAt)
+{
+    public const int CurrentVersion = 1;
+    private const string KdfName = "argon2id";
+    private const string CipherName = "xchacha20poly1305";
+
+    /// <summary>Seals <paramref name="key"/>'s seed under <paramref name="password"/>.</summary>
+    public static KeystoreFile Seal(string name, Ed25519KeyPair key, string password, KdfParameters kdf, DateTimeOffset now)
+    {
+        var salt = RandomNumberGenerator.GetBytes(16);
+        var aead = AeadAlgorithm.XChaCha20Poly1305;
+        var nonce = RandomNumberGenerator.GetBytes(aead.NonceSize);
+        var seed = key.ExportSeed();
+        try
+        {
+            using var sealingKey = DeriveKey(password, salt, kdf.MemoryKib, kdf.Iterations);
+            var ciphertext = aead.Encrypt(sealingKey, nonce, AssociatedData(key.Address.Value), seed);
+            return new KeystoreFile(CurrentVersion, name, key.Address.Value, key.PublicKey.Base64,
+                new KeystoreKdf(KdfName, kdf.MemoryKib, kdf.Iterations, 1, Convert.ToBase64String(salt)),
+                new KeystoreCipher(CipherName, Convert.ToBase64String(nonce), Convert.ToBase64String(ciphertext)),
+                now);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(seed);
+        }
+    }
+
+    /// <summary>Opens the seed with <paramref name="password"/>; a wrong password (or a tampered file) is a <see cref="CliAuthException"/>.</summary>
+    public Ed25519KeyPair Unseal(string password)
+    {
+        if (Version != CurrentVersion || Kdf.Algorithm != KdfName || Cipher.Algorithm != CipherName || Kdf.Parallelism != 1)
+        {
+            throw new CliUsageException($"wallet '{Name}' uses an unsupported keystore format (version {Version}, {Kdf.Algorithm}/{Cipher.Algorithm})");
+        }
+        byte[] salt, nonce, ciphertext;
+        try
+        {
+            salt = Convert.FromBase64String(Kdf.Salt);
+            nonce = Convert.FromBase64String(Cipher.Nonce);
+            ciphertext = Convert.FromBase64String(Cipher.Ciphertext);
+        }
+        catch (FormatException)
+        {
+            throw new CliUsageException($"wallet '{Name}' is damaged (salt, nonce or ciphertext is not base64); import it again from its seed");
+        }
+        using var sealingKey = DeriveKey(password, salt, Kdf.MemoryKib, Kdf.Iterations);
+        // Binding the address as associated data means a file whose address was edited fails to open, not signs for another.
+        var seed = AeadAlgorithm.XChaCha20Poly1305.Decrypt(sealingKey, nonce, AssociatedData(Address), ciphertext);
+        if (seed is null)
+        {
+            throw new CliAuthException($"wrong password for wallet '{Name}' (or the file was altered); try again, or use --password-file / AITBC_WALLET_PASSWORD");
+        }
+        try
+        {
+            var key = Ed25519KeyPair.FromSeed(seed);
+            if (key.Address.Value != Address)
+            {
+                key.Dispose();
+                throw new CliUsageException($"wallet '{Name}' is damaged: its seed does not match its address");
+            }
+            return key;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(seed);
+        }
+    }
+
+    public Address ParsedAddress => Core.Address.Parse(Address);
+
+    private static byte[] AssociatedData(string address) => Encoding.UTF8.GetBytes("aitbc-keystore-v1:" + address);
+
+    private static Key DeriveKey(string password, byte[] salt, int memoryKib, int iterations)
+    {
+        var parameters = new Argon2Parameters { DegreeOfParallelism = 1, MemorySize = memoryKib, NumberOfPasses = iterations };
+        var kdf = PasswordBasedKeyDerivationAlgorithm.Argon2id(parameters);
+        return kdf.DeriveKey(password, salt, AeadAlgorithm.XChaCha20Poly1305);
+    }
+}
+
+/// <summary>The wallet files under <c>&lt;home&gt;/wallets</c>: one <c>&lt;name&gt;.json</c> each, readable by the owner only.</summary>
+public sealed class WalletStore(string directory)
+{
+    private static readonly JsonSerializerOptions FileJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+
+    public string Directory { get; } = directory;
+
+    public string PathOf(string name) => Path.Combine(Directory, name + ".json");
+
+    public bool Exists(string name) => File.Exists(PathOf(name));
+
+    /// <summary>Wallet names are file names, so only letters, digits, '-' and '_' (no path tricks).</summary>
+    public static string CheckName(string name) =>
+        name.Length is > 0 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
+            ? name
+            : throw new CliUsageException($"wallet name '{name}' is not allowed; use letters, digits, '-' or '_' (at most 64)");
+
+    public void Save(KeystoreFile file)
+    {
+        var path = PathOf(CheckName(file.Name));
+        if (File.Exists(path))
+        {
+            throw new CliUsageException($"wallet '{file.Name}' already exists at {path}; pick another name or delete that file first");
+        }
+        if (OperatingSystem.IsWindows())
+        {
+            System.IO.Directory.CreateDirectory(Directory);
+        }
+        else
+        {
+            System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            // Created 0600 from the first byte, rather than chmod'ed after a window in which others could read it.
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using var stream = new FileStream(path, options);
+        JsonSerializer.Serialize(stream, file, FileJson);
+    }
+
+    public KeystoreFile Load(string name)
+    {
+        var path = PathOf(CheckName(name));
+        if (!File.Exists(path))
+        {
+            throw new CliUsageException($"no wallet named '{name}' in {Directory}; create one with 'aitbc wallet create {name}' or list them with 'aitbc wallet list'");
+        }
+        try
+        {
+            return JsonSerializer.Deserialize<KeystoreFile>(File.ReadAllText(path), FileJson)
+                ?? throw new CliUsageException($"wallet file {path} is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new CliUsageException($"wallet file {path} is not a keystore ({e.Message})");
+        }
+    }
+
+    public IReadOnlyList<KeystoreFile> List() =>
+        System.IO.Directory.Exists(Directory)
+            ? [.. System.IO.Directory.EnumerateFiles(Directory, "*.json").Order(StringComparer.Ordinal).Select(p => Load(Path.GetFileNameWithoutExtension(p)))]
+            : [];
+}
