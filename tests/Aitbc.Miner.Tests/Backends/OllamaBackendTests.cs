@@ -27,8 +27,7 @@ public sealed class OllamaBackendTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private OllamaBackend Backend(Uri? url = null) =>
-        url is null ? new(_http, Timeout, _time) : new(new HttpClient { BaseAddress = url }, Timeout, _time);
+    private OllamaBackend Backend() => new(_http, Timeout, _time);
 
     private static InferenceRequest Request(string model = "llama3.2:latest", InferenceOptions? options = null) =>
         new(model, "Why is the sky blue?", options);
@@ -158,7 +157,8 @@ public sealed class OllamaBackendTests : IAsyncLifetime
     [Fact]
     public async Task A_refused_connection_is_unreachable()
     {
-        var backend = Backend(FakeServer.ClosedPortUrl());
+        using var http = new HttpClient { BaseAddress = FakeServer.ClosedPortUrl() };
+        var backend = new OllamaBackend(http, Timeout, _time);
 
         var generate = await Assert.ThrowsAsync<InferenceException>(() => backend.GenerateAsync(Request(), CancellationToken.None));
         var list = await Assert.ThrowsAsync<InferenceException>(() => backend.ListModelsAsync(CancellationToken.None));
