@@ -21,6 +21,11 @@ public sealed class EmbeddedLlamaBackend : IInferenceBackend, IDisposable
     private static readonly Lock NativeSetup = new();
     private static bool _nativeConfigured;
 
+    // llama.cpp says why a file will not load only in its log, on the loading thread: its first error there is the
+    // reason (later lines just say the load failed), kept to put in the exception.
+    [ThreadStatic]
+    private static string? _loadError;
+
     private readonly LLamaWeights _weights;
     private readonly ModelParams _contextParams;
     private readonly TimeProvider _time;
@@ -64,6 +69,7 @@ public sealed class EmbeddedLlamaBackend : IInferenceBackend, IDisposable
             parameters.Threads = t;
             parameters.BatchThreads = t;
         }
+        _loadError = null;
         try
         {
             var weights = LLamaWeights.LoadFromFile(parameters);
@@ -73,7 +79,7 @@ public sealed class EmbeddedLlamaBackend : IInferenceBackend, IDisposable
         catch (Exception e)
         {
             throw new InferenceException(InferenceFailure.BackendError,
-                $"embedded backend: llama.cpp could not load '{modelPath}' as a GGUF model: {e.Message}", e);
+                $"embedded backend: llama.cpp could not load '{modelPath}' as a GGUF model: {_loadError ?? e.Message}", e);
         }
     }
 
@@ -154,6 +160,10 @@ public sealed class EmbeddedLlamaBackend : IInferenceBackend, IDisposable
             {
                 NativeLibraryConfig.All.WithLogCallback((level, message) =>
                 {
+                    if (level is LLamaLogLevel.Error)
+                    {
+                        _loadError ??= message.Trim();
+                    }
                     if (level is LLamaLogLevel.Error or LLamaLogLevel.Warning)
                     {
                         Console.Error.Write($"llama.cpp: {message}");

@@ -1,8 +1,9 @@
 using Aitbc.Miner.Backends;
+using Xunit.Abstractions;
 
 namespace Aitbc.Miner.Tests.Backends;
 
-public sealed class EmbeddedLlamaBackendTests(TestModelFixture model) : IClassFixture<TestModelFixture>
+public sealed class EmbeddedLlamaBackendTests(TestModelFixture model, ITestOutputHelper output) : IClassFixture<TestModelFixture>
 {
     private static InferenceRequest Request(int numPredict = 24, long? seed = 7, string model = "tiny") =>
         new(model, "hello world, the miner runs", new InferenceOptions(0.8, numPredict, seed));
@@ -17,6 +18,19 @@ public sealed class EmbeddedLlamaBackendTests(TestModelFixture model) : IClassFi
         Assert.InRange(result.Metrics.TokensGenerated, 1, 24);
         Assert.True(result.Metrics.PromptTokens > 0);
         Assert.True(result.Metrics.ComputeTime > 0);
+        output.WriteLine($"{result.Metrics.TokensGenerated} tokens in {result.Metrics.ComputeTime * 1000:0.0} ms: {result.Text}");
+    }
+
+    [Fact]
+    public async Task Runs_at_a_measurable_rate_on_the_test_model()
+    {
+        await model.Backend.GenerateAsync(Request(numPredict: 8), CancellationToken.None);
+
+        var result = await model.Backend.GenerateAsync(Request(numPredict: 200, seed: 3), CancellationToken.None);
+
+        Assert.True(result.Metrics.TokensGenerated > 0);
+        output.WriteLine($"{result.Metrics.TokensGenerated / result.Metrics.ComputeTime:0} tokens/s "
+            + $"({result.Metrics.TokensGenerated} tokens in {result.Metrics.ComputeTime * 1000:0.0} ms, one thread)");
     }
 
     [Fact]
@@ -99,5 +113,6 @@ public sealed class EmbeddedLlamaBackendTests(TestModelFixture model) : IClassFi
 
         Assert.Equal(InferenceFailure.BackendError, error.Kind);
         Assert.Contains(path, error.Message);
+        Assert.Contains("not within the file bounds", error.Message);
     }
 }
