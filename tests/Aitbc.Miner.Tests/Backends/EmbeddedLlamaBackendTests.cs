@@ -53,6 +53,17 @@ public sealed class EmbeddedLlamaBackendTests(TestModelFixture model, ITestOutpu
     }
 
     [Fact]
+    public async Task Concurrent_jobs_on_one_model_do_not_disturb_each_other()
+    {
+        var alone = await model.Backend.GenerateAsync(Request(numPredict: 32, seed: 5), CancellationToken.None);
+
+        var together = await Task.WhenAll(
+            Enumerable.Range(0, 3).Select(_ => model.Backend.GenerateAsync(Request(numPredict: 32, seed: 5), CancellationToken.None)));
+
+        Assert.All(together, r => Assert.Equal(alone.Text, r.Text));
+    }
+
+    [Fact]
     public async Task Cancelling_stops_generation_mid_way()
     {
         using var cts = new CancellationTokenSource();
