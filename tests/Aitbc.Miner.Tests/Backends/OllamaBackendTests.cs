@@ -154,6 +154,19 @@ public sealed class OllamaBackendTests : IAsyncLifetime
         Assert.Equal(InferenceFailure.BackendError, error.Kind);
     }
 
+    [Theory]
+    [InlineData(Fault.Truncate, "without a done line")]
+    [InlineData(Fault.Garbage, "not valid JSON")]
+    public async Task A_stream_that_makes_no_sense_is_a_backend_error(Fault fault, string message)
+    {
+        _server.Fault = fault;
+
+        var error = await Assert.ThrowsAsync<InferenceException>(() => Backend().GenerateAsync(Request(), CancellationToken.None));
+
+        Assert.Equal(InferenceFailure.BackendError, error.Kind);
+        Assert.Contains(message, error.Message);
+    }
+
     [Fact]
     public async Task A_refused_connection_is_unreachable()
     {

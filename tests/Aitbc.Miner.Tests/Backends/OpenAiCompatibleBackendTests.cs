@@ -142,6 +142,19 @@ public sealed class OpenAiCompatibleBackendTests : IAsyncLifetime
         Assert.Equal(InferenceFailure.BackendError, error.Kind);
     }
 
+    [Theory]
+    [InlineData(Fault.Truncate, "without choices[0].message.content")]
+    [InlineData(Fault.Garbage, "not valid JSON")]
+    public async Task An_answer_that_makes_no_sense_is_a_backend_error(Fault fault, string message)
+    {
+        _server.Fault = fault;
+
+        var error = await Assert.ThrowsAsync<InferenceException>(() => Backend().GenerateAsync(Request(), CancellationToken.None));
+
+        Assert.Equal(InferenceFailure.BackendError, error.Kind);
+        Assert.Contains(message, error.Message);
+    }
+
     [Fact]
     public async Task A_refused_connection_is_unreachable()
     {

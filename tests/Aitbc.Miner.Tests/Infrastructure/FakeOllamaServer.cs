@@ -87,7 +87,7 @@ public sealed class FakeOllamaServer : FakeServer
         context.Response.ContentType = "application/x-ndjson";
         for (var i = 0; i < pieces.Count; i++)
         {
-            if (i == 2 && Fault is Fault.MidStreamError or Fault.Stall or Fault.Disconnect)
+            if (i == 2 && Fault is not (Fault.None or Fault.ServerError))
             {
                 await MisbehaveAsync(context);
                 return;
@@ -106,6 +106,11 @@ public sealed class FakeOllamaServer : FakeServer
                 break;
             case Fault.Stall:
                 await StallAsync(context);
+                break;
+            case Fault.Truncate:
+                break;
+            case Fault.Garbage:
+                await context.Response.WriteAsync("<html>proxy error</html>\n");
                 break;
             default:
                 context.Abort();

@@ -65,6 +65,13 @@ public sealed class FakeOpenAiServer : FakeServer
             case Fault.Disconnect:
                 context.Abort();
                 return;
+            case Fault.Truncate:
+                await WriteJsonAsync(context, 200, new { id = "chatcmpl-7f3a", @object = "chat.completion", choices = Array.Empty<object>() });
+                return;
+            case Fault.Garbage:
+                context.Response.ContentType = "text/html";
+                await context.Response.WriteAsync("<html>proxy error</html>");
+                return;
         }
 
         _time.Advance(ComputeTime);

@@ -28,6 +28,12 @@ public enum Fault
 
     /// <summary>Drops the connection part-way through the answer.</summary>
     Disconnect,
+
+    /// <summary>Ends a stream cleanly but early: no final <c>done</c> line.</summary>
+    Truncate,
+
+    /// <summary>Sends a line that is not JSON.</summary>
+    Garbage,
 }
 
 /// <summary>
