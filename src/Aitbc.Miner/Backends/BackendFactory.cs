@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Aitbc.Miner.Backends;
 
 /// <summary>Builds the configured backend, refusing options that cannot work before the miner goes online.</summary>
@@ -5,7 +7,8 @@ public static class BackendFactory
 {
     /// <exception cref="BackendOptionsException">The options are invalid.</exception>
     /// <exception cref="InferenceException">The embedded backend's model file could not be loaded.</exception>
-    public static IInferenceBackend Create(BackendOptions options, TimeProvider? time = null)
+    /// <param name="logger">Receives the embedded backend's llama.cpp warnings and errors.</param>
+    public static IInferenceBackend Create(BackendOptions options, TimeProvider? time = null, ILogger? logger = null)
     {
         var errors = options.Validate();
         if (errors.Count > 0)
@@ -16,7 +19,7 @@ public static class BackendFactory
         {
             BackendKind.Ollama => new OllamaBackend(NewHttpClient(options), options.RequestTimeout, time),
             BackendKind.OpenAi => new OpenAiCompatibleBackend(NewHttpClient(options), options.RequestTimeout, options.ApiKey, time),
-            _ => EmbeddedLlamaBackend.Load(options.ModelPath!, options.ModelName, options.Threads, options.ContextSize, time),
+            _ => EmbeddedLlamaBackend.Load(options.ModelPath!, options.ModelName, options.Threads, options.ContextSize, time, logger),
         };
     }
 

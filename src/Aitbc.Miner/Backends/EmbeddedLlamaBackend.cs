@@ -3,6 +3,7 @@ using LLama;
 using LLama.Common;
 using LLama.Native;
 using LLama.Sampling;
+using Microsoft.Extensions.Logging;
 
 namespace Aitbc.Miner.Backends;
 
@@ -20,6 +21,7 @@ public sealed class EmbeddedLlamaBackend : IInferenceBackend, IDisposable
 
     private static readonly Lock NativeSetup = new();
     private static bool _nativeConfigured;
+    private static ILogger? _nativeLogger;
 
     // llama.cpp says why a file will not load only in its log, on the loading thread: its first error there is the
     // reason (later lines just say the load failed), kept to put in the exception.
@@ -51,14 +53,16 @@ public sealed class EmbeddedLlamaBackend : IInferenceBackend, IDisposable
     /// <param name="modelName">The name jobs ask for; the file's name without extension when null.</param>
     /// <param name="threads">CPU threads for generation; one is fastest for tiny models, llama.cpp's default when null.</param>
     /// <param name="contextSize">Tokens of context each generation gets (prompt and output together).</param>
+    /// <param name="logger">Where llama.cpp's warnings and errors go (its log is process-wide: the latest logger wins).</param>
     public static EmbeddedLlamaBackend Load(
-        string modelPath, string? modelName = null, int? threads = null, uint contextSize = 512, TimeProvider? time = null)
+        string modelPath, string? modelName = null, int? threads = null, uint contextSize = 512, TimeProvider? time = null,
+        ILogger? logger = null)
     {
         if (!File.Exists(modelPath))
         {
             throw new InferenceException(InferenceFailure.ModelNotFound, $"embedded backend: model file '{modelPath}' does not exist");
         }
-        ConfigureNative();
+        ConfigureNative(logger);
         var parameters = new ModelParams(modelPath)
         {
             ContextSize = contextSize,
@@ -146,11 +150,15 @@ public sealed class EmbeddedLlamaBackend : IInferenceBackend, IDisposable
 
     public void Dispose() => _weights.Dispose();
 
-    // llama.cpp logs every tensor it loads; only its warnings and errors are worth a miner operator's console.
-    private static void ConfigureNative()
+    // llama.cpp logs every tensor it loads; only its warnings and errors are worth an operator's log.
+    private static void ConfigureNative(ILogger? logger)
     {
         lock (NativeSetup)
         {
+            if (logger is not null)
+            {
+                Volatile.Write(ref _nativeLogger, logger);
+            }
             if (_nativeConfigured)
             {
                 return;
@@ -166,7 +174,8 @@ public sealed class EmbeddedLlamaBackend : IInferenceBackend, IDisposable
                     }
                     if (level is LLamaLogLevel.Error or LLamaLogLevel.Warning)
                     {
-                        Console.Error.Write($"llama.cpp: {message}");
+                        Volatile.Read(ref _nativeLogger)?.Log(
+                            level is LLamaLogLevel.Error ? LogLevel.Error : LogLevel.Warning, "llama.cpp: {Message}", message.Trim());
                     }
                 });
             }

@@ -1,4 +1,6 @@
 using Aitbc.Miner.Backends;
+using Aitbc.Miner.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
 namespace Aitbc.Miner.Tests.Backends;
@@ -120,10 +122,13 @@ public sealed class EmbeddedLlamaBackendTests(TestModelFixture model, ITestOutpu
         var bytes = File.ReadAllBytes(model.ModelPath);
         File.WriteAllBytes(path, bytes[..(bytes.Length / 3)]);
 
-        var error = Assert.Throws<InferenceException>(() => EmbeddedLlamaBackend.Load(path));
+        var logger = new ListLogger();
+
+        var error = Assert.Throws<InferenceException>(() => EmbeddedLlamaBackend.Load(path, logger: logger));
 
         Assert.Equal(InferenceFailure.BackendError, error.Kind);
         Assert.Contains(path, error.Message);
         Assert.Contains("not within the file bounds", error.Message);
+        Assert.Contains(logger.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("not within the file bounds"));
     }
 }
