@@ -59,7 +59,8 @@ public sealed class OllamaBackend : IInferenceBackend
     private async Task<InferenceResult> GenerateCoreAsync(InferenceRequest request, CancellationToken ct)
     {
         var started = _time.GetTimestamp();
-        var options = request.Options is { } o && (o.Temperature ?? o.NumPredict ?? o.Seed) is not null
+        // No options object at all when the job set none, so Ollama applies the model's own defaults.
+        var options = request.Options is { } o && (o.Temperature is not null || o.NumPredict is not null || o.Seed is not null)
             ? new GenerateOptions(o.Temperature, o.NumPredict, o.Seed)
             : null;
         // Streaming, so that an error Ollama hits after it has started answering arrives as a line we can read.
