@@ -10,6 +10,11 @@ if ! command -v npm >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
   fi
 fi
+# The embedded llama.cpp backend (LLamaSharp's CPU build) needs the GNU OpenMP runtime.
+if command -v ldconfig >/dev/null 2>&1 && ! ldconfig -p | grep -q 'libgomp\.so\.1'; then
+  echo "libgomp1 not found: installing it (needed by the embedded llama.cpp backend)"
+  command -v apt-get >/dev/null 2>&1 && apt-get update -qq && apt-get install -y -qq libgomp1 >/dev/null
+fi
 for js in tests/*/js; do
   [ -f "$js/package.json" ] || continue
   (cd "$js" && npm ci --no-audit --no-fund --loglevel=error) || { echo "npm install failed in $js"; echo "0 passed, 1 failed"; exit 1; }
