@@ -84,6 +84,8 @@ public static class CoordinatorHost
             app.UseStatusCodePages();
             app.UseSerilogRequestLogging(o =>
             {
+                // Without it the middleware writes to the static Log.Logger, which this host never sets.
+                o.Logger = logger;
                 // Method, path (no query: it may carry cursors), status, duration and key id; never a key or a body.
                 o.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms (key {KeyId})";
                 o.GetLevel = (http, _, error) => error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error : LogEventLevel.Information;
