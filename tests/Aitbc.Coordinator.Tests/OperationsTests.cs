@@ -34,6 +34,26 @@ public sealed class OperationsTests(CoordinatorFixture fixture)
     }
 
     [Fact]
+    public async Task Submit_while_the_node_is_unreachable_is_503_and_stores_nothing()
+    {
+        var dataDir = TempDir.Create("no-node");
+        try
+        {
+            var options = RunningCoordinator.OptionsFor(fixture.Node, fixture.Node.Coordinators[2], dataDir) with { NodeUrl = new Uri("http://127.0.0.1:1/") };
+            await using var coordinator = await RunningCoordinator.StartAsync(options);
+            using var client = await fixture.ClientAsync(16, allowance: "0", coordinator: coordinator);
+            using var response = await client.SubmitAsync(Bodies.Flat(), "k1");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.True(response.Headers.RetryAfter is not null);
+            Assert.Null(await coordinator.Store.FindJobByIdempotencyKeyAsync(Coordinator.Auth.ApiKeys.IdOf(client.ApiKey), "k1", default));
+        }
+        finally
+        {
+            TempDir.Delete(dataDir);
+        }
+    }
+
+    [Fact]
     public async Task Metrics_are_served_in_prometheus_text()
     {
         using var http = fixture.Coordinator.Http();

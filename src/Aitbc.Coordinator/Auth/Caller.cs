@@ -1,5 +1,5 @@
-using Aitbc.Coordinator.Storage;
 using Aitbc.Coordinator.Http;
+using Aitbc.Coordinator.Storage;
 using Microsoft.AspNetCore.Http;
 
 namespace Aitbc.Coordinator.Auth;

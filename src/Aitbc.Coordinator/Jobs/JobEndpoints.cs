@@ -89,6 +89,10 @@ public static class JobEndpoints
                         + "Approve the coordinator for at least max_price (aitbc wallet approve) and keep that much in the wallet.");
                 case SubmitOutcome.Refused refused:
                     return Problems.BadGateway($"the chain refused the job's escrow ({refused.Code}): {refused.Log}");
+                case SubmitOutcome.ChainUnavailable unavailable:
+                    // Nothing was stored: the client may simply retry (with the same Idempotency-Key).
+                    context.Response.Headers.RetryAfter = "5";
+                    return Problems.Unavailable($"the chain is unreachable, so no escrow could be opened; retry later ({unavailable.Error})");
                 default:
                     throw new InvalidOperationException($"unexpected outcome {outcome}");
             }

@@ -25,6 +25,9 @@ public abstract record SubmitOutcome
 
     /// <summary>The chain refused the escrow; no job was kept.</summary>
     public sealed record Refused(TxCode Code, string Log) : SubmitOutcome;
+
+    /// <summary>The node could not be asked for the coordinator's nonce, so nothing was signed or stored.</summary>
+    public sealed record ChainUnavailable(string Error) : SubmitOutcome;
 }
 
 /// <summary>Job commands: submit (escrow through the outbox) and cancel (refund through the outbox).</summary>
@@ -61,7 +64,17 @@ public sealed class JobService(
         var now = Now;
         var jobId = NewJobId();
         var body = new SubmitJobBody(jobId, client, submission.PayloadHash(), submission.MaxPrice);
-        var tx = await sender.SignAsync(body, cancellationToken).ConfigureAwait(false);
+        SignedTransaction tx;
+        try
+        {
+            tx = await sender.SignAsync(body, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Client.Node.NodeClientException e)
+        {
+            metrics.Submission("unavailable");
+            logger.LogWarning("cannot sign submit_job: {Error}", e.Message);
+            return new SubmitOutcome.ChainUnavailable(e.Message);
+        }
         var job = new JobRecord(jobId, client.Value, caller.KeyId, JobStatus.Pending, submission.Model, submission.Prompt,
             System.Text.Encoding.UTF8.GetString(CanonicalJson.Serialize(submission.Options)), submission.MaxPrice.Micro, body.PayloadHash,
             idempotencyKey, requestHash, now, null, null, now + (submission.TtlSeconds * 1000L), null, null, null, null);
@@ -76,7 +89,16 @@ public sealed class JobService(
         {
             // A stale nonce (the chain's count lags our transactions in its mempool): sign again and retry now.
             await Task.Delay(outbox.Backoff(retry + 1), options.Time, CancellationToken.None).ConfigureAwait(false);
-            tx = await sender.SignAsync(body, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                tx = await sender.SignAsync(body, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Client.Node.NodeClientException e)
+            {
+                // The row keeps its last signed bytes; the outbox worker takes it from here.
+                delivery = new Delivery.Transient(e.Message);
+                break;
+            }
             await store.MarkOutboxSignedAsync(rowId, tx.Tx.Nonce, Convert.ToBase64String(tx.WireBytes), tx.Hash, Now, CancellationToken.None).ConfigureAwait(false);
             row = row with { Nonce = tx.Tx.Nonce, TxBytes = Convert.ToBase64String(tx.WireBytes), TxHash = tx.Hash };
             delivery = await sender.BroadcastAsync(tx, CancellationToken.None).ConfigureAwait(false);
