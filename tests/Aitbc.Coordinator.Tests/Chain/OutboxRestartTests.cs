@@ -86,3 +86,39 @@ public sealed class OutboxRestartTests(CoordinatorFixture fixture)
         Assert.IsType<Coordinator.Chain.Delivery.AlreadyDone>(Coordinator.Chain.ChainSender.Classify(tx.Code, tx.Log, tx.Hash));
     }
 }
+
+[Collection(CoordinatorCollection.Name)]
+public sealed class OutboxRetryTests(CoordinatorFixture fixture)
+{
+    [Fact]
+    public async Task A_refund_queued_during_a_node_outage_is_retried_with_backoff_until_the_node_is_back()
+    {
+        var key = fixture.Node.Coordinators[2];
+        var dataDir = TempDir.Create("outage");
+        await using var proxy = await SwitchableNodeProxy.StartAsync(fixture.Node.Url);
+        try
+        {
+            await using var coordinator = await RunningCoordinator.StartAsync(RunningCoordinator.OptionsFor(fixture.Node, key, dataDir) with { NodeUrl = proxy.Url });
+            using var client = await fixture.ClientAsync(17, coordinator: coordinator, coordinatorKey: key);
+            var jobId = await client.SubmitOkAsync(Bodies.Flat(maxPrice: "2"));
+            await fixture.EscrowAsync(jobId);
+
+            proxy.Down = true;
+            Assert.Equal(HttpStatusCode.OK, (await client.Http.PostAsync($"v1/jobs/{jobId}/cancel", null)).StatusCode);
+            await Poll.UntilAsync(async () => (await coordinator.Store.OutboxForJobAsync(jobId, default)).Single(r => r.Kind == OutboxKind.RefundJob).Attempts >= 2);
+            var waiting = (await coordinator.Store.OutboxForJobAsync(jobId, default)).Single(r => r.Kind == OutboxKind.RefundJob);
+            Assert.Equal(OutboxStatus.Pending, waiting.Status);
+            Assert.Contains("unavailable", waiting.LastError, StringComparison.Ordinal);
+            Assert.True(waiting.NotBefore > waiting.CreatedAt, "a failed row waits before its next try");
+            Assert.Equal(EscrowStatus.Open, (await fixture.Chain.GetEscrowAsync(jobId))!.Status);
+
+            proxy.Down = false;
+            await fixture.EscrowAsync(jobId, EscrowStatus.Refunded);
+            Assert.Equal(new Core.Amount(InProcessNode.FundedMicro), await fixture.BalanceAsync(fixture.Node.Funded[17].Address));
+        }
+        finally
+        {
+            TempDir.Delete(dataDir);
+        }
+    }
+}
