@@ -4,6 +4,7 @@ using System.Text.Json;
 using Aitbc.Client.Node;
 using Aitbc.Coordinator.Storage;
 using Aitbc.Coordinator.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Aitbc.Coordinator.Tests.Jobs;
 
@@ -58,12 +59,33 @@ public sealed class CancelTests(CoordinatorFixture fixture)
     [Fact]
     public async Task A_long_poll_with_no_change_answers_the_job_when_the_wait_ends()
     {
-        using var client = await fixture.ClientAsync(12);
-        var jobId = await client.SubmitOkAsync(Bodies.Flat(maxPrice: "1"));
-        var job = await client.GetJobAsync(jobId, "?wait=1");
-        Assert.Equal("pending", job.GetProperty("status").GetString());
+        // A coordinator on a fake clock, so the wait's end is driven by the test, not slept through.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var dataDir = TempDir.Create("fake-clock");
+        try
+        {
+            var key = fixture.Node.Coordinators[2];
+            await using var coordinator = await RunningCoordinator.StartAsync(RunningCoordinator.OptionsFor(fixture.Node, key, dataDir) with { Time = time });
+            using var client = await fixture.ClientAsync(18, coordinator: coordinator, coordinatorKey: key);
+            var jobId = await client.SubmitOkAsync(Bodies.Flat(maxPrice: "1"));
 
-        Assert.Equal(HttpStatusCode.BadRequest, (await client.Http.GetAsync($"v1/jobs/{jobId}?wait=61")).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await client.Http.GetAsync($"v1/jobs/{jobId}?wait=soon")).StatusCode);
+            var start = time.GetUtcNow();
+            var poll = client.GetJobAsync(jobId, "?wait=10");
+            for (var i = 0; i < 100 && !poll.IsCompleted; i++)
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+                await Task.WhenAny(poll, Task.Delay(20));
+            }
+            var job = await poll;
+            Assert.Equal("pending", job.GetProperty("status").GetString());
+            Assert.True(time.GetUtcNow() - start >= TimeSpan.FromSeconds(10), "the poll answered before its wait was over");
+
+            Assert.Equal(HttpStatusCode.BadRequest, (await client.Http.GetAsync($"v1/jobs/{jobId}?wait=11")).StatusCode);
+            Assert.Equal(HttpStatusCode.BadRequest, (await client.Http.GetAsync($"v1/jobs/{jobId}?wait=soon")).StatusCode);
+        }
+        finally
+        {
+            TempDir.Delete(dataDir);
+        }
     }
 }
