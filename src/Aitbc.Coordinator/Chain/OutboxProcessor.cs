@@ -53,7 +53,17 @@ public sealed class OutboxProcessor(
     {
         foreach (var row in await store.SentOutboxAsync(100, cancellationToken).ConfigureAwait(false))
         {
-            var landed = await node.GetTxAsync(row.TxHash!, cancellationToken).ConfigureAwait(false);
+            Client.Node.TxInfo? landed;
+            try
+            {
+                landed = await node.GetTxAsync(row.TxHash!, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Client.Node.NodeClientException e)
+            {
+                // The node is down: the rows wait, and deliveries already log the outage.
+                logger.LogDebug("cannot confirm outbox rows: {Error}", e.Message);
+                return;
+            }
             if (landed is not null)
             {
                 await ApplyAsync(row, new Delivery.Committed(landed.Height, landed.Result.Code, landed.Result.Log), cancellationToken).ConfigureAwait(false);
