@@ -55,6 +55,8 @@ public static class CoordinatorHost
                 json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
                 json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
                 json.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+                // {"role":"client","role":"admin"} is ambiguous; readers disagree on which wins, so refuse it.
+                json.SerializerOptions.AllowDuplicateProperties = false;
             });
             builder.Services.AddProblemDetails();
             builder.Services.AddExceptionHandler<ProblemExceptionHandler>();

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Aitbc.Coordinator.Auth;
 using Aitbc.Coordinator.Http;
 using Aitbc.Coordinator.Storage;
+using Aitbc.Core.Json;
 using Aitbc.Core.Transactions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -66,13 +67,25 @@ public static class JobEndpoints
         }
         using (document)
         {
+            // Canonical form first: it walks the whole body, so JSON that JCS cannot represent (a duplicate member,
+            // a number beyond double, a lone surrogate) is refused here, before any field is read.
+            string requestHash;
+            try
+            {
+                requestHash = JobService.RequestHash(document.RootElement);
+            }
+            catch (Exception e) when (e is CanonicalJsonException or InvalidOperationException or JsonException)
+            {
+                metrics.Submission("invalid");
+                return Problems.BadRequest($"the body is not representable as canonical JSON (RFC 8785): {e.Message}");
+            }
             var submission = JobRequestParser.Parse(document.RootElement, options, out var errors);
             if (submission is null)
             {
                 metrics.Submission("invalid");
                 return Problems.Validation(errors);
             }
-            var outcome = await service.SubmitAsync(caller, submission, idempotencyKey, JobService.RequestHash(document.RootElement), cancellationToken).ConfigureAwait(false);
+            var outcome = await service.SubmitAsync(caller, submission, idempotencyKey, requestHash, cancellationToken).ConfigureAwait(false);
             switch (outcome)
             {
                 case SubmitOutcome.Accepted accepted:

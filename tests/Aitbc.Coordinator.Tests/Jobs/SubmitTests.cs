@@ -119,6 +119,9 @@ public sealed class SubmitTests(CoordinatorFixture fixture)
     }
 
     [Theory]
+    [InlineData("""{"type":"inference","type":"inference","prompt":"p","model":"m"}""")]
+    [InlineData("""{"type":"inference","prompt":"p","model":"m","extra":1e400}""")]
+    [InlineData("""{"type":"inference","prompt":"p","model":"m","extra":"\ud800"}""")]
     [InlineData("{not json")]
     [InlineData("")]
     [InlineData("[1,2,3]")]
