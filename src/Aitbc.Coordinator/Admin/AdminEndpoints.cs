@@ -1,0 +1,77 @@
+using Aitbc.Coordinator.Auth;
+using Aitbc.Coordinator.Http;
+using Aitbc.Coordinator.Storage;
+using Aitbc.Core;
+using Aitbc.Core.Crypto;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Aitbc.Coordinator.Admin;
+
+/// <summary>Asks for a new API key: a client key names its wallet address, a miner key its Ed25519 public key (base64).</summary>
+public sealed record CreateKeyRequest(string? Role, string? Address, string? MinerPubKey);
+
+/// <summary>A new key, shown this once: only its hash is kept.</summary>
+public sealed record CreatedKey(string KeyId, string Key, string Role, string? Address, string? MinerPubKey, string CreatedAt);
+
+/// <summary><c>/v1/admin</c>: key management (miner and job oversight come with the scheduler).</summary>
+public static class AdminEndpoints
+{
+    public static RouteGroupBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/v1/admin").WithTags("admin").AddEndpointFilter(new ApiKeyFilter(Roles.Admin));
+        admin.MapPost("/keys", CreateKeyAsync);
+        return admin;
+    }
+
+    private static async Task<Results<Created<CreatedKey>, ValidationProblem>> CreateKeyAsync(
+        CreateKeyRequest? request, ICoordinatorStore store, CoordinatorOptions options, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (request is null || !Roles.IsKnown(request.Role))
+        {
+            errors["role"] = ["role must be client, miner or admin"];
+            return Problems.Validation(errors);
+        }
+        string? address = null;
+        string? minerPubKey = null;
+        if (request.Role == Roles.Client)
+        {
+            if (!Address.TryParse(request.Address, out var parsed))
+            {
+                errors["address"] = ["a client key needs the wallet address it pays from (aitbc1…)"];
+            }
+            address = parsed.Value;
+        }
+        else if (request.Address is not null)
+        {
+            errors["address"] = ["only client keys are bound to an address"];
+        }
+        if (request.Role == Roles.Miner)
+        {
+            if (!Ed25519PublicKey.TryParse(request.MinerPubKey, out var pub))
+            {
+                errors["miner_pub_key"] = ["a miner key needs the miner's Ed25519 public key in base64"];
+            }
+            else
+            {
+                minerPubKey = pub.Base64;
+                address = pub.Address.Value;
+            }
+        }
+        else if (request.MinerPubKey is not null)
+        {
+            errors["miner_pub_key"] = ["only miner keys are bound to a public key"];
+        }
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+        var (id, key) = ApiKeys.Generate();
+        var now = options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        await store.InsertApiKeyAsync(new ApiKeyRecord(id, request.Role!, ApiKeys.Hash(key), address, minerPubKey, now), cancellationToken).ConfigureAwait(false);
+        return TypedResults.Created($"/v1/admin/keys/{id}", new CreatedKey(id, key, request.Role!, address, minerPubKey, Jobs.Timestamps.Format(now)));
+    }
+}

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using Aitbc.Client.Node;
+using Aitbc.Coordinator.Storage;
+using Aitbc.Core.Crypto;
+using Aitbc.Core.Json;
+using Aitbc.Core.Transactions;
+using Microsoft.Extensions.Logging;
+
+namespace Aitbc.Coordinator.Chain;
+
+/// <summary>
+/// The one place that signs and broadcasts the coordinator's transactions. Everything runs under <see cref="LockAsync"/>,
+/// so nonces are handed out in order and each signed transaction is recorded in its outbox row before it is broadcast:
+/// after a crash its hash tells whether it landed.
+/// </summary>
+/// <remarks>
+/// The nonce is counted locally and re-read from the chain whenever the count may be wrong (a failed call, a BadNonce).
+/// The chain's committed nonce lags transactions still in the mempool, so a re-read can be stale for a block; the
+/// resulting BadNonce is treated as transient and the row retried after a backoff. A transaction is never re-signed
+/// before its old bytes are looked up on chain, and the chain refuses a second escrow, receipt or refund for a job, so a
+/// re-sign can never pay twice.
+/// </remarks>
+public sealed class ChainSender(NodeClient node, Ed25519KeyPair key, ICoordinatorStore store, TimeProvider time, ILogger<ChainSender> logger)
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private ulong? _nextNonce;
+    private string? _chainId;
+
+    public Core.Address Address => key.Address;
+
+    /// <summary>Holds the sender exclusively: only the holder may sign or broadcast.</summary>
+    public async Task<IDisposable> LockAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new Releaser(_gate);
+    }
+
+    /// <summary>Signs <paramref name="body"/> with the next nonce (read from the chain when unknown). Caller holds the lock.</summary>
+    public async Task<SignedTransaction> SignAsync(TxBody body, CancellationToken cancellationToken)
+    {
+        _chainId ??= (await node.GetStatusAsync(cancellationToken).ConfigureAwait(false)).ChainId;
+        _nextNonce ??= (await node.GetAccountAsync(key.Address, cancellationToken).ConfigureAwait(false)).NextNonce;
+        return new UnsignedTransaction(_chainId, key.PublicKey, _nextNonce.Value, body).Sign(key);
+    }
+
+    /// <summary>Broadcasts a transaction just signed by <see cref="SignAsync"/> and reads the node's verdict. Caller holds the lock.</summary>
+    public async Task<Delivery> BroadcastAsync(SignedTransaction tx, CancellationToken cancellationToken)
+    {
+        BroadcastResult result;
+        try
+        {
+            result = await node.BroadcastTxSyncAsync(tx.WireBytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NodeClientException e)
+        {
+            // Whether it reached the mempool is unknown: the chain, not our count, decides the next nonce.
+            _nextNonce = null;
+            return new Delivery.Transient(e.Message);
+        }
+        var delivery = Classify(result.Code, result.Log, tx.Hash);
+        if (delivery is Delivery.Sent)
+        {
+            _nextNonce = tx.Tx.Nonce + 1;
+        }
+        else if (result.Code == TxCode.BadNonce)
+        {
+            _nextNonce = null;
+        }
+        return delivery;
+    }
+
+    /// <summary>
+    /// Delivers one outbox row: when an earlier attempt signed it, first asks the chain whether those bytes landed and
+    /// rebroadcasts them; only when their nonce went to something else is the body signed afresh. Caller holds the lock.
+    /// </summary>
+    public async Task<Delivery> DeliverAsync(OutboxRecord row, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (row.TxHash is { } hash && row.TxBytes is { } bytesText)
+            {
+                if (await node.GetTxAsync(hash, cancellationToken).ConfigureAwait(false) is { } landed)
+                {
+                    return new Delivery.Committed(landed.Height, landed.Result.Code, landed.Result.Log);
+                }
+                var old = await node.BroadcastTxSyncAsync(Convert.FromBase64String(bytesText), cancellationToken).ConfigureAwait(false);
+                if (old.Code != TxCode.BadNonce)
+                {
+                    var delivery = Classify(old.Code, old.Log, hash);
+                    if (delivery is Delivery.Sent && row.Nonce is { } n && (_nextNonce is null || _nextNonce <= n))
+                    {
+                        _nextNonce = n + 1;
+                    }
+                    return delivery;
+                }
+                // Its nonce is spent: by these very bytes committing just now, or by another transaction.
+                if (await node.GetTxAsync(hash, cancellationToken).ConfigureAwait(false) is { } justLanded)
+                {
+                    return new Delivery.Committed(justLanded.Height, justLanded.Result.Code, justLanded.Result.Log);
+                }
+                _nextNonce = null;
+            }
+            var body = (TxBody)(JsonSerializer.Deserialize(row.BodyJson, TxType.BodyType(row.Kind), WireJson.Options)
+                ?? throw new InvalidDataException($"outbox row {row.Id} has an empty body"));
+            var tx = await SignAsync(body, cancellationToken).ConfigureAwait(false);
+            await store.MarkOutboxSignedAsync(row.Id, tx.Tx.Nonce, Convert.ToBase64String(tx.WireBytes), tx.Hash, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
+            return await BroadcastAsync(tx, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NodeClientException e)
+        {
+            _nextNonce = null;
+            logger.LogWarning("outbox row {Row} ({Kind} for job {JobId}): node unavailable: {Error}", row.Id, row.Kind, row.JobId, e.Message);
+            return new Delivery.Transient(e.Message);
+        }
+    }
+
+    /// <summary>Reads a CheckTx verdict: which refusals are final, which mean "already done", which deserve another try.</summary>
+    public static Delivery Classify(TxCode code, string log, string hash) => code switch
+    {
+        TxCode.Ok or TxCode.DuplicateTx => new Delivery.Sent(hash),
+        // submit_job for a job whose escrow exists; receipt or refund for a closed escrow: the effect is on chain.
+        TxCode.AlreadyExists or TxCode.EscrowClosed => new Delivery.AlreadyDone(code, log),
+        TxCode.BadNonce => new Delivery.Transient($"{code}: {log}", StaleNonce: true),
+        TxCode.MempoolFull => new Delivery.Transient($"{code}: {log}"),
+        _ => new Delivery.Refused(code, log),
+    };
+
+    private sealed class Releaser(SemaphoreSlim gate) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                gate.Release();
+            }
+        }
+    }
+}

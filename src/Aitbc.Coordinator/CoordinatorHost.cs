@@ -1,0 +1,171 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Aitbc.Client.Node;
+using Aitbc.Coordinator.Admin;
+using Aitbc.Coordinator.Auth;
+using Aitbc.Coordinator.Chain;
+using Aitbc.Coordinator.Http;
+using Aitbc.Coordinator.Jobs;
+using Aitbc.Coordinator.Storage;
+using Aitbc.Core.Crypto;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+using Serilog;
+using Serilog.Events;
+
+namespace Aitbc.Coordinator;
+
+/// <summary>Builds the coordinator's web host from options: used by aitbc-coordinator, by <c>aitbc up</c> and by tests.</summary>
+public static class CoordinatorHost
+{
+    public static WebApplication Build(CoordinatorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Directory.CreateDirectory(options.ConfigDirectory);
+        var logger = CreateLogger(options);
+        var ownsKey = options.CoordinatorKey is null;
+        var key = options.CoordinatorKey ?? CoordinatorKeyFile.LoadOrCreate(options.EffectiveCoordinatorKeyPath);
+        try
+        {
+            var store = new SqliteCoordinatorStore(options.DatabasePath);
+            // Schema before serving: a coordinator that cannot migrate must not start.
+            store.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
+            if (options.AdminKey is { } adminKey)
+            {
+                store.UpsertApiKeyAsync(new ApiKeyRecord(ApiKeys.BootstrapAdminId, Roles.Admin, ApiKeys.Hash(adminKey), null, null,
+                    options.Time.GetUtcNow().ToUnixTimeMilliseconds()), CancellationToken.None).GetAwaiter().GetResult();
+            }
+
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+                kestrel.AddServerHeader = false;
+                kestrel.Listen(System.Net.IPAddress.Parse(options.Host), options.Port);
+            });
+            builder.Logging.ClearProviders();
+            builder.Services.AddSerilog(logger, dispose: true);
+            builder.Services.ConfigureHttpJsonOptions(json =>
+            {
+                json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+                json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+                json.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+                // {"role":"client","role":"admin"} is ambiguous; readers disagree on which wins, so refuse it.
+                json.SerializerOptions.AllowDuplicateProperties = false;
+            });
+            builder.Services.AddProblemDetails();
+            builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+            builder.Services.AddSingleton(options);
+            builder.Services.AddSingleton(options.Time);
+            builder.Services.AddSingleton<ICoordinatorStore>(store);
+            builder.Services.AddSingleton(key);
+            builder.Services.AddSingleton(_ => NodeClient.Create(options.NodeUrl, options.NodeRetry, options.Time));
+            builder.Services.AddSingleton<CoordinatorMetrics>();
+            builder.Services.AddSingleton<JobSignals>();
+            builder.Services.AddSingleton<OutboxSignal>();
+            builder.Services.AddSingleton<ChainSender>();
+            builder.Services.AddSingleton<OutboxProcessor>();
+            builder.Services.AddSingleton<JobService>();
+            if (options.RunOutboxWorker)
+            {
+                builder.Services.AddHostedService<OutboxWorker>();
+            }
+
+            var app = builder.Build();
+            if (ownsKey)
+            {
+                app.Lifetime.ApplicationStopped.Register(key.Dispose);
+            }
+            app.UseExceptionHandler();
+            // Unknown routes and wrong methods answer problem bodies too, not empty 404/405s.
+            app.UseStatusCodePages();
+            app.UseSerilogRequestLogging(o =>
+            {
+                // Without it the middleware writes to the static Log.Logger, which this host never sets.
+                o.Logger = logger;
+                // Method, path (no query: it may carry cursors), status, duration and key id; never a key or a body.
+                o.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms (key {KeyId})";
+                // 503 is a dependency being down (readyz, node), a warning; any other 5xx is a bug.
+                o.GetLevel = (http, _, error) => error is not null || (http.Response.StatusCode >= 500 && http.Response.StatusCode != StatusCodes.Status503ServiceUnavailable)
+                    ? LogEventLevel.Error
+                    : http.Response.StatusCode >= 500 ? LogEventLevel.Warning : LogEventLevel.Information;
+                o.EnrichDiagnosticContext = (diagnostics, http) =>
+                {
+                    if (http.Items[typeof(Caller)] is not Caller)
+                    {
+                        diagnostics.Set("KeyId", "-");
+                    }
+                };
+            });
+            var metrics = app.Services.GetRequiredService<CoordinatorMetrics>();
+            app.UseHttpMetrics(o => o.SetMetricFactory(Metrics.WithCustomRegistry(metrics.Registry)));
+            MapEndpoints(app);
+            logger.Information("coordinator {Address} for node {NodeUrl}, data in {DataDir}", key.Address, options.NodeUrl, options.DataDirectory);
+            return app;
+        }
+        catch
+        {
+            if (ownsKey)
+            {
+                key.Dispose();
+            }
+            logger.Dispose();
+            throw;
+        }
+    }
+
+    private static void MapEndpoints(WebApplication app)
+    {
+        var metrics = app.Services.GetRequiredService<CoordinatorMetrics>();
+        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
+        app.MapGet("/readyz", ReadyAsync);
+        app.MapMetrics("/metrics", metrics.Registry);
+        app.MapJobEndpoints();
+        app.MapAdminEndpoints();
+    }
+
+    private static async Task<IResult> ReadyAsync(ICoordinatorStore store, NodeClient node, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.PingAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            return Problems.Unavailable($"database unavailable: {e.Message}");
+        }
+        try
+        {
+            await node.HealthAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NodeClientException e)
+        {
+            return Problems.Unavailable(e.Message);
+        }
+        return TypedResults.Ok(new { status = "ready" });
+    }
+
+    private static Serilog.Core.Logger CreateLogger(CoordinatorOptions options)
+    {
+        Directory.CreateDirectory(options.EffectiveLogDirectory);
+        var configuration = new LoggerConfiguration()
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
+            .Enrich.FromLogContext()
+            .Enrich.WithProperty("service", "aitbc-coordinator")
+            .WriteTo.File(Path.Combine(options.EffectiveLogDirectory, "coordinator.log"),
+                outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
+                fileSizeLimitBytes: 100L * 1024 * 1024, rollOnFileSizeLimit: true, retainedFileCountLimit: 5, shared: true);
+        if (options.LogToConsole)
+        {
+            configuration = configuration.WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss} [{Level:u3}] {Message:lj}{NewLine}{Exception}");
+        }
+        return configuration.CreateLogger();
+    }
+}

@@ -1,0 +1,104 @@
+using Aitbc.Client.Http;
+using Aitbc.Core;
+using Aitbc.Core.Crypto;
+
+namespace Aitbc.Coordinator;
+
+/// <summary>Every setting of the coordinator and its default, in one place; <see cref="Validate"/> fails fast naming the setting.</summary>
+public sealed record CoordinatorOptions
+{
+    public const int DefaultPort = 8000;
+
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>Port to listen on; 0 picks a free one (tests).</summary>
+    public int Port { get; init; } = DefaultPort;
+
+    /// <summary>Home: config/ (coordinator key), data/ (coordinator.db), logs/.</summary>
+    public string DataDirectory { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".aitbc", "coordinator");
+
+    public Uri NodeUrl { get; init; } = new("http://127.0.0.1:8006/");
+
+    /// <summary>The key named in genesis as a coordinator; created on first start when missing (default config/coordinator_key.json).</summary>
+    public string? CoordinatorKeyPath { get; init; }
+
+    /// <summary>A key given directly (tests, <c>aitbc up</c>); takes precedence over <see cref="CoordinatorKeyPath"/>. Not disposed by the host.</summary>
+    public Ed25519KeyPair? CoordinatorKey { get; init; }
+
+    /// <summary>Bootstrap admin API key: stored (hashed) at start so an operator can create the first client and miner keys.</summary>
+    public string? AdminKey { get; init; }
+
+    public string? LogDirectory { get; init; }
+
+    public bool LogToConsole { get; init; } = true;
+
+    /// <summary>Kestrel refuses larger bodies with 413 before the handler reads them.</summary>
+    public long MaxRequestBodyBytes { get; init; } = 64 * 1024;
+
+    /// <summary>Largest prompt in UTF-8 bytes.</summary>
+    public int MaxPromptBytes { get; init; } = 32 * 1024;
+
+    /// <summary>Budget moved to escrow when a job names no max_price.</summary>
+    public Amount DefaultMaxPrice { get; init; } = Amount.FromAitbc(1);
+
+    /// <summary>Highest max_price a job may name, so a typo cannot lock a fortune in escrow.</summary>
+    public Amount MaxPriceCap { get; init; } = Amount.FromAitbc(1000);
+
+    public int DefaultTtlSeconds { get; init; } = 600;
+
+    public int MaxTtlSeconds { get; init; } = 86_400;
+
+    /// <summary>Longest <c>?wait=</c> a GET may hold.</summary>
+    public int MaxWaitSeconds { get; init; } = 60;
+
+    /// <summary>Runs the outbox worker; tests turn it off to leave rows unsent, as a crash would.</summary>
+    public bool RunOutboxWorker { get; init; } = true;
+
+    /// <summary>How often the worker looks for due outbox rows and for commits of sent ones when nothing wakes it.</summary>
+    public TimeSpan OutboxPollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    public TimeSpan OutboxBaseBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan OutboxMaxBackoff { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A sent transaction not committed after this long is broadcast again (a node restart may have lost its mempool).</summary>
+    public TimeSpan ResendAfter { get; init; } = TimeSpan.FromSeconds(30);
+
+    public RetryOptions NodeRetry { get; init; } = new() { MaxRetries = 2, AttemptTimeout = TimeSpan.FromSeconds(10) };
+
+    /// <summary>The clock for timestamps, deadlines and backoff; tests pass a fake.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    public string ConfigDirectory => Path.Combine(DataDirectory, "config");
+
+    public string DatabasePath => Path.Combine(DataDirectory, "data", "coordinator.db");
+
+    public string EffectiveCoordinatorKeyPath => CoordinatorKeyPath ?? Path.Combine(ConfigDirectory, "coordinator_key.json");
+
+    public string EffectiveLogDirectory => LogDirectory ?? Path.Combine(DataDirectory, "logs");
+
+    public CoordinatorOptions Validate()
+    {
+        Require(Port is >= 0 and <= 65535, nameof(Port), "must be 0 to 65535");
+        Require(!string.IsNullOrWhiteSpace(DataDirectory), nameof(DataDirectory), "must be set");
+        Require(NodeUrl.IsAbsoluteUri && (NodeUrl.Scheme == Uri.UriSchemeHttp || NodeUrl.Scheme == Uri.UriSchemeHttps), nameof(NodeUrl), "must be an http(s) URL");
+        Require(MaxRequestBodyBytes is >= 1024 and <= 16 * 1024 * 1024, nameof(MaxRequestBodyBytes), "must be 1 KiB to 16 MiB");
+        Require(MaxPromptBytes > 0 && MaxPromptBytes < MaxRequestBodyBytes, nameof(MaxPromptBytes), "must be positive and below MaxRequestBodyBytes");
+        Require(!DefaultMaxPrice.IsZero && DefaultMaxPrice <= MaxPriceCap, nameof(DefaultMaxPrice), "must be positive and at most MaxPriceCap");
+        Require(DefaultTtlSeconds > 0 && DefaultTtlSeconds <= MaxTtlSeconds, nameof(DefaultTtlSeconds), "must be positive and at most MaxTtlSeconds");
+        Require(MaxWaitSeconds is >= 0 and <= 600, nameof(MaxWaitSeconds), "must be 0 to 600");
+        Require(OutboxPollInterval > TimeSpan.Zero, nameof(OutboxPollInterval), "must be positive");
+        Require(OutboxBaseBackoff > TimeSpan.Zero && OutboxMaxBackoff >= OutboxBaseBackoff, nameof(OutboxBaseBackoff), "must be positive and at most OutboxMaxBackoff");
+        Require(AdminKey is null || AdminKey.Length >= 16, nameof(AdminKey), "must be at least 16 characters");
+        NodeRetry.Validate();
+        return this;
+    }
+
+    private static void Require(bool condition, string name, string rule)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException($"coordinator option {name} {rule}", name);
+        }
+    }
+}

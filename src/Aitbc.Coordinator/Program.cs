@@ -1,0 +1,80 @@
+using System.CommandLine;
+using Aitbc.Coordinator;
+
+var port = new Option<int>("--port") { Description = "Port to listen on", DefaultValueFactory = _ => CoordinatorOptions.DefaultPort };
+var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
+var dataDir = new Option<string>("--data-dir")
+{
+    Description = "Coordinator home: config/ (coordinator key), data/ (coordinator.db), logs/",
+    DefaultValueFactory = _ => new CoordinatorOptions().DataDirectory,
+};
+var node = new Option<Uri>("--node")
+{
+    Description = "The node's RPC URL",
+    DefaultValueFactory = _ => new CoordinatorOptions().NodeUrl,
+    // System.CommandLine 2.0 has no built-in parser for Uri.
+    CustomParser = result =>
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps))
+        {
+            return url;
+        }
+        result.AddError($"--node must be the node's http(s) RPC URL, e.g. http://127.0.0.1:8006 (got '{text}')");
+        return null!;
+    },
+};
+var coordinatorKey = new Option<string?>("--coordinator-key") { Description = "Key file of the coordinator named in genesis (default <data-dir>/config/coordinator_key.json, created when missing)" };
+var adminKey = new Option<string?>("--admin-key") { Description = "Bootstrap admin API key (at least 16 characters; default $AITBC_ADMIN_KEY)" };
+var logDir = new Option<string?>("--log-dir") { Description = "Directory for coordinator.log (default /var/log/aitbc when writable, else <data-dir>/logs)" };
+
+var start = new Command("start", "Run the coordinator's REST API") { port, host, dataDir, node, coordinatorKey, adminKey, logDir };
+start.SetAction(async (parse, cancellationToken) =>
+{
+    var options = new CoordinatorOptions
+    {
+        Port = parse.GetValue(port),
+        Host = parse.GetValue(host)!,
+        DataDirectory = parse.GetValue(dataDir)!,
+        NodeUrl = parse.GetValue(node)!,
+        CoordinatorKeyPath = parse.GetValue(coordinatorKey),
+        // An admin key on the command line shows in the process list; the environment variable does not.
+        AdminKey = parse.GetValue(adminKey) ?? Environment.GetEnvironmentVariable("AITBC_ADMIN_KEY"),
+        LogDirectory = parse.GetValue(logDir) ?? DefaultLogDirectory(),
+    };
+    var app = CoordinatorHost.Build(options);
+    await app.RunAsync(cancellationToken);
+    return 0;
+});
+
+var root = new RootCommand("aitbc-coordinator: the AITBC job marketplace's REST API (port 8000)") { start };
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidDataException or FormatException or IOException or UnauthorizedAccessException
+    or System.Text.Json.JsonException or Microsoft.Data.Sqlite.SqliteException)
+{
+    Console.Error.WriteLine($"aitbc-coordinator: {e.Message}");
+    return 1;
+}
+
+// ARCHITECTURE.md, "Operations": /var/log/aitbc when writable, else the data dir's logs/.
+static string? DefaultLogDirectory()
+{
+    const string shared = "/var/log/aitbc";
+    try
+    {
+        if (Directory.Exists(shared))
+        {
+            var probe = Path.Combine(shared, $".probe-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            return shared;
+        }
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+    {
+    }
+    return null;
+}

@@ -1,0 +1,65 @@
+namespace Aitbc.Coordinator.Storage;
+
+/// <summary>
+/// The coordinator's database. One interface so SQLite (default) and PostgreSQL (later) are interchangeable; every
+/// method that changes a job and queues a chain transaction does both in one database transaction.
+/// </summary>
+public interface ICoordinatorStore
+{
+    /// <summary>Creates or upgrades the schema.</summary>
+    Task MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>Answers when the database can be queried (readiness).</summary>
+    Task PingAsync(CancellationToken cancellationToken);
+
+    Task InsertApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken);
+
+    /// <summary>Inserts or replaces a key by id (the bootstrap admin key, whose secret may change between starts).</summary>
+    Task UpsertApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken);
+
+    Task<ApiKeyRecord?> GetApiKeyAsync(string id, CancellationToken cancellationToken);
+
+    Task<JobRecord?> GetJobAsync(string id, CancellationToken cancellationToken);
+
+    Task<JobRecord?> FindJobByIdempotencyKeyAsync(string keyId, string idempotencyKey, CancellationToken cancellationToken);
+
+    /// <summary>A client's jobs, newest first, after <paramref name="after"/> when given.</summary>
+    Task<IReadOnlyList<JobRecord>> ListJobsAsync(string clientAddress, JobCursor? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Inserts a new job and its submit_job outbox row in one transaction; returns the row's id.</summary>
+    Task<long> InsertJobAsync(JobRecord job, OutboxRecord submit, CancellationToken cancellationToken);
+
+    /// <summary>Removes a job the chain refused to escrow, with its outbox rows, so that it never existed.</summary>
+    Task DeleteJobAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Moves a pending or assigned job to cancelled and queues its refund, in one transaction; false when the job was in another state.</summary>
+    Task<bool> CancelJobAsync(string id, long now, OutboxRecord refund, CancellationToken cancellationToken);
+
+    /// <summary>Marks a non-terminal job failed; false when it was already terminal.</summary>
+    Task<bool> FailJobAsync(string id, string error, long now, CancellationToken cancellationToken);
+
+    /// <summary>The oldest pending outbox row due at <paramref name="now"/>, in id order.</summary>
+    Task<OutboxRecord?> NextDueOutboxAsync(long now, CancellationToken cancellationToken);
+
+    /// <summary>The earliest time a pending row becomes due, or null when none waits.</summary>
+    Task<long?> NextOutboxDueTimeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Sent rows waiting for their block, oldest first.</summary>
+    Task<IReadOnlyList<OutboxRecord>> SentOutboxAsync(int limit, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<OutboxRecord>> OutboxForJobAsync(string jobId, CancellationToken cancellationToken);
+
+    /// <summary>Records the transaction signed for a row before it is broadcast, so that after a crash its hash can be looked up on chain.</summary>
+    Task MarkOutboxSignedAsync(long id, ulong nonce, string txBytes, string txHash, long now, CancellationToken cancellationToken);
+
+    Task MarkOutboxSentAsync(long id, long now, CancellationToken cancellationToken);
+
+    /// <summary>Counts a failed attempt and postpones the row to <paramref name="notBefore"/>.</summary>
+    Task MarkOutboxRetryAsync(long id, string error, long notBefore, long now, CancellationToken cancellationToken);
+
+    /// <summary>Puts a sent row back to pending (its signed bytes kept) when its commit never came.</summary>
+    Task RequeueOutboxAsync(long id, long now, CancellationToken cancellationToken);
+
+    /// <summary>Closes a row: committed (with its block height, and a note when the chain had it done already) or refused.</summary>
+    Task CloseOutboxAsync(long id, string status, long? height, string? note, long now, CancellationToken cancellationToken);
+}

@@ -1,0 +1,72 @@
+namespace Aitbc.Coordinator.Storage;
+
+/// <summary>
+/// The schema, as numbered steps applied once each and recorded in <c>schema_migrations</c>. The SQL keeps to what
+/// SQLite and PostgreSQL share (TEXT, BIGINT, partial indexes; times as Unix milliseconds, amounts as integer uaitbc)
+/// so a PostgreSQL store can run the same steps; only <c>outbox.id</c>'s auto-numbering differs
+/// (<c>INTEGER PRIMARY KEY</c> here, <c>BIGINT GENERATED ALWAYS AS IDENTITY</c> there).
+/// </summary>
+internal static class Migrations
+{
+    public static readonly IReadOnlyList<(int Version, string Name, string Sql)> Steps =
+    [
+        (1, "api keys, jobs, outbox", """
+            CREATE TABLE api_keys (
+                id TEXT PRIMARY KEY,
+                role TEXT NOT NULL CHECK (role IN ('client', 'miner', 'admin')),
+                key_hash TEXT NOT NULL,
+                address TEXT NULL,
+                miner_pub_key TEXT NULL,
+                created_at BIGINT NOT NULL
+            );
+            CREATE TABLE jobs (
+                id TEXT PRIMARY KEY,
+                client_address TEXT NOT NULL,
+                key_id TEXT NOT NULL REFERENCES api_keys (id),
+                status TEXT NOT NULL,
+                model TEXT NOT NULL,
+                prompt TEXT NOT NULL,
+                options_json TEXT NOT NULL,
+                max_price BIGINT NOT NULL,
+                payload_hash TEXT NOT NULL,
+                idempotency_key TEXT NULL,
+                request_hash TEXT NULL,
+                submitted_at BIGINT NOT NULL,
+                started_at BIGINT NULL,
+                completed_at BIGINT NULL,
+                deadline_at BIGINT NOT NULL,
+                result TEXT NULL,
+                error TEXT NULL,
+                receipt_id TEXT NULL,
+                cost BIGINT NULL,
+                updated_at BIGINT NOT NULL
+            );
+            -- NULL keys are distinct in both engines: jobs without Idempotency-Key never collide.
+            CREATE UNIQUE INDEX ux_jobs_idempotency ON jobs (key_id, idempotency_key);
+            CREATE INDEX ix_jobs_client ON jobs (client_address, submitted_at, id);
+            -- The scheduler's queue and the deadline sweeps read jobs by status.
+            CREATE INDEX ix_jobs_status ON jobs (status, submitted_at);
+            CREATE TABLE outbox (
+                id INTEGER PRIMARY KEY,
+                job_id TEXT NOT NULL REFERENCES jobs (id),
+                kind TEXT NOT NULL CHECK (kind IN ('submit_job', 'record_receipt', 'refund_job')),
+                body_json TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'committed', 'refused')),
+                attempts INTEGER NOT NULL,
+                last_error TEXT NULL,
+                nonce BIGINT NULL,
+                tx_bytes TEXT NULL,
+                tx_hash TEXT NULL,
+                height BIGINT NULL,
+                created_at BIGINT NOT NULL,
+                not_before BIGINT NOT NULL,
+                sent_at BIGINT NULL,
+                updated_at BIGINT NOT NULL
+            );
+            CREATE INDEX ix_outbox_status ON outbox (status, id);
+            CREATE INDEX ix_outbox_job ON outbox (job_id);
+            -- A job's escrow closes once: never both a receipt and a refund, nor two of either, queued for one job.
+            CREATE UNIQUE INDEX ux_outbox_settlement ON outbox (job_id) WHERE kind <> 'submit_job';
+            """),
+    ];
+}

@@ -1,0 +1,90 @@
+namespace Aitbc.Coordinator.Storage;
+
+/// <summary>The roles an API key can have.</summary>
+public static class Roles
+{
+    public const string Client = "client";
+    public const string Miner = "miner";
+    public const string Admin = "admin";
+
+    public static bool IsKnown(string? role) => role is Client or Miner or Admin;
+}
+
+/// <summary>An API key as stored: never the key itself, only its SHA-256 (lower hex).</summary>
+public sealed record ApiKeyRecord(string Id, string Role, string KeyHash, string? Address, string? MinerPubKey, long CreatedAt);
+
+/// <summary>Job states (PROTOCOL.md): pending → assigned → running → completed | failed, and pending|assigned → cancelled.</summary>
+public static class JobStatus
+{
+    public const string Pending = "pending";
+    public const string Assigned = "assigned";
+    public const string Running = "running";
+    public const string Completed = "completed";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+
+    public static bool IsTerminal(string status) => status is Completed or Failed or Cancelled;
+}
+
+/// <summary>A job row. Times are Unix milliseconds; amounts integer uaitbc.</summary>
+public sealed record JobRecord(
+    string Id,
+    string ClientAddress,
+    string KeyId,
+    string Status,
+    string Model,
+    string Prompt,
+    string OptionsJson,
+    ulong MaxPriceMicro,
+    string PayloadHash,
+    string? IdempotencyKey,
+    string? RequestHash,
+    long SubmittedAt,
+    long? StartedAt,
+    long? CompletedAt,
+    long DeadlineAt,
+    string? Result,
+    string? Error,
+    string? ReceiptId,
+    ulong? CostMicro);
+
+/// <summary>The kinds of chain transactions the outbox sends.</summary>
+public static class OutboxKind
+{
+    public const string SubmitJob = "submit_job";
+    public const string RecordReceipt = "record_receipt";
+    public const string RefundJob = "refund_job";
+}
+
+/// <summary>
+/// Outbox states: <c>pending</c> (to send; may already hold a signed tx from an attempt whose fate is unknown),
+/// <c>sent</c> (admitted to the mempool), <c>committed</c> (in a block, or found already done on chain),
+/// <c>refused</c> (the chain will never accept it).
+/// </summary>
+public static class OutboxStatus
+{
+    public const string Pending = "pending";
+    public const string Sent = "sent";
+    public const string Committed = "committed";
+    public const string Refused = "refused";
+}
+
+/// <summary>An outgoing chain transaction: its body, and once signed its nonce, wire bytes (base64) and hash.</summary>
+public sealed record OutboxRecord(
+    long Id,
+    string JobId,
+    string Kind,
+    string BodyJson,
+    string Status,
+    int Attempts,
+    string? LastError,
+    ulong? Nonce,
+    string? TxBytes,
+    string? TxHash,
+    long? Height,
+    long CreatedAt,
+    long NotBefore,
+    long? SentAt);
+
+/// <summary>A position in a newest-first job listing: the last job of the previous page.</summary>
+public sealed record JobCursor(long SubmittedAt, string Id);

@@ -1,0 +1,306 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace Aitbc.Coordinator.Storage;
+
+/// <summary>
+/// <see cref="ICoordinatorStore"/> on a SQLite file in WAL mode: readers never block the writer. A connection per call
+/// (Microsoft.Data.Sqlite pools them); SQLite serialises writers, and a busy writer is waited for, not failed.
+/// </summary>
+public sealed class SqliteCoordinatorStore : ICoordinatorStore
+{
+    private const string JobColumns = "id, client_address, key_id, status, model, prompt, options_json, max_price, payload_hash, idempotency_key, request_hash, "
+        + "submitted_at, started_at, completed_at, deadline_at, result, error, receipt_id, cost";
+
+    private const string OutboxColumns = "id, job_id, kind, body_json, status, attempts, last_error, nonce, tx_bytes, tx_hash, height, created_at, not_before, sent_at";
+
+    private readonly string _connectionString;
+
+    public SqliteCoordinatorStore(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            ForeignKeys = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        // WAL is a property of the file: set once, it holds for every later connection.
+        await ExecuteAsync(connection, null, "PRAGMA journal_mode = WAL;", cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);", cancellationToken).ConfigureAwait(false);
+        foreach (var (version, name, sql) in Migrations.Steps)
+        {
+            await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var applied = await ScalarAsync(connection, tx, "SELECT COUNT(*) FROM schema_migrations WHERE version = @v", cancellationToken, ("@v", version)).ConfigureAwait(false);
+            if (Convert.ToInt64(applied, System.Globalization.CultureInfo.InvariantCulture) == 0)
+            {
+                await ExecuteAsync(connection, tx, sql, cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, tx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @t)", cancellationToken,
+                    ("@v", version), ("@n", name), ("@t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+            }
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ScalarAsync(connection, null, "SELECT 1", cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task InsertApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, "INSERT INTO api_keys (id, role, key_hash, address, miner_pub_key, created_at) VALUES (@id, @role, @hash, @address, @pub, @created)",
+            cancellationToken, KeyParameters(key)).ConfigureAwait(false);
+    }
+
+    public async Task UpsertApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, "INSERT INTO api_keys (id, role, key_hash, address, miner_pub_key, created_at) VALUES (@id, @role, @hash, @address, @pub, @created) "
+            + "ON CONFLICT (id) DO UPDATE SET role = excluded.role, key_hash = excluded.key_hash, address = excluded.address, miner_pub_key = excluded.miner_pub_key",
+            cancellationToken, KeyParameters(key)).ConfigureAwait(false);
+    }
+
+    public async Task<ApiKeyRecord?> GetApiKeyAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT id, role, key_hash, address, miner_pub_key, created_at FROM api_keys WHERE id = @id", ("@id", id));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new ApiKeyRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), NullableString(reader, 3), NullableString(reader, 4), reader.GetInt64(5))
+            : null;
+    }
+
+    public async Task<JobRecord?> GetJobAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return (await QueryJobsAsync(connection, $"SELECT {JobColumns} FROM jobs WHERE id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false)).SingleOrDefault();
+    }
+
+    public async Task<JobRecord?> FindJobByIdempotencyKeyAsync(string keyId, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return (await QueryJobsAsync(connection, $"SELECT {JobColumns} FROM jobs WHERE key_id = @k AND idempotency_key = @i", cancellationToken,
+            ("@k", keyId), ("@i", idempotencyKey)).ConfigureAwait(false)).SingleOrDefault();
+    }
+
+    public async Task<IReadOnlyList<JobRecord>> ListJobsAsync(string clientAddress, JobCursor? after, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        // Row-value comparison (both engines) walks ix_jobs_client backwards from the cursor: no offset scans.
+        return after is null
+            ? await QueryJobsAsync(connection, $"SELECT {JobColumns} FROM jobs WHERE client_address = @a ORDER BY submitted_at DESC, id DESC LIMIT @n",
+                cancellationToken, ("@a", clientAddress), ("@n", limit)).ConfigureAwait(false)
+            : await QueryJobsAsync(connection, $"SELECT {JobColumns} FROM jobs WHERE client_address = @a AND (submitted_at, id) < (@t, @id) ORDER BY submitted_at DESC, id DESC LIMIT @n",
+                cancellationToken, ("@a", clientAddress), ("@t", after.SubmittedAt), ("@id", after.Id), ("@n", limit)).ConfigureAwait(false);
+    }
+
+    public async Task<long> InsertJobAsync(JobRecord job, OutboxRecord submit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, tx, $"INSERT INTO jobs ({JobColumns}, updated_at) VALUES (@id, @client, @key, @status, @model, @prompt, @options, @max, @payload, @idem, @req, "
+            + "@submitted, @started, @completed, @deadline, @result, @error, @receipt, @cost, @submitted)", cancellationToken,
+            ("@id", job.Id), ("@client", job.ClientAddress), ("@key", job.KeyId), ("@status", job.Status), ("@model", job.Model), ("@prompt", job.Prompt),
+            ("@options", job.OptionsJson), ("@max", checked((long)job.MaxPriceMicro)), ("@payload", job.PayloadHash), ("@idem", job.IdempotencyKey), ("@req", job.RequestHash),
+            ("@submitted", job.SubmittedAt), ("@started", job.StartedAt), ("@completed", job.CompletedAt), ("@deadline", job.DeadlineAt), ("@result", job.Result),
+            ("@error", job.Error), ("@receipt", job.ReceiptId), ("@cost", job.CostMicro is { } c ? checked((long)c) : null)).ConfigureAwait(false);
+        var id = await InsertOutboxAsync(connection, tx, submit, cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return id;
+    }
+
+    public async Task DeleteJobAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, tx, "DELETE FROM outbox WHERE job_id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false);
+        await ExecuteAsync(connection, tx, "DELETE FROM jobs WHERE id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<bool> CancelJobAsync(string id, long now, OutboxRecord refund, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // The state check is in the UPDATE itself, so two racing cancels (or a cancel racing an assignment) cannot both win.
+        var changed = await ExecuteAsync(connection, tx, "UPDATE jobs SET status = @cancelled, completed_at = @now, updated_at = @now WHERE id = @id AND status IN (@pending, @assigned)",
+            cancellationToken, ("@cancelled", JobStatus.Cancelled), ("@now", now), ("@id", id), ("@pending", JobStatus.Pending), ("@assigned", JobStatus.Assigned)).ConfigureAwait(false);
+        if (changed == 0)
+        {
+            return false;
+        }
+        await InsertOutboxAsync(connection, tx, refund, cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    public async Task<bool> FailJobAsync(string id, string error, long now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(connection, null, "UPDATE jobs SET status = @failed, error = @error, completed_at = @now, updated_at = @now WHERE id = @id AND status NOT IN (@c1, @c2, @c3)",
+            cancellationToken, ("@failed", JobStatus.Failed), ("@error", error), ("@now", now), ("@id", id),
+            ("@c1", JobStatus.Completed), ("@c2", JobStatus.Failed), ("@c3", JobStatus.Cancelled)).ConfigureAwait(false) > 0;
+    }
+
+    public async Task<OutboxRecord?> NextDueOutboxAsync(long now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        // In id order, and never past a row still backing off: a job's refund must not overtake its submit_job.
+        var head = (await QueryOutboxAsync(connection, $"SELECT {OutboxColumns} FROM outbox WHERE status = @pending ORDER BY id LIMIT 1",
+            cancellationToken, ("@pending", OutboxStatus.Pending)).ConfigureAwait(false)).SingleOrDefault();
+        return head is not null && head.NotBefore <= now ? head : null;
+    }
+
+    public async Task<long?> NextOutboxDueTimeAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var head = (await QueryOutboxAsync(connection, $"SELECT {OutboxColumns} FROM outbox WHERE status = @pending ORDER BY id LIMIT 1",
+            cancellationToken, ("@pending", OutboxStatus.Pending)).ConfigureAwait(false)).SingleOrDefault();
+        return head?.NotBefore;
+    }
+
+    public async Task<IReadOnlyList<OutboxRecord>> SentOutboxAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await QueryOutboxAsync(connection, $"SELECT {OutboxColumns} FROM outbox WHERE status = @sent ORDER BY id LIMIT @n",
+            cancellationToken, ("@sent", OutboxStatus.Sent), ("@n", limit)).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<OutboxRecord>> OutboxForJobAsync(string jobId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await QueryOutboxAsync(connection, $"SELECT {OutboxColumns} FROM outbox WHERE job_id = @j ORDER BY id", cancellationToken, ("@j", jobId)).ConfigureAwait(false);
+    }
+
+    public async Task MarkOutboxSignedAsync(long id, ulong nonce, string txBytes, string txHash, long now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, "UPDATE outbox SET nonce = @nonce, tx_bytes = @bytes, tx_hash = @hash, updated_at = @now WHERE id = @id", cancellationToken,
+            ("@nonce", checked((long)nonce)), ("@bytes", txBytes), ("@hash", txHash), ("@now", now), ("@id", id)).ConfigureAwait(false);
+    }
+
+    public async Task MarkOutboxSentAsync(long id, long now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, "UPDATE outbox SET status = @sent, attempts = attempts + 1, sent_at = @now, last_error = NULL, updated_at = @now WHERE id = @id", cancellationToken,
+            ("@sent", OutboxStatus.Sent), ("@now", now), ("@id", id)).ConfigureAwait(false);
+    }
+
+    public async Task MarkOutboxRetryAsync(long id, string error, long notBefore, long now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, "UPDATE outbox SET status = @pending, attempts = attempts + 1, last_error = @error, not_before = @nb, updated_at = @now WHERE id = @id", cancellationToken,
+            ("@pending", OutboxStatus.Pending), ("@error", error), ("@nb", notBefore), ("@now", now), ("@id", id)).ConfigureAwait(false);
+    }
+
+    public async Task RequeueOutboxAsync(long id, long now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, "UPDATE outbox SET status = @pending, not_before = @now, updated_at = @now WHERE id = @id AND status = @sent", cancellationToken,
+            ("@pending", OutboxStatus.Pending), ("@now", now), ("@id", id), ("@sent", OutboxStatus.Sent)).ConfigureAwait(false);
+    }
+
+    public async Task CloseOutboxAsync(long id, string status, long? height, string? note, long now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, "UPDATE outbox SET status = @status, height = @height, last_error = @note, updated_at = @now WHERE id = @id", cancellationToken,
+            ("@status", status), ("@height", height), ("@note", note), ("@now", now), ("@id", id)).ConfigureAwait(false);
+    }
+
+    private static async Task<long> InsertOutboxAsync(SqliteConnection connection, DbTransaction tx, OutboxRecord row, CancellationToken cancellationToken)
+    {
+        var id = await ScalarAsync(connection, tx, "INSERT INTO outbox (job_id, kind, body_json, status, attempts, last_error, nonce, tx_bytes, tx_hash, height, created_at, not_before, sent_at, updated_at) "
+            + "VALUES (@job, @kind, @body, @status, 0, NULL, @nonce, @bytes, @hash, NULL, @created, @nb, NULL, @created) RETURNING id", cancellationToken,
+            ("@job", row.JobId), ("@kind", row.Kind), ("@body", row.BodyJson), ("@status", row.Status), ("@nonce", row.Nonce is { } n ? checked((long)n) : null),
+            ("@bytes", row.TxBytes), ("@hash", row.TxHash), ("@created", row.CreatedAt), ("@nb", row.NotBefore)).ConfigureAwait(false);
+        return Convert.ToInt64(id, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static (string, object?)[] KeyParameters(ApiKeyRecord key) =>
+        [("@id", key.Id), ("@role", key.Role), ("@hash", key.KeyHash), ("@address", key.Address), ("@pub", key.MinerPubKey), ("@created", key.CreatedAt)];
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commits) and much faster than FULL.
+            await ExecuteAsync(connection, null, "PRAGMA synchronous = NORMAL;", cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, DbTransaction? tx, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = (SqliteTransaction?)tx;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+        return command;
+    }
+
+    private static async Task<int> ExecuteAsync(SqliteConnection connection, DbTransaction? tx, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    {
+        await using var command = Command(connection, tx, sql, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<object?> ScalarAsync(SqliteConnection connection, DbTransaction? tx, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    {
+        await using var command = Command(connection, tx, sql, parameters);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<List<JobRecord>> QueryJobsAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    {
+        await using var command = Command(connection, null, sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var jobs = new List<JobRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            jobs.Add(new JobRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+                reader.GetString(6), checked((ulong)reader.GetInt64(7)), reader.GetString(8), NullableString(reader, 9), NullableString(reader, 10),
+                reader.GetInt64(11), NullableLong(reader, 12), NullableLong(reader, 13), reader.GetInt64(14), NullableString(reader, 15), NullableString(reader, 16),
+                NullableString(reader, 17), NullableLong(reader, 18) is { } cost ? checked((ulong)cost) : null));
+        }
+        return jobs;
+    }
+
+    private static async Task<List<OutboxRecord>> QueryOutboxAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    {
+        await using var command = Command(connection, null, sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<OutboxRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(new OutboxRecord(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt32(5),
+                NullableString(reader, 6), NullableLong(reader, 7) is { } nonce ? checked((ulong)nonce) : null, NullableString(reader, 8), NullableString(reader, 9),
+                NullableLong(reader, 10), reader.GetInt64(11), reader.GetInt64(12), NullableLong(reader, 13)));
+        }
+        return rows;
+    }
+
+    private static string? NullableString(DbDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+
+    private static long? NullableLong(DbDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetInt64(i);
+}

@@ -1,0 +1,124 @@
+using System.Net;
+using Aitbc.Client.Node;
+using Aitbc.Coordinator.Storage;
+using Aitbc.Coordinator.Tests.Infrastructure;
+using Aitbc.Core.Transactions;
+
+namespace Aitbc.Coordinator.Tests.Chain;
+
+[Collection(CoordinatorCollection.Name)]
+public sealed class OutboxRestartTests(CoordinatorFixture fixture)
+{
+    [Fact]
+    public async Task A_restart_mid_outbox_delivers_every_row_once()
+    {
+        // A coordinator of its own (genesis coordinator 1), so its nonce count is this test's alone.
+        var key = fixture.Node.Coordinators[1];
+        var dataDir = TempDir.Create("restart");
+        try
+        {
+            string jobA, jobB;
+            var first = await RunningCoordinator.StartAsync(RunningCoordinator.OptionsFor(fixture.Node, key, dataDir, runOutboxWorker: false));
+            await using (first)
+            {
+                using var client = await fixture.ClientAsync(13, coordinator: first, coordinatorKey: key);
+                jobA = await client.SubmitOkAsync(Bodies.Flat(maxPrice: "2"));
+                jobB = await client.SubmitOkAsync(Bodies.Flat(maxPrice: "3"));
+                await fixture.EscrowAsync(jobA);
+                await fixture.EscrowAsync(jobB);
+                // No worker: the refund rows stay queued, as if the process died right after the cancels.
+                Assert.Equal(HttpStatusCode.OK, (await client.Http.PostAsync($"v1/jobs/{jobA}/cancel", null)).StatusCode);
+                Assert.Equal(HttpStatusCode.OK, (await client.Http.PostAsync($"v1/jobs/{jobB}/cancel", null)).StatusCode);
+                Assert.All(await first.Store.OutboxForJobAsync(jobA, default), r => Assert.NotEqual(OutboxStatus.Committed, r.Status));
+            }
+
+            // Simulate a crash between broadcasting job B's submit_job and recording it: the row is pending again with its bytes.
+            var store = new SqliteCoordinatorStore(Path.Combine(dataDir, "data", "coordinator.db"));
+            var submitB = (await store.OutboxForJobAsync(jobB, default)).Single(r => r.Kind == OutboxKind.SubmitJob);
+            await store.MarkOutboxRetryAsync(submitB.Id, "simulated crash", 0, 0, default);
+
+            var second = await RunningCoordinator.StartAsync(RunningCoordinator.OptionsFor(fixture.Node, key, dataDir));
+            await using (second)
+            {
+                await fixture.EscrowAsync(jobA, EscrowStatus.Refunded);
+                await fixture.EscrowAsync(jobB, EscrowStatus.Refunded);
+                await Poll.UntilAsync(async () =>
+                    (await second.Store.OutboxForJobAsync(jobA, default)).Concat(await second.Store.OutboxForJobAsync(jobB, default))
+                        .All(r => r.Status == OutboxStatus.Committed));
+                var rows = (await second.Store.OutboxForJobAsync(jobA, default)).Concat(await second.Store.OutboxForJobAsync(jobB, default)).ToList();
+                Assert.Equal(4, rows.Count);
+                Assert.All(rows, r => Assert.True(r.Height > 0, $"row {r.Id} ({r.Kind}) has no height"));
+            }
+
+            // Two escrows and two refunds: exactly four transactions from this coordinator ever executed.
+            Assert.Equal(4UL, (await fixture.Chain.GetAccountAsync(key.Address)).Nonce);
+            Assert.Equal(new Core.Amount(InProcessNode.FundedMicro), await fixture.BalanceAsync(fixture.Node.Funded[13].Address));
+        }
+        finally
+        {
+            TempDir.Delete(dataDir);
+        }
+    }
+
+    [Fact]
+    public async Task The_chain_refuses_a_second_settlement_and_the_outbox_counts_it_as_done()
+    {
+        using var client = await fixture.ClientAsync(14);
+        var jobId = await client.SubmitOkAsync(Bodies.Flat(maxPrice: "1"));
+        Assert.Equal(HttpStatusCode.OK, (await client.Http.PostAsync($"v1/jobs/{jobId}/cancel", null)).StatusCode);
+        await fixture.EscrowAsync(jobId, EscrowStatus.Refunded);
+
+        // The database holds at most one settlement (receipt or refund) per job.
+        await using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={fixture.Coordinator.Options.DatabasePath}"))
+        {
+            await db.OpenAsync();
+            using var insert = db.CreateCommand();
+            insert.CommandText = "INSERT INTO outbox (job_id, kind, body_json, status, attempts, created_at, not_before, updated_at) VALUES (@j, 'record_receipt', '{}', 'pending', 0, 0, 0, 0)";
+            insert.Parameters.AddWithValue("@j", jobId);
+            var refused = await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => insert.ExecuteNonQueryAsync());
+            Assert.Contains("UNIQUE", refused.Message, StringComparison.Ordinal);
+        }
+
+        // And the chain refuses a second close of the escrow, which the outbox reads as "already done".
+        var key = fixture.Node.Coordinators[2];
+        var tx = await new Client.Node.TxSender(fixture.Chain, key, "aitbc-coordinator-tests").SendAndCommitAsync(new RefundJobBody(jobId, "again"));
+        Assert.Equal(TxCode.EscrowClosed, tx.Code);
+        Assert.IsType<Coordinator.Chain.Delivery.AlreadyDone>(Coordinator.Chain.ChainSender.Classify(tx.Code, tx.Log, tx.Hash));
+    }
+}
+
+[Collection(CoordinatorCollection.Name)]
+public sealed class OutboxRetryTests(CoordinatorFixture fixture)
+{
+    [Fact]
+    public async Task A_refund_queued_during_a_node_outage_is_retried_with_backoff_until_the_node_is_back()
+    {
+        var key = fixture.Node.Coordinators[2];
+        var dataDir = TempDir.Create("outage");
+        await using var proxy = await SwitchableNodeProxy.StartAsync(fixture.Node.Url);
+        try
+        {
+            await using var coordinator = await RunningCoordinator.StartAsync(RunningCoordinator.OptionsFor(fixture.Node, key, dataDir) with { NodeUrl = proxy.Url });
+            using var client = await fixture.ClientAsync(17, coordinator: coordinator, coordinatorKey: key);
+            var jobId = await client.SubmitOkAsync(Bodies.Flat(maxPrice: "2"));
+            await fixture.EscrowAsync(jobId);
+
+            proxy.Down = true;
+            Assert.Equal(HttpStatusCode.OK, (await client.Http.PostAsync($"v1/jobs/{jobId}/cancel", null)).StatusCode);
+            await Poll.UntilAsync(async () => (await coordinator.Store.OutboxForJobAsync(jobId, default)).Single(r => r.Kind == OutboxKind.RefundJob).Attempts >= 2);
+            var waiting = (await coordinator.Store.OutboxForJobAsync(jobId, default)).Single(r => r.Kind == OutboxKind.RefundJob);
+            Assert.Equal(OutboxStatus.Pending, waiting.Status);
+            Assert.Contains("unavailable", waiting.LastError, StringComparison.Ordinal);
+            Assert.True(waiting.NotBefore > waiting.CreatedAt, "a failed row waits before its next try");
+            Assert.Equal(EscrowStatus.Open, (await fixture.Chain.GetEscrowAsync(jobId))!.Status);
+
+            proxy.Down = false;
+            await fixture.EscrowAsync(jobId, EscrowStatus.Refunded);
+            Assert.Equal(new Core.Amount(InProcessNode.FundedMicro), await fixture.BalanceAsync(fixture.Node.Funded[17].Address));
+        }
+        finally
+        {
+            TempDir.Delete(dataDir);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Aitbc.Coordinator.Tests.Infrastructure;
+
+/// <summary>Forwards JSON-RPC to a real node, or answers 503 while <see cref="Down"/>: a node outage a test can switch on and off.</summary>
+public sealed class SwitchableNodeProxy : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly HttpClient _node;
+
+    private SwitchableNodeProxy(WebApplication app, HttpClient node, Uri url)
+    {
+        _app = app;
+        _node = node;
+        Url = url;
+    }
+
+    public Uri Url { get; }
+
+    /// <summary>While true, every call is answered 503, as by a node that is down.</summary>
+    public volatile bool Down;
+
+    public static async Task<SwitchableNodeProxy> StartAsync(Uri nodeUrl)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var node = new HttpClient { BaseAddress = nodeUrl };
+        SwitchableNodeProxy? proxy = null;
+        app.MapPost("/", async (HttpContext context) =>
+        {
+            if (proxy!.Down)
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                return;
+            }
+            using var body = new StreamContent(context.Request.Body);
+            body.Headers.ContentType = new("application/json");
+            using var answer = await node.PostAsync((Uri?)null, body, context.RequestAborted);
+            context.Response.StatusCode = (int)answer.StatusCode;
+            context.Response.ContentType = "application/json";
+            await answer.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        proxy = new SwitchableNodeProxy(app, node, new Uri(address + "/"));
+        return proxy;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _node.Dispose();
+    }
+}
