@@ -77,8 +77,13 @@ public static class NodeHost
             var app = builder.Build();
             app.Lifetime.ApplicationStopped.Register(chain.Dispose);
             app.Services.GetRequiredService<NodeMetrics>().Attach(chain);
-            app.UseSerilogRequestLogging(o => o.GetLevel = (http, _, error) =>
-                error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error : LogEventLevel.Debug);
+            app.UseSerilogRequestLogging(o =>
+            {
+                // Without an explicit logger the middleware writes to the static Log.Logger, which is silent here.
+                o.Logger = logger;
+                o.GetLevel = (http, _, error) =>
+                    error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error : LogEventLevel.Debug;
+            });
             MapEndpoints(app);
             logger.Information("node {Moniker} for chain {ChainId} at height {Height} ({Role}), data in {DataDir}",
                 options.Moniker, genesis.ChainId, chain.Status.Height, options.FollowUrl is null ? "validator" : $"follower of {options.FollowUrl}", options.DataDirectory);
