@@ -52,7 +52,7 @@ public sealed class OutboxRestartTests(CoordinatorFixture fixture)
 
             // Two escrows and two refunds: exactly four transactions from this coordinator ever executed.
             Assert.Equal(4UL, (await fixture.Chain.GetAccountAsync(key.Address)).Nonce);
-            Assert.Equal(new Core.Amount(InProcessNode.FundedMicro), await fixture.BalanceAsync(fixture.Node.Funded[13].Address));
+            Assert.Equal(new Core.Amount(fixture.Node.FundedMicro), await fixture.BalanceAsync(fixture.Node.Funded[13].Address));
         }
         finally
         {
@@ -81,7 +81,7 @@ public sealed class OutboxRestartTests(CoordinatorFixture fixture)
 
         // And the chain refuses a second close of the escrow, which the outbox reads as "already done".
         var key = fixture.Node.Coordinators[2];
-        var tx = await new Client.Node.TxSender(fixture.Chain, key, "aitbc-coordinator-tests").SendAndCommitAsync(new RefundJobBody(jobId, "again"));
+        var tx = await new Client.Node.TxSender(fixture.Chain, key, fixture.Node.ChainId).SendAndCommitAsync(new RefundJobBody(jobId, "again"));
         Assert.Equal(TxCode.EscrowClosed, tx.Code);
         Assert.IsType<Coordinator.Chain.Delivery.AlreadyDone>(Coordinator.Chain.ChainSender.Classify(tx.Code, tx.Log, tx.Hash));
     }
@@ -114,7 +114,7 @@ public sealed class OutboxRetryTests(CoordinatorFixture fixture)
 
             proxy.Down = false;
             await fixture.EscrowAsync(jobId, EscrowStatus.Refunded);
-            Assert.Equal(new Core.Amount(InProcessNode.FundedMicro), await fixture.BalanceAsync(fixture.Node.Funded[17].Address));
+            Assert.Equal(new Core.Amount(fixture.Node.FundedMicro), await fixture.BalanceAsync(fixture.Node.Funded[17].Address));
         }
         finally
         {

@@ -36,7 +36,7 @@ public sealed class CoordinatorFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _node = await InProcessNode.StartAsync(coordinators: 3, fundedWallets: 24);
+        _node = await InProcessNode.StartAsync("coordinator", fundedWallets: 24, coordinators: 3, fundedMicro: 1_000_000_000);
         Chain = NodeClient.Create(_node.Url, new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5) });
         _coordinator = await RunningCoordinator.StartAsync(RunningCoordinator.OptionsFor(_node, _node.Coordinators[0], _dataDir));
         Admin = _coordinator.Http(RunningCoordinator.AdminKey);
