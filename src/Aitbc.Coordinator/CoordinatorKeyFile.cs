@@ -1,25 +1,15 @@
-using System.Text.Json;
 using Aitbc.Core.Crypto;
-using Aitbc.Core.Json;
 
 namespace Aitbc.Coordinator;
 
-/// <summary>The coordinator's key on disk, in the node's key-file format (<c>{address, pub_key, priv_key}</c>, 0600), so either tool's keygen serves.</summary>
-internal sealed record CoordinatorKeyFile(string Address, string PubKey, string PrivKey)
+/// <summary>The coordinator's key on disk, in the shared <see cref="KeyFileFormat"/> (0600), so any tool's keygen serves.</summary>
+internal static class CoordinatorKeyFile
 {
     public static Ed25519KeyPair LoadOrCreate(string path)
     {
         if (File.Exists(path))
         {
-            var file = JsonSerializer.Deserialize<CoordinatorKeyFile>(File.ReadAllBytes(path), WireJson.Options)
-                ?? throw new InvalidDataException($"{path} is empty");
-            var loaded = Ed25519KeyPair.FromSeed(Convert.FromBase64String(file.PrivKey));
-            if (loaded.PublicKey.Base64 != file.PubKey)
-            {
-                loaded.Dispose();
-                throw new InvalidDataException($"{path}: priv_key does not match pub_key");
-            }
-            return loaded;
+            return KeyFileFormat.Parse(File.ReadAllBytes(path), path);
         }
         var key = Ed25519KeyPair.Generate();
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -29,7 +19,7 @@ internal sealed record CoordinatorKeyFile(string Address, string PubKey, string 
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
         using var stream = new FileStream(path, options);
-        JsonSerializer.Serialize(stream, new CoordinatorKeyFile(key.Address.Value, key.PublicKey.Base64, Convert.ToBase64String(key.ExportSeed())), WireJson.Options);
+        stream.Write(KeyFileFormat.Serialize(key));
         return key;
     }
 }
