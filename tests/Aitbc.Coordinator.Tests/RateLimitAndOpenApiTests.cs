@@ -40,4 +40,16 @@ public sealed class RateLimitAndOpenApiTests(CoordinatorFixture fixture)
             Assert.Contains($"\"{path}\"", text);
         }
     }
+
+    [Fact]
+    public async Task Metrics_report_jobs_by_status_queue_miners_and_latencies()
+    {
+        using var http = fixture.Coordinator.Http();
+        var text = await http.GetStringAsync("metrics");
+        foreach (var name in new[] { "aitbc_coordinator_jobs{status=\"pending\"}", "aitbc_coordinator_queue_depth", "aitbc_coordinator_miners_online",
+            "aitbc_coordinator_submit_to_assign_seconds_bucket", "aitbc_coordinator_complete_to_receipt_seconds_bucket" })
+        {
+            Assert.Contains(name, text);
+        }
+    }
 }

@@ -108,10 +108,11 @@ public sealed class FakeMiner : IAsyncDisposable
         return miner;
     }
 
-    public async Task<MinerRegistered> RegisterAsync(string model, string price = "1", int capacity = 4)
+    /// <summary>Registers (again) with the coordinator; <paramref name="endpoint"/> overrides where assignments go (an unreachable miner).</summary>
+    public async Task<MinerRegistered> RegisterAsync(string model, string price = "1", int capacity = 4, string? endpoint = null)
     {
         using var response = await Coordinator.PostAsJsonAsync("v1/miners/register",
-            new MinerRegistration(Endpoint.AbsoluteUri, [model], capacity, price, new GpuDescription("Fake GPU", 24_576, 1)), RestJson.Options);
+            new MinerRegistration(endpoint ?? Endpoint.AbsoluteUri, [model], capacity, price, new GpuDescription("Fake GPU", 24_576, 1)), RestJson.Options);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
         var registered = System.Text.Json.JsonSerializer.Deserialize<MinerRegistered>(text, RestJson.Options)!;

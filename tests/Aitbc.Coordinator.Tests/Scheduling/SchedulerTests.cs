@@ -131,4 +131,53 @@ public sealed class SchedulerTests(CoordinatorFixture fixture)
         Assert.Equal(0, parsed.RootElement.GetProperty("miners_online").GetInt32());
         Assert.Equal(1, parsed.RootElement.GetProperty("miners_total").GetInt32());
     }
+
+    [Fact]
+    public async Task An_unreachable_miner_is_passed_over_for_the_next()
+    {
+        using var client = await fixture.ClientAsync(52);
+        await using var unreachable = await FakeMiner.StartAsync(fixture, 53, "unreachable-model", price: "0.5");
+        await unreachable.RegisterAsync("unreachable-model", "0.5", endpoint: "http://127.0.0.1:1/");
+        await using var willing = await FakeMiner.StartAsync(fixture, 54, "unreachable-model", price: "1");
+
+        var jobId = await client.SubmitOkAsync(Bodies.Flat(model: "unreachable-model"));
+        var job = await client.GetJobAsync(jobId, "?wait=10");
+
+        Assert.Equal("completed", job.GetProperty("status").GetString());
+        Assert.Equal(willing.Address.Value, job.GetProperty("miner").GetString());
+    }
+
+    [Fact]
+    public async Task A_miner_without_stake_on_chain_gets_no_jobs()
+    {
+        using var client = await fixture.ClientAsync(55);
+        await using var unstaked = await FakeMiner.StartAsync(fixture, 56, "stake-model", price: "0.1", stake: "0", mode: MinerMode.Hold);
+        await using var staked = await FakeMiner.StartAsync(fixture, 57, "stake-model", price: "1", mode: MinerMode.Hold);
+
+        var jobId = await client.SubmitOkAsync(Bodies.Flat(model: "stake-model"));
+
+        Assert.Equal(jobId, (await staked.NextAssignmentAsync()).JobId);
+        Assert.Equal(0, unstaked.AssignmentsSeen);
+    }
+
+    [Fact]
+    public async Task A_full_miner_gets_its_next_job_when_one_ends()
+    {
+        using var client = await fixture.ClientAsync(58);
+        await using var miner = await FakeMiner.StartAsync(fixture, 59, "capacity-model", capacity: 1, mode: MinerMode.Hold);
+
+        var first = await client.SubmitOkAsync(Bodies.Flat(model: "capacity-model", prompt: "first"));
+        Assert.Equal(first, (await miner.NextAssignmentAsync()).JobId);
+        var second = await client.SubmitOkAsync(Bodies.Flat(model: "capacity-model", prompt: "second"));
+        await Task.Delay(300);
+        Assert.Equal("pending", (await client.GetJobAsync(second)).GetProperty("status").GetString());
+        Assert.Equal(1, miner.AssignmentsSeen);
+
+        Assert.Equal(HttpStatusCode.OK, (await miner.FailAsync(first)).StatusCode);
+
+        Assert.Equal(second, (await miner.NextAssignmentAsync()).JobId);
+        var record = await fixture.Coordinator.Store.GetMinerAsync(miner.Address.Value, default);
+        Assert.Equal(1, record!.JobsFailed);
+        Assert.Equal(0.4, record.Reputation, 9);
+    }
 }
