@@ -98,6 +98,11 @@ public sealed class MinerHost : IAsyncDisposable
             builder.Logging.ClearProviders();
             builder.Services.AddSerilog(logger, dispose: true);
             builder.Services.AddProblemDetails();
+            builder.Services.ConfigureHttpJsonOptions(json =>
+            {
+                json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+                json.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+            });
             var backend = options.BackendInstance;
             if (backend is null)
             {

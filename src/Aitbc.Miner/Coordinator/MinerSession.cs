@@ -39,11 +39,18 @@ public sealed class MinerSession
         return CryptographicOperations.FixedTimeEquals(expected, Encoding.UTF8.GetBytes(presented));
     }
 
-    /// <summary>Whether the miner serves <paramref name="model"/>; Ollama's <c>name</c> also answers to <c>name:latest</c>.</summary>
-    public bool Serves(string model)
+    /// <summary>Whether the miner serves <paramref name="model"/>.</summary>
+    public bool Serves(string model) => Resolve(model) is not null;
+
+    /// <summary>The served name for <paramref name="model"/>, or null: as Ollama does, <c>name</c> means <c>name:latest</c>.</summary>
+    public string? Resolve(string model)
     {
         var models = _state.Models;
-        return models.Contains(model, StringComparer.Ordinal)
-            || (!model.Contains(':', StringComparison.Ordinal) && models.Contains(model + ":latest", StringComparer.Ordinal));
+        if (models.Contains(model, StringComparer.Ordinal))
+        {
+            return model;
+        }
+        var latest = model + ":latest";
+        return !model.Contains(':', StringComparison.Ordinal) && models.Contains(latest, StringComparer.Ordinal) ? latest : null;
     }
 }

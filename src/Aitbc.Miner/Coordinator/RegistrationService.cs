@@ -121,7 +121,7 @@ internal sealed class RegistrationService(
                     interval = await RegisterAsync(endpoint, cancellationToken).ConfigureAwait(false);
                     failures = 0;
                 }
-                catch (Exception e) when (e is RestClientException or InferenceException)
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
                     failures++;
                     if (failures == 1 || failures % 10 == 0)
@@ -147,6 +147,10 @@ internal sealed class RegistrationService(
         var registered = await coordinator.RegisterMinerAsync(
             new MinerRegistration(endpoint.AbsoluteUri, models, options.Capacity, options.PricePerSecond.ToAitbcString(), gpuDescription),
             cancellationToken).ConfigureAwait(false);
+        if (string.IsNullOrEmpty(registered.AssignKey))
+        {
+            throw new InvalidDataException("the coordinator's registration answer has no assign_key");
+        }
         session.SetRegistered(registered.MinerId, registered.AssignKey, models);
         metrics.Registered(true);
         var interval = registered.HeartbeatIntervalSeconds > 0 ? TimeSpan.FromSeconds(registered.HeartbeatIntervalSeconds) : options.HeartbeatInterval;
@@ -176,7 +180,7 @@ internal sealed class RegistrationService(
                 metrics.Registered(false);
             }
         }
-        catch (RestClientException e)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning("heartbeat to {Coordinator} failed: {Error}", options.CoordinatorUrl, e.Message);
         }

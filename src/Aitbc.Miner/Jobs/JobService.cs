@@ -121,7 +121,7 @@ public sealed class JobService(
             var remaining = deadline - options.Time.GetUtcNow();
             using var deadlineCts = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, options.Time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadlineCts.Token, _stopping.Token);
-            var request = new InferenceRequest(job.JobData.Model, job.JobData.Prompt,
+            var request = new InferenceRequest(session.Resolve(job.JobData.Model) ?? job.JobData.Model, job.JobData.Prompt,
                 job.JobData.Options is { } o ? new InferenceOptions(o.Temperature, o.NumPredict, o.Seed) : null);
             await using var sampler = GpuJobSampler.Start(gpu, options.GpuSampleInterval, options.Time);
             var watch = Stopwatch.StartNew();
