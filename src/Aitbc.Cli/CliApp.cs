@@ -35,11 +35,7 @@ public static class CliApp
         CliContext? current = null;
         var root = BuildRoot(globals, parse =>
         {
-            var settings = CliSettings.Resolve(env, parse.GetValue(globals.Output), parse.GetValue(globals.Node), parse.GetValue(globals.Url), parse.GetValue(globals.ApiKey));
-            if (retry is not null)
-            {
-                settings = settings with { Retry = retry };
-            }
+            var settings = CliSettings.Resolve(env, parse.GetValue(globals.Output), parse.GetValue(globals.Node), parse.GetValue(globals.Url), parse.GetValue(globals.ApiKey), retry);
             current = new CliContext(settings, console, stdout, stdin ?? TextReader.Null, interactive)
             {
                 PasswordFromEnvironment = env[PasswordSource.EnvVar] as string,

@@ -55,8 +55,12 @@ public sealed record CliSettings
 
     public string ConfigPath => Path.Combine(Home, "config.json");
 
-    /// <summary>Resolves the settings from the global options' values, the environment and the config file.</summary>
-    public static CliSettings Resolve(IDictionary env, string? output, string? node, string? url, string? apiKey)
+    /// <summary>
+    /// Resolves the settings from the global options' values, the environment and the config file;
+    /// <paramref name="retry"/> replaces the built-in retry defaults (tests shorten the delays), which the
+    /// environment and config file still adjust.
+    /// </summary>
+    public static CliSettings Resolve(IDictionary env, string? output, string? node, string? url, string? apiKey, RetryOptions? retry = null)
     {
         string? Env(string name) => env[name] as string is { Length: > 0 } v ? v : null;
 
@@ -71,7 +75,7 @@ public sealed record CliSettings
             _ => throw new CliUsageException($"--output must be text or json, not '{outputText}'"),
         };
 
-        var retry = new RetryOptions();
+        retry ??= new RetryOptions();
         if ((Env("AITBC_RETRY_DELAY_MS") ?? config.RetryDelayMs?.ToString(CultureInfo.InvariantCulture)) is { } delayText)
         {
             var ms = ParseNonNegative(delayText, "AITBC_RETRY_DELAY_MS");
