@@ -1,9 +1,16 @@
 using System.Collections;
 using System.CommandLine;
+using Aitbc.Cli.Admin;
 using Aitbc.Cli.Chain;
 using Aitbc.Cli.Infrastructure;
+using Aitbc.Cli.Jobs;
+using Aitbc.Cli.Market;
+using Aitbc.Cli.Miners;
+using Aitbc.Cli.Receipts;
 using Aitbc.Cli.Wallets;
+using Aitbc.Client.Http;
 using Aitbc.Client.Node;
+using Aitbc.Client.Rest;
 using Spectre.Console;
 
 namespace Aitbc.Cli;
@@ -17,7 +24,7 @@ public static class CliApp
 {
     /// <summary>Runs <paramref name="args"/> and returns the exit code; never throws for a failure a user can cause.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, IDictionary env, TextReader? stdin = null,
-        bool interactive = false, CancellationToken cancellationToken = default)
+        bool interactive = false, CancellationToken cancellationToken = default, RetryOptions? retry = null)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
@@ -25,13 +32,15 @@ public static class CliApp
         ArgumentNullException.ThrowIfNull(env);
         var console = CreateConsole(stdout, interactive);
         var globals = new GlobalOptions();
+        CliContext? current = null;
         var root = BuildRoot(globals, parse =>
         {
-            var settings = CliSettings.Resolve(env, parse.GetValue(globals.Output), parse.GetValue(globals.Node), parse.GetValue(globals.Url), parse.GetValue(globals.ApiKey));
-            return new CliContext(settings, console, stdout, stdin ?? TextReader.Null, interactive)
+            var settings = CliSettings.Resolve(env, parse.GetValue(globals.Output), parse.GetValue(globals.Node), parse.GetValue(globals.Url), parse.GetValue(globals.ApiKey), retry);
+            current = new CliContext(settings, console, stdout, stdin ?? TextReader.Null, interactive)
             {
                 PasswordFromEnvironment = env[PasswordSource.EnvVar] as string,
             };
+            return current;
         });
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -51,7 +60,7 @@ public static class CliApp
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (Classify(e) is { } failure)
+        catch (Exception e) when (Classify(e, current) is { } failure)
         {
             stderr.WriteLine($"error: {failure.Message}");
             return failure.Code;
@@ -59,9 +68,10 @@ public static class CliApp
     }
 
     /// <summary>The exit code and one-line message for a failure; null for a bug, which should surface as such.</summary>
-    private static (int Code, string Message)? Classify(Exception e) => e switch
+    private static (int Code, string Message)? Classify(Exception e, CliContext? context) => e switch
     {
         CliException c => (c.ExitCode, c.Message),
+        RestClientException r => CoordinatorErrors.Describe(r, context),
         NodeUnavailableException u => (ExitCodes.Unreachable, $"{u.Message}; is the node running? Set --node or AITBC_NODE_URL"),
         NodeRpcException r => (ExitCodes.ServerRefused, r.Message),
         NodeQueryException q => (ExitCodes.ServerRefused, q.Message),
@@ -94,18 +104,30 @@ public static class CliApp
     private static RootCommand BuildRoot(GlobalOptions globals, Func<ParseResult, CliContext> context)
     {
         var root = new RootCommand("""
-            aitbc: the AITBC command line (wallets, chain; jobs and market to come).
+            aitbc: the AITBC command line: submit AI jobs, check receipts, browse the market, manage wallets and miners.
 
             Examples:
+              aitbc submit inference --prompt "What is machine learning?" --model llama3.2:latest --wait
+              aitbc status job_123456
+              aitbc receipt verify receipt_789
+              aitbc market miners
               aitbc wallet create alice
-              aitbc wallet balance --wallet alice
-              aitbc wallet send --wallet alice --to aitbc1... --amount 0.25 --wait
               aitbc blockchain info --output json
+
+            Exit codes: 0 ok, 1 job failed or cancelled, 2 usage, 3 unreachable, 4 key refused, 5 other refusal.
             """);
         foreach (var option in globals.All)
         {
             root.Options.Add(option);
         }
+        root.Subcommands.Add(JobCommands.Submit(context));
+        root.Subcommands.Add(JobCommands.Status(context));
+        root.Subcommands.Add(JobCommands.Jobs(context));
+        root.Subcommands.Add(JobCommands.Ai(context));
+        root.Subcommands.Add(ReceiptCommands.Build(context));
+        root.Subcommands.Add(MarketCommands.Build(context));
+        root.Subcommands.Add(MinerCommands.Build(context));
+        root.Subcommands.Add(AdminCommands.Build(context));
         root.Subcommands.Add(WalletCommands.Build(context));
         root.Subcommands.Add(BlockchainCommands.Build(context));
         return root;
@@ -121,7 +143,7 @@ internal sealed class GlobalOptions
 
     public Option<string?> Url { get; } = new("--url") { Description = "Coordinator URL [env AITBC_URL, default http://127.0.0.1:8000]", Recursive = true };
 
-    public Option<string?> ApiKey { get; } = new("--api-key") { Description = "Coordinator client key [env CLIENT_API_KEY]", Recursive = true };
+    public Option<string?> ApiKey { get; } = new("--api-key") { Description = "Coordinator key [env CLIENT_API_KEY; admin commands: env AITBC_ADMIN_KEY or ADMIN_API_KEY]", Recursive = true };
 
     public IEnumerable<Option> All => [Output, Node, Url, ApiKey];
 

@@ -6,6 +6,9 @@ using Aitbc.Coordinator.Auth;
 using Aitbc.Coordinator.Chain;
 using Aitbc.Coordinator.Http;
 using Aitbc.Coordinator.Jobs;
+using Aitbc.Coordinator.Miners;
+using Aitbc.Coordinator.Scheduling;
+using Aitbc.Coordinator.Views;
 using Aitbc.Coordinator.Storage;
 using Aitbc.Core.Crypto;
 using Microsoft.AspNetCore.Builder;
@@ -71,10 +74,21 @@ public static class CoordinatorHost
             builder.Services.AddSingleton<ChainSender>();
             builder.Services.AddSingleton<OutboxProcessor>();
             builder.Services.AddSingleton<JobService>();
+            builder.Services.AddSingleton(new AssignKeys(key));
+            builder.Services.AddSingleton<MinerStakes>();
+            builder.Services.AddSingleton(_ => Client.Miner.MinerClient.Create(new Client.Http.RetryOptions { MaxRetries = 0, AttemptTimeout = options.AssignTimeout }));
+            builder.Services.AddSingleton<SchedulerSignal>();
+            builder.Services.AddSingleton<JobScheduler>();
             if (options.RunOutboxWorker)
             {
                 builder.Services.AddHostedService<OutboxWorker>();
             }
+            if (options.RunScheduler)
+            {
+                builder.Services.AddHostedService<SchedulerWorker>();
+            }
+            builder.Services.AddRateLimiter(limits => RateLimits.Configure(limits, options));
+            builder.Services.AddOpenApi();
 
             var app = builder.Build();
             if (ownsKey)
@@ -104,6 +118,10 @@ public static class CoordinatorHost
             });
             var metrics = app.Services.GetRequiredService<CoordinatorMetrics>();
             app.UseHttpMetrics(o => o.SetMetricFactory(Metrics.WithCustomRegistry(metrics.Registry)));
+            app.UseRateLimiter();
+            var store2 = app.Services.GetRequiredService<ICoordinatorStore>();
+            metrics.Registry.AddBeforeCollectCallback(async cancellationToken =>
+                metrics.JobsByStatus(await store2.JobCountsByStatusAsync(cancellationToken).ConfigureAwait(false)));
             MapEndpoints(app);
             logger.Information("coordinator {Address} for node {NodeUrl}, data in {DataDir}", key.Address, options.NodeUrl, options.DataDirectory);
             return app;
@@ -125,7 +143,11 @@ public static class CoordinatorHost
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
         app.MapGet("/readyz", ReadyAsync);
         app.MapMetrics("/metrics", metrics.Registry);
+        app.MapOpenApi("/openapi/{documentName}.json");
         app.MapJobEndpoints();
+        app.MapMinerEndpoints();
+        app.MapMinerJobEndpoints();
+        app.MapViewEndpoints();
         app.MapAdminEndpoints();
     }
 

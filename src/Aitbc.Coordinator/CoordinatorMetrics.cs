@@ -9,6 +9,13 @@ public sealed class CoordinatorMetrics
     private readonly Counter _submissions;
     private readonly Counter _cancellations;
     private readonly Counter _deliveries;
+    private readonly Gauge _minersOnline;
+    private readonly Gauge _queueDepth;
+    private readonly Gauge _jobsByStatus;
+    private readonly Counter _failures;
+    private readonly Counter _completions;
+    private readonly Histogram _submitToAssign;
+    private readonly Histogram _completeToReceipt;
 
     public CoordinatorMetrics()
     {
@@ -19,7 +26,40 @@ public sealed class CoordinatorMetrics
         _cancellations = factory.CreateCounter("aitbc_coordinator_jobs_cancelled_total", "Jobs cancelled by their owner.");
         _deliveries = factory.CreateCounter("aitbc_coordinator_outbox_deliveries_total", "Outbox delivery attempts by transaction kind and outcome.",
             new CounterConfiguration { LabelNames = ["kind", "outcome"] });
+        _minersOnline = factory.CreateGauge("aitbc_coordinator_miners_online", "Miners heard from within three heartbeat intervals (at the last scheduler pass).");
+        _queueDepth = factory.CreateGauge("aitbc_coordinator_queue_depth", "Pending jobs waiting for a miner (at the last scheduler pass, up to 200).");
+        _jobsByStatus = factory.CreateGauge("aitbc_coordinator_jobs", "Jobs by status (read from the database at each scrape).",
+            new GaugeConfiguration { LabelNames = ["status"] });
+        _failures = factory.CreateCounter("aitbc_coordinator_jobs_failed_total", "Jobs failed by the coordinator or a miner, by reason.",
+            new CounterConfiguration { LabelNames = ["reason"] });
+        _completions = factory.CreateCounter("aitbc_coordinator_jobs_completed_total", "Jobs completed with a verified proof.");
+        var buckets = Histogram.ExponentialBuckets(0.001, 2, 16);
+        _submitToAssign = factory.CreateHistogram("aitbc_coordinator_submit_to_assign_seconds", "From submission to a miner accepting the job.",
+            new HistogramConfiguration { Buckets = buckets });
+        _completeToReceipt = factory.CreateHistogram("aitbc_coordinator_complete_to_receipt_seconds", "From a completion accepted to its record_receipt committed on chain.",
+            new HistogramConfiguration { Buckets = buckets });
     }
+
+    public void MinersOnline(int count) => _minersOnline.Set(count);
+
+    public void QueueDepth(int count) => _queueDepth.Set(count);
+
+    public void JobsByStatus(IReadOnlyDictionary<string, long> counts)
+    {
+        foreach (var status in new[] { "pending", "assigned", "running", "completed", "failed", "cancelled" })
+        {
+            _jobsByStatus.WithLabels(status).Set(counts.GetValueOrDefault(status));
+        }
+    }
+
+    /// <summary>Counts a failure; the reason is one of a few fixed texts (miner-reported errors count as "miner").</summary>
+    public void JobFailed(string reason) => _failures.WithLabels(reason).Inc();
+
+    public void Completed() => _completions.Inc();
+
+    public void Assigned(TimeSpan sinceSubmission) => _submitToAssign.Observe(sinceSubmission.TotalSeconds);
+
+    public void ReceiptCommitted(TimeSpan sinceCompletion) => _completeToReceipt.Observe(sinceCompletion.TotalSeconds);
 
     public CollectorRegistry Registry { get; }
 

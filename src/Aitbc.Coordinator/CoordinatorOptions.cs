@@ -64,6 +64,38 @@ public sealed record CoordinatorOptions
     /// <summary>A sent transaction not committed after this long is broadcast again (a node restart may have lost its mempool).</summary>
     public TimeSpan ResendAfter { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often miners should heartbeat (told to them at registration); a miner silent for 3 of these is offline.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A pending job no miner took within this long fails with "no miner available" and is refunded.</summary>
+    public TimeSpan QueueTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Runs the scheduler; tests may turn it off to hold jobs pending.</summary>
+    public bool RunScheduler { get; init; } = true;
+
+    /// <summary>How often the scheduler looks at the queue and sweeps deadlines when nothing wakes it.</summary>
+    public TimeSpan SchedulerPollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long one <c>POST /v1/jobs/assign</c> to a miner may take before the next miner is tried.</summary>
+    public TimeSpan AssignTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A miner that refused (or could not be reached for) a job is not offered that job again for this long.</summary>
+    public TimeSpan RefusalMemory { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a miner's stake read from the chain is trusted.</summary>
+    public TimeSpan StakeCacheTtl { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Highest price per second a miner may ask.</summary>
+    public Amount MaxPricePerSecond { get; init; } = Amount.FromAitbc(100);
+
+    /// <summary>Largest result a miner may deliver, in UTF-8 bytes.</summary>
+    public int MaxResultBytes { get; init; } = 48 * 1024;
+
+    /// <summary>Token bucket per API key: sustained requests per second, and the burst allowed on top.</summary>
+    public int RateLimitPerSecond { get; init; } = 2000;
+
+    public int RateLimitBurst { get; init; } = 4000;
+
     public RetryOptions NodeRetry { get; init; } = new() { MaxRetries = 2, AttemptTimeout = TimeSpan.FromSeconds(10) };
 
     /// <summary>The clock for timestamps, deadlines and backoff; tests pass a fake.</summary>
@@ -90,6 +122,13 @@ public sealed record CoordinatorOptions
         Require(OutboxPollInterval > TimeSpan.Zero, nameof(OutboxPollInterval), "must be positive");
         Require(OutboxBaseBackoff > TimeSpan.Zero && OutboxMaxBackoff >= OutboxBaseBackoff, nameof(OutboxBaseBackoff), "must be positive and at most OutboxMaxBackoff");
         Require(AdminKey is null || AdminKey.Length >= 16, nameof(AdminKey), "must be at least 16 characters");
+        Require(HeartbeatInterval > TimeSpan.Zero, nameof(HeartbeatInterval), "must be positive");
+        Require(QueueTimeout > TimeSpan.Zero, nameof(QueueTimeout), "must be positive");
+        Require(SchedulerPollInterval > TimeSpan.Zero, nameof(SchedulerPollInterval), "must be positive");
+        Require(AssignTimeout > TimeSpan.Zero, nameof(AssignTimeout), "must be positive");
+        Require(!MaxPricePerSecond.IsZero, nameof(MaxPricePerSecond), "must be positive");
+        Require(MaxResultBytes > 0 && MaxResultBytes < MaxRequestBodyBytes, nameof(MaxResultBytes), "must be positive and below MaxRequestBodyBytes");
+        Require(RateLimitPerSecond > 0 && RateLimitBurst >= RateLimitPerSecond, nameof(RateLimitPerSecond), "must be positive and at most RateLimitBurst");
         NodeRetry.Validate();
         return this;
     }

@@ -11,6 +11,9 @@ public sealed class CliBasicsTests(NodeFixture fixture)
         "", "wallet", "wallet create", "wallet import", "wallet list", "wallet address", "wallet balance", "wallet send",
         "wallet approve", "wallet history", "blockchain", "blockchain info", "blockchain block", "blockchain tx",
         "blockchain validators", "blockchain supply",
+        "submit", "submit inference", "status", "jobs", "jobs list", "jobs cancel", "ai", "ai submit", "ai submit inference", "ai status",
+        "receipt", "receipt show", "receipt verify", "market", "market miners", "market models", "market stats",
+        "miner", "miner register", "miner status", "miner stake", "miner unstake", "admin", "admin keys", "admin keys create", "admin jobs", "admin miners",
     ];
 
     [Theory]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Aitbc.Client.Coordinator;
 using Aitbc.Client.Node;
 using Spectre.Console;
 
@@ -34,6 +35,34 @@ public sealed class CliContext(CliSettings settings, IAnsiConsole console, TextW
 
     public NodeClient CreateNodeClient() => NodeClient.Create(Settings.NodeUrl, Settings.Retry);
 
+    /// <summary>Which key the last coordinator client was made with, so a 401/403 can say which setting to fix.</summary>
+    public CoordinatorKeyKind? CoordinatorKey { get; private set; }
+
+    /// <summary>Whether that key was configured at all.</summary>
+    public bool CoordinatorKeyMissing { get; private set; }
+
+    /// <summary>A coordinator client sending the client key (or, for <see cref="CoordinatorKeyKind.Admin"/>, the admin key).</summary>
+    public CoordinatorClient CreateCoordinatorClient(CoordinatorKeyKind kind = CoordinatorKeyKind.Client)
+    {
+        var key = kind == CoordinatorKeyKind.Admin ? Settings.AdminKey : Settings.ApiKey;
+        CoordinatorKey = kind;
+        CoordinatorKeyMissing = key is null;
+        return CoordinatorClient.Create(Settings.CoordinatorUrl, key, Settings.Retry);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> under a spinner whose text it may update, only for a person at a terminal
+    /// reading text: scripts and tests see nothing but the final output.
+    /// </summary>
+    public async Task<T> WithSpinnerAsync<T>(string initial, Func<Action<string>, Task<T>> work)
+    {
+        if (!Interactive || IsJson)
+        {
+            return await work(_ => { }).ConfigureAwait(false);
+        }
+        return await Console.Status().Spinner(Spinner.Known.Dots).StartAsync(initial, status => work(text => status.Status(Markup.Escape(text)))).ConfigureAwait(false);
+    }
+
     /// <summary>Writes <paramref name="value"/> as JSON in json mode, or runs <paramref name="text"/> in text mode.</summary>
     public void Write<T>(T value, Action<IAnsiConsole> text)
     {
@@ -57,4 +86,11 @@ public sealed class CliContext(CliSettings settings, IAnsiConsole console, TextW
             console.WriteLine((label + ":").PadRight(width) + (value ?? "-"));
         }
     }
+}
+
+/// <summary>The two keys the CLI sends to the coordinator.</summary>
+public enum CoordinatorKeyKind
+{
+    Client,
+    Admin,
 }

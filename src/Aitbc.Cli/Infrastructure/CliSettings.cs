@@ -36,6 +36,13 @@ public sealed record CliSettings
     /// <summary>The client key for the coordinator; null when none is configured.</summary>
     public string? ApiKey { get; init; }
 
+    /// <summary>
+    /// The key the admin commands send: <c>--api-key</c> when given, else <c>AITBC_ADMIN_KEY</c>, else
+    /// <c>ADMIN_API_KEY</c> (the coordinator's own variable), else the config file's <c>admin_key</c>. Never the
+    /// client key: a client key on an admin endpoint only earns a 403.
+    /// </summary>
+    public string? AdminKey { get; init; }
+
     /// <summary>The wallet commands use when none is named.</summary>
     public string Wallet { get; init; } = DefaultWallet;
 
@@ -48,8 +55,12 @@ public sealed record CliSettings
 
     public string ConfigPath => Path.Combine(Home, "config.json");
 
-    /// <summary>Resolves the settings from the global options' values, the environment and the config file.</summary>
-    public static CliSettings Resolve(IDictionary env, string? output, string? node, string? url, string? apiKey)
+    /// <summary>
+    /// Resolves the settings from the global options' values, the environment and the config file;
+    /// <paramref name="retry"/> replaces the built-in retry defaults (tests shorten the delays), which the
+    /// environment and config file still adjust.
+    /// </summary>
+    public static CliSettings Resolve(IDictionary env, string? output, string? node, string? url, string? apiKey, RetryOptions? retry = null)
     {
         string? Env(string name) => env[name] as string is { Length: > 0 } v ? v : null;
 
@@ -64,7 +75,7 @@ public sealed record CliSettings
             _ => throw new CliUsageException($"--output must be text or json, not '{outputText}'"),
         };
 
-        var retry = new RetryOptions();
+        retry ??= new RetryOptions();
         if ((Env("AITBC_RETRY_DELAY_MS") ?? config.RetryDelayMs?.ToString(CultureInfo.InvariantCulture)) is { } delayText)
         {
             var ms = ParseNonNegative(delayText, "AITBC_RETRY_DELAY_MS");
@@ -92,6 +103,7 @@ public sealed record CliSettings
             NodeUrl = ParseUrl(node ?? Env("AITBC_NODE_URL") ?? config.Node ?? DefaultNodeUrl, "--node"),
             CoordinatorUrl = ParseUrl(url ?? Env("AITBC_URL") ?? config.Url ?? DefaultCoordinatorUrl, "--url"),
             ApiKey = apiKey ?? Env("CLIENT_API_KEY") ?? config.ApiKey,
+            AdminKey = apiKey ?? Env("AITBC_ADMIN_KEY") ?? Env("ADMIN_API_KEY") ?? config.AdminKey,
             Wallet = Env("AITBC_WALLET") ?? config.Wallet ?? DefaultWallet,
             Retry = retry,
             Kdf = kdf,
@@ -115,7 +127,7 @@ public sealed record CliSettings
 }
 
 /// <summary>The optional <c>config.json</c>: the same settings as the options and environment, snake_case.</summary>
-public sealed record ConfigFile(string? Node, string? Url, string? ApiKey, string? Output, string? Wallet, int? RetryDelayMs, int? Retries)
+public sealed record ConfigFile(string? Node, string? Url, string? ApiKey, string? Output, string? Wallet, int? RetryDelayMs, int? Retries, string? AdminKey = null)
 {
     private static readonly JsonSerializerOptions Options = new()
     {

@@ -98,6 +98,10 @@ public sealed class OutboxProcessor(
             case Delivery.Committed c:
                 var note = c.Code == TxCode.Ok ? null : $"{c.Code}: {c.Log}";
                 await store.CloseOutboxAsync(row.Id, OutboxStatus.Committed, c.Height, note, now, cancellationToken).ConfigureAwait(false);
+                if (row.Kind == OutboxKind.RecordReceipt && await store.GetJobAsync(row.JobId, cancellationToken).ConfigureAwait(false) is { CompletedAt: { } completedAt })
+                {
+                    metrics.ReceiptCommitted(TimeSpan.FromMilliseconds(Math.Max(0, now - completedAt)));
+                }
                 // A submit_job admitted by CheckTx can still fail in its block (the client spent the funds meanwhile).
                 if (row.Kind == OutboxKind.SubmitJob && c.Code is not (TxCode.Ok or TxCode.AlreadyExists))
                 {

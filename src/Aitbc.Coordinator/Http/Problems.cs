@@ -26,6 +26,8 @@ public static class Problems
 
     public static ProblemHttpResult BadGateway(string detail) => Make(StatusCodes.Status502BadGateway, "Bad Gateway", detail);
 
+    public static ProblemHttpResult TooManyRequests(string detail) => Make(StatusCodes.Status429TooManyRequests, "Too Many Requests", detail);
+
     public static ProblemHttpResult Unavailable(string detail) => Make(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", detail);
 
     /// <summary>400 naming each bad field in <c>errors</c>, keyed by its JSON path (e.g. <c>options.temperature</c>).</summary>

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Aitbc.Client.Coordinator;
 using Aitbc.Coordinator.Auth;
 using Aitbc.Coordinator.Http;
 using Aitbc.Coordinator.Storage;
@@ -174,7 +175,7 @@ public static class JobEndpoints
         var rows = await store.ListJobsAsync(caller.Address, after, pageSize + 1, cancellationToken).ConfigureAwait(false);
         var page = rows.Take(pageSize).ToList();
         var next = rows.Count > pageSize ? EncodeCursor(new JobCursor(page[^1].SubmittedAt, page[^1].Id)) : null;
-        return TypedResults.Ok(new JobPage([.. page.Select(JobView.From)], next));
+        return TypedResults.Ok(new JobPage([.. page.Select(j => JobView.From(j))], next));
     }
 
     private static async Task<Results<Ok<JobView>, ProblemHttpResult>> CancelAsync(

@@ -36,6 +36,9 @@ public static partial class JobRequestParser
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")]
     private static partial Regex ModelPattern();
 
+    /// <summary>Whether <paramref name="model"/> is a valid model name (jobs and miners' model lists share the rule).</summary>
+    public static bool IsModelName(string model) => ModelPattern().IsMatch(model);
+
     public static JobSubmission? Parse(JsonElement root, CoordinatorOptions options, out Dictionary<string, string[]> errors)
     {
         errors = [];

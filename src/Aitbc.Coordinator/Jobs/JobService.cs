@@ -36,6 +36,7 @@ public sealed class JobService(
     ChainSender sender,
     OutboxProcessor outbox,
     OutboxSignal outboxSignal,
+    Scheduling.SchedulerSignal scheduler,
     JobSignals signals,
     CoordinatorMetrics metrics,
     CoordinatorOptions options,
@@ -118,6 +119,7 @@ public sealed class JobService(
             outboxSignal.Kick();
         }
         metrics.Submission("accepted");
+        scheduler.Kick();
         logger.LogInformation("job {JobId} accepted for client {Client} (model {Model}, max price {MaxPrice})", jobId, client, submission.Model, submission.MaxPrice);
         return new SubmitOutcome.Accepted(job, Replayed: false);
     }
@@ -126,9 +128,7 @@ public sealed class JobService(
     public async Task<bool> CancelAsync(JobRecord job, CancellationToken cancellationToken)
     {
         var now = Now;
-        var body = new RefundJobBody(job.Id, "cancelled by client");
-        var refund = new OutboxRecord(0, job.Id, OutboxKind.RefundJob, JsonSerializer.Serialize(body, WireJson.Options), OutboxStatus.Pending, 0, null,
-            null, null, null, null, now, now, null);
+        var refund = OutboxRows.Refund(job.Id, "cancelled by client", now);
         if (!await store.CancelJobAsync(job.Id, now, refund, cancellationToken).ConfigureAwait(false))
         {
             return false;

@@ -62,4 +62,59 @@ public interface ICoordinatorStore
 
     /// <summary>Closes a row: committed (with its block height, and a note when the chain had it done already) or refused.</summary>
     Task CloseOutboxAsync(long id, string status, long? height, string? note, long now, CancellationToken cancellationToken);
+
+    /// <summary>Inserts a miner or refreshes its registration (endpoint, models, capacity, price, GPU), keeping its reputation and counts.</summary>
+    Task UpsertMinerAsync(MinerRecord miner, CancellationToken cancellationToken);
+
+    /// <summary>Records a heartbeat; false when no miner has <paramref name="address"/> (it must register again).</summary>
+    Task<bool> HeartbeatMinerAsync(string address, IReadOnlyList<string> models, int inFlight, double? gpuUtilization, long now, CancellationToken cancellationToken);
+
+    Task<MinerRecord?> GetMinerAsync(string address, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<MinerRecord>> ListMinersAsync(CancellationToken cancellationToken);
+
+    /// <summary>Pending jobs, oldest first.</summary>
+    Task<IReadOnlyList<JobRecord>> PendingJobsAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>Assigned and running jobs (the ones a miner holds), oldest first.</summary>
+    Task<IReadOnlyList<JobRecord>> ActiveJobsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Non-terminal jobs whose deadline is before <paramref name="now"/>.</summary>
+    Task<IReadOnlyList<JobRecord>> JobsPastDeadlineAsync(long now, CancellationToken cancellationToken);
+
+    /// <summary>pending → assigned to <paramref name="miner"/>; false when the job is no longer pending.</summary>
+    Task<bool> AssignJobAsync(string jobId, string miner, ulong pricePerSecondMicro, long now, CancellationToken cancellationToken);
+
+    /// <summary>assigned (to <paramref name="miner"/>) → pending again after the miner refused or could not be reached.</summary>
+    Task<bool> UnassignJobAsync(string jobId, string miner, long now, CancellationToken cancellationToken);
+
+    /// <summary>assigned (to <paramref name="miner"/>) → running.</summary>
+    Task<bool> StartJobAsync(string jobId, string miner, long now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// assigned|running (to the receipt's miner) → completed, storing the result, cost and receipt and queueing its
+    /// record_receipt, and crediting the miner, in one transaction; false when the job was in another state.
+    /// </summary>
+    Task<bool> CompleteJobAsync(JobRecord completed, ReceiptRecord receipt, OutboxRecord recordReceipt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A job in one of <paramref name="fromStatuses"/> (and, when given, held by <paramref name="miner"/>) → failed with its
+    /// refund queued and the miner's record moved by <paramref name="outcome"/>, in one transaction.
+    /// </summary>
+    Task<bool> FailJobWithRefundAsync(string jobId, string error, IReadOnlyList<string> fromStatuses, string? miner, MinerOutcome outcome, OutboxRecord refund, long now, CancellationToken cancellationToken);
+
+    Task<ReceiptRecord?> GetReceiptAsync(string id, CancellationToken cancellationToken);
+
+    Task<ReceiptRecord?> GetReceiptByJobAsync(string jobId, CancellationToken cancellationToken);
+
+    /// <summary>Receipts newest first, before <paramref name="before"/> when given.</summary>
+    Task<IReadOnlyList<ReceiptRecord>> ListReceiptsAsync(TimeCursor? before, int limit, CancellationToken cancellationToken);
+
+    /// <summary>All jobs (optionally of one status), newest first, for admins.</summary>
+    Task<IReadOnlyList<JobRecord>> ListAllJobsAsync(string? status, JobCursor? after, int limit, CancellationToken cancellationToken);
+
+    Task<IReadOnlyDictionary<string, long>> JobCountsByStatusAsync(CancellationToken cancellationToken);
+
+    /// <summary>Sum of the cost of completed jobs, in uaitbc.</summary>
+    Task<ulong> TotalPaidAsync(CancellationToken cancellationToken);
 }

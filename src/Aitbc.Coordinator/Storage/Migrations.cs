@@ -68,5 +68,41 @@ internal static class Migrations
             -- A job's escrow closes once: never both a receipt and a refund, nor two of either, queued for one job.
             CREATE UNIQUE INDEX ux_outbox_settlement ON outbox (job_id) WHERE kind <> 'submit_job';
             """),
+        (2, "miners, assignments, receipts", """
+            CREATE TABLE miners (
+                address TEXT PRIMARY KEY,
+                pub_key TEXT NOT NULL,
+                key_id TEXT NOT NULL,
+                endpoint TEXT NOT NULL,
+                models_json TEXT NOT NULL,
+                capacity INTEGER NOT NULL,
+                in_flight INTEGER NOT NULL,
+                price_per_second BIGINT NOT NULL,
+                gpu_json TEXT NULL,
+                gpu_utilization DOUBLE PRECISION NULL,
+                registered_at BIGINT NOT NULL,
+                last_seen BIGINT NOT NULL,
+                reputation DOUBLE PRECISION NOT NULL,
+                jobs_completed BIGINT NOT NULL,
+                jobs_failed BIGINT NOT NULL,
+                jobs_timed_out BIGINT NOT NULL
+            );
+            -- The assigned miner, when it took the job and the price per second it had then (what the receipt bills).
+            ALTER TABLE jobs ADD COLUMN miner TEXT NULL;
+            ALTER TABLE jobs ADD COLUMN assigned_at BIGINT NULL;
+            ALTER TABLE jobs ADD COLUMN price_per_second BIGINT NULL;
+            CREATE INDEX ix_jobs_miner ON jobs (miner, status);
+            -- One receipt per job; completion_hash tells a retried /complete from a different one.
+            CREATE TABLE receipts (
+                id TEXT PRIMARY KEY,
+                job_id TEXT NOT NULL UNIQUE REFERENCES jobs (id),
+                miner TEXT NOT NULL,
+                client TEXT NOT NULL,
+                receipt_json TEXT NOT NULL,
+                completion_hash TEXT NOT NULL,
+                issued_at BIGINT NOT NULL
+            );
+            CREATE INDEX ix_receipts_issued ON receipts (issued_at, id);
+            """),
     ];
 }

@@ -46,7 +46,16 @@ public sealed record JobRecord(
     string? Result,
     string? Error,
     string? ReceiptId,
-    ulong? CostMicro);
+    ulong? CostMicro)
+{
+    /// <summary>The assigned miner's address, from assignment on.</summary>
+    public string? Miner { get; init; }
+
+    public long? AssignedAt { get; init; }
+
+    /// <summary>The miner's price (uaitbc per second) when it took the job: what the receipt bills.</summary>
+    public ulong? PricePerSecondMicro { get; init; }
+}
 
 /// <summary>The kinds of chain transactions the outbox sends.</summary>
 public static class OutboxKind
@@ -88,3 +97,37 @@ public sealed record OutboxRecord(
 
 /// <summary>A position in a newest-first job listing: the last job of the previous page.</summary>
 public sealed record JobCursor(long SubmittedAt, string Id);
+
+/// <summary>A registered miner: where to push assignments, what it sells, and how it has done.</summary>
+public sealed record MinerRecord(
+    string Address,
+    string PubKey,
+    string KeyId,
+    string Endpoint,
+    IReadOnlyList<string> Models,
+    int Capacity,
+    int InFlight,
+    ulong PricePerSecondMicro,
+    string? GpuJson,
+    double? GpuUtilization,
+    long RegisteredAt,
+    long LastSeen,
+    double Reputation,
+    long JobsCompleted,
+    long JobsFailed,
+    long JobsTimedOut);
+
+/// <summary>How a job's end moves its miner's record: completed raises reputation, failed and timed out lower it.</summary>
+public enum MinerOutcome
+{
+    None,
+    Completed,
+    Failed,
+    TimedOut,
+}
+
+/// <summary>A stored receipt (its signed JSON) and, once its record_receipt committed, the transaction and block.</summary>
+public sealed record ReceiptRecord(string Id, string JobId, string Miner, string Client, string ReceiptJson, string CompletionHash, long IssuedAt, string? TxHash = null, long? BlockHeight = null);
+
+/// <summary>A position in a listing ordered by (time, id).</summary>
+public sealed record TimeCursor(long At, string Id);

@@ -12,6 +12,14 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
     private const string JobColumns = "id, client_address, key_id, status, model, prompt, options_json, max_price, payload_hash, idempotency_key, request_hash, "
         + "submitted_at, started_at, completed_at, deadline_at, result, error, receipt_id, cost";
 
+    private const string JobSelectColumns = JobColumns + ", miner, assigned_at, price_per_second";
+
+    private const string MinerColumns = "address, pub_key, key_id, endpoint, models_json, capacity, in_flight, price_per_second, gpu_json, gpu_utilization, "
+        + "registered_at, last_seen, reputation, jobs_completed, jobs_failed, jobs_timed_out";
+
+    private const string ReceiptSelect = "SELECT r.id, r.job_id, r.miner, r.client, r.receipt_json, r.completion_hash, r.issued_at, o.tx_hash, o.height FROM receipts r "
+        + "LEFT JOIN outbox o ON o.job_id = r.job_id AND o.kind = 'record_receipt' AND o.status = 'committed' AND o.height IS NOT NULL";
+
     private const string OutboxColumns = "id, job_id, kind, body_json, status, attempts, last_error, nonce, tx_bytes, tx_hash, height, created_at, not_before, sent_at";
 
     private readonly string _connectionString;
@@ -84,13 +92,13 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
     public async Task<JobRecord?> GetJobAsync(string id, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        return (await QueryJobsAsync(connection, $"SELECT {JobColumns} FROM jobs WHERE id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false)).SingleOrDefault();
+        return (await QueryJobsAsync(connection, $"SELECT {JobSelectColumns} FROM jobs WHERE id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false)).SingleOrDefault();
     }
 
     public async Task<JobRecord?> FindJobByIdempotencyKeyAsync(string keyId, string idempotencyKey, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        return (await QueryJobsAsync(connection, $"SELECT {JobColumns} FROM jobs WHERE key_id = @k AND idempotency_key = @i", cancellationToken,
+        return (await QueryJobsAsync(connection, $"SELECT {JobSelectColumns} FROM jobs WHERE key_id = @k AND idempotency_key = @i", cancellationToken,
             ("@k", keyId), ("@i", idempotencyKey)).ConfigureAwait(false)).SingleOrDefault();
     }
 
@@ -99,9 +107,9 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         // Row-value comparison (both engines) walks ix_jobs_client backwards from the cursor: no offset scans.
         return after is null
-            ? await QueryJobsAsync(connection, $"SELECT {JobColumns} FROM jobs WHERE client_address = @a ORDER BY submitted_at DESC, id DESC LIMIT @n",
+            ? await QueryJobsAsync(connection, $"SELECT {JobSelectColumns} FROM jobs WHERE client_address = @a ORDER BY submitted_at DESC, id DESC LIMIT @n",
                 cancellationToken, ("@a", clientAddress), ("@n", limit)).ConfigureAwait(false)
-            : await QueryJobsAsync(connection, $"SELECT {JobColumns} FROM jobs WHERE client_address = @a AND (submitted_at, id) < (@t, @id) ORDER BY submitted_at DESC, id DESC LIMIT @n",
+            : await QueryJobsAsync(connection, $"SELECT {JobSelectColumns} FROM jobs WHERE client_address = @a AND (submitted_at, id) < (@t, @id) ORDER BY submitted_at DESC, id DESC LIMIT @n",
                 cancellationToken, ("@a", clientAddress), ("@t", after.SubmittedAt), ("@id", after.Id), ("@n", limit)).ConfigureAwait(false);
     }
 
@@ -218,6 +226,235 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
             ("@status", status), ("@height", height), ("@note", note), ("@now", now), ("@id", id)).ConfigureAwait(false);
     }
 
+    public async Task UpsertMinerAsync(MinerRecord miner, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, $"INSERT INTO miners ({MinerColumns}) VALUES (@a, @pub, @key, @ep, @models, @cap, @inf, @price, @gpu, @util, @reg, @seen, @rep, 0, 0, 0) "
+            + "ON CONFLICT (address) DO UPDATE SET pub_key = excluded.pub_key, key_id = excluded.key_id, endpoint = excluded.endpoint, models_json = excluded.models_json, "
+            + "capacity = excluded.capacity, in_flight = excluded.in_flight, price_per_second = excluded.price_per_second, gpu_json = excluded.gpu_json, "
+            + "gpu_utilization = excluded.gpu_utilization, last_seen = excluded.last_seen", cancellationToken,
+            ("@a", miner.Address), ("@pub", miner.PubKey), ("@key", miner.KeyId), ("@ep", miner.Endpoint), ("@models", System.Text.Json.JsonSerializer.Serialize(miner.Models)),
+            ("@cap", miner.Capacity), ("@inf", miner.InFlight), ("@price", checked((long)miner.PricePerSecondMicro)), ("@gpu", miner.GpuJson), ("@util", miner.GpuUtilization),
+            ("@reg", miner.RegisteredAt), ("@seen", miner.LastSeen), ("@rep", miner.Reputation)).ConfigureAwait(false);
+    }
+
+    public async Task<bool> HeartbeatMinerAsync(string address, IReadOnlyList<string> models, int inFlight, double? gpuUtilization, long now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(connection, null, "UPDATE miners SET models_json = @models, in_flight = @inf, gpu_utilization = @util, last_seen = @now WHERE address = @a", cancellationToken,
+            ("@models", System.Text.Json.JsonSerializer.Serialize(models)), ("@inf", inFlight), ("@util", gpuUtilization), ("@now", now), ("@a", address)).ConfigureAwait(false) > 0;
+    }
+
+    public async Task<MinerRecord?> GetMinerAsync(string address, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return (await QueryMinersAsync(connection, $"SELECT {MinerColumns} FROM miners WHERE address = @a", cancellationToken, ("@a", address)).ConfigureAwait(false)).SingleOrDefault();
+    }
+
+    public async Task<IReadOnlyList<MinerRecord>> ListMinersAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await QueryMinersAsync(connection, $"SELECT {MinerColumns} FROM miners ORDER BY address", cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<JobRecord>> PendingJobsAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await QueryJobsAsync(connection, $"SELECT {JobSelectColumns} FROM jobs WHERE status = @s ORDER BY submitted_at, id LIMIT @n", cancellationToken,
+            ("@s", JobStatus.Pending), ("@n", limit)).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<JobRecord>> ActiveJobsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await QueryJobsAsync(connection, $"SELECT {JobSelectColumns} FROM jobs WHERE status IN (@a, @r) ORDER BY submitted_at, id", cancellationToken,
+            ("@a", JobStatus.Assigned), ("@r", JobStatus.Running)).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<JobRecord>> JobsPastDeadlineAsync(long now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await QueryJobsAsync(connection, $"SELECT {JobSelectColumns} FROM jobs WHERE status IN (@p, @a, @r) AND deadline_at < @now ORDER BY deadline_at, id", cancellationToken,
+            ("@p", JobStatus.Pending), ("@a", JobStatus.Assigned), ("@r", JobStatus.Running), ("@now", now)).ConfigureAwait(false);
+    }
+
+    public async Task<bool> AssignJobAsync(string jobId, string miner, ulong pricePerSecondMicro, long now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(connection, null, "UPDATE jobs SET status = @assigned, miner = @m, assigned_at = @now, price_per_second = @price, updated_at = @now WHERE id = @id AND status = @pending",
+            cancellationToken, ("@assigned", JobStatus.Assigned), ("@m", miner), ("@now", now), ("@price", checked((long)pricePerSecondMicro)), ("@id", jobId),
+            ("@pending", JobStatus.Pending)).ConfigureAwait(false) > 0;
+    }
+
+    public async Task<bool> UnassignJobAsync(string jobId, string miner, long now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(connection, null, "UPDATE jobs SET status = @pending, miner = NULL, assigned_at = NULL, price_per_second = NULL, updated_at = @now "
+            + "WHERE id = @id AND status = @assigned AND miner = @m", cancellationToken,
+            ("@pending", JobStatus.Pending), ("@now", now), ("@id", jobId), ("@assigned", JobStatus.Assigned), ("@m", miner)).ConfigureAwait(false) > 0;
+    }
+
+    public async Task<bool> StartJobAsync(string jobId, string miner, long now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(connection, null, "UPDATE jobs SET status = @running, started_at = @now, updated_at = @now WHERE id = @id AND status = @assigned AND miner = @m",
+            cancellationToken, ("@running", JobStatus.Running), ("@now", now), ("@id", jobId), ("@assigned", JobStatus.Assigned), ("@m", miner)).ConfigureAwait(false) > 0;
+    }
+
+    public async Task<bool> CompleteJobAsync(JobRecord completed, ReceiptRecord receipt, OutboxRecord recordReceipt, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var changed = await ExecuteAsync(connection, tx, "UPDATE jobs SET status = @completed, result = @result, cost = @cost, receipt_id = @receipt, completed_at = @now, "
+            + "started_at = COALESCE(started_at, @now), updated_at = @now WHERE id = @id AND status IN (@assigned, @running) AND miner = @m", cancellationToken,
+            ("@completed", JobStatus.Completed), ("@result", completed.Result), ("@cost", checked((long)completed.CostMicro!.Value)), ("@receipt", receipt.Id),
+            ("@now", completed.CompletedAt), ("@id", completed.Id), ("@assigned", JobStatus.Assigned), ("@running", JobStatus.Running), ("@m", receipt.Miner)).ConfigureAwait(false);
+        if (changed == 0)
+        {
+            return false;
+        }
+        await ExecuteAsync(connection, tx, "INSERT INTO receipts (id, job_id, miner, client, receipt_json, completion_hash, issued_at) VALUES (@id, @job, @m, @c, @json, @hash, @at)",
+            cancellationToken, ("@id", receipt.Id), ("@job", receipt.JobId), ("@m", receipt.Miner), ("@c", receipt.Client), ("@json", receipt.ReceiptJson),
+            ("@hash", receipt.CompletionHash), ("@at", receipt.IssuedAt)).ConfigureAwait(false);
+        await InsertOutboxAsync(connection, tx, recordReceipt, cancellationToken).ConfigureAwait(false);
+        await UpdateMinerRecordAsync(connection, tx, receipt.Miner, MinerOutcome.Completed, cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    public async Task<bool> FailJobWithRefundAsync(string jobId, string error, IReadOnlyList<string> fromStatuses, string? miner, MinerOutcome outcome, OutboxRecord refund, long now,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var parameters = new List<(string, object?)> { ("@failed", JobStatus.Failed), ("@error", error), ("@now", now), ("@id", jobId) };
+        var statusList = string.Join(", ", fromStatuses.Select((status, i) =>
+        {
+            parameters.Add(($"@s{i}", status));
+            return $"@s{i}";
+        }));
+        var sql = $"UPDATE jobs SET status = @failed, error = @error, completed_at = @now, updated_at = @now WHERE id = @id AND status IN ({statusList})";
+        if (miner is not null)
+        {
+            sql += " AND miner = @m";
+            parameters.Add(("@m", miner));
+        }
+        if (await ExecuteAsync(connection, tx, sql, cancellationToken, [.. parameters]).ConfigureAwait(false) == 0)
+        {
+            return false;
+        }
+        await InsertOutboxAsync(connection, tx, refund, cancellationToken).ConfigureAwait(false);
+        var holder = miner ?? (await ScalarAsync(connection, tx, "SELECT miner FROM jobs WHERE id = @id", cancellationToken, ("@id", jobId)).ConfigureAwait(false) as string);
+        if (holder is not null)
+        {
+            await UpdateMinerRecordAsync(connection, tx, holder, outcome, cancellationToken).ConfigureAwait(false);
+        }
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    public async Task<ReceiptRecord?> GetReceiptAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return (await QueryReceiptsAsync(connection, ReceiptSelect + " WHERE r.id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false)).SingleOrDefault();
+    }
+
+    public async Task<ReceiptRecord?> GetReceiptByJobAsync(string jobId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return (await QueryReceiptsAsync(connection, ReceiptSelect + " WHERE r.job_id = @id", cancellationToken, ("@id", jobId)).ConfigureAwait(false)).SingleOrDefault();
+    }
+
+    public async Task<IReadOnlyList<ReceiptRecord>> ListReceiptsAsync(TimeCursor? before, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return before is null
+            ? await QueryReceiptsAsync(connection, ReceiptSelect + " ORDER BY r.issued_at DESC, r.id DESC LIMIT @n", cancellationToken, ("@n", limit)).ConfigureAwait(false)
+            : await QueryReceiptsAsync(connection, ReceiptSelect + " WHERE (r.issued_at, r.id) < (@t, @id) ORDER BY r.issued_at DESC, r.id DESC LIMIT @n", cancellationToken,
+                ("@t", before.At), ("@id", before.Id), ("@n", limit)).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<JobRecord>> ListAllJobsAsync(string? status, JobCursor? after, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var where = new List<string>();
+        var parameters = new List<(string, object?)> { ("@n", limit) };
+        if (status is not null)
+        {
+            where.Add("status = @s");
+            parameters.Add(("@s", status));
+        }
+        if (after is not null)
+        {
+            where.Add("(submitted_at, id) < (@t, @id)");
+            parameters.Add(("@t", after.SubmittedAt));
+            parameters.Add(("@id", after.Id));
+        }
+        var filter = where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where);
+        return await QueryJobsAsync(connection, $"SELECT {JobSelectColumns} FROM jobs{filter} ORDER BY submitted_at DESC, id DESC LIMIT @n", cancellationToken, [.. parameters]).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyDictionary<string, long>> JobCountsByStatusAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT status, COUNT(*) FROM jobs GROUP BY status");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            counts[reader.GetString(0)] = reader.GetInt64(1);
+        }
+        return counts;
+    }
+
+    public async Task<ulong> TotalPaidAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var sum = await ScalarAsync(connection, null, "SELECT COALESCE(SUM(cost), 0) FROM jobs WHERE status = @c", cancellationToken, ("@c", JobStatus.Completed)).ConfigureAwait(false);
+        return checked((ulong)Convert.ToInt64(sum, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    // Reputation moves toward 1 by 5 % of the gap on a completion, and loses 20 % (failure) or 30 % (timeout) of itself: it stays in [0, 1].
+    private static Task<int> UpdateMinerRecordAsync(SqliteConnection connection, DbTransaction tx, string miner, MinerOutcome outcome, CancellationToken cancellationToken) =>
+        outcome switch
+        {
+            MinerOutcome.Completed => ExecuteAsync(connection, tx, "UPDATE miners SET reputation = reputation + 0.05 * (1 - reputation), jobs_completed = jobs_completed + 1 WHERE address = @m",
+                cancellationToken, ("@m", miner)),
+            MinerOutcome.Failed => ExecuteAsync(connection, tx, "UPDATE miners SET reputation = reputation * 0.8, jobs_failed = jobs_failed + 1 WHERE address = @m",
+                cancellationToken, ("@m", miner)),
+            MinerOutcome.TimedOut => ExecuteAsync(connection, tx, "UPDATE miners SET reputation = reputation * 0.7, jobs_timed_out = jobs_timed_out + 1 WHERE address = @m",
+                cancellationToken, ("@m", miner)),
+            _ => Task.FromResult(0),
+        };
+
+    private static async Task<List<MinerRecord>> QueryMinersAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    {
+        await using var command = Command(connection, null, sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var miners = new List<MinerRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            miners.Add(new MinerRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                System.Text.Json.JsonSerializer.Deserialize<List<string>>(reader.GetString(4)) ?? [], reader.GetInt32(5), reader.GetInt32(6), checked((ulong)reader.GetInt64(7)),
+                NullableString(reader, 8), reader.IsDBNull(9) ? null : reader.GetDouble(9), reader.GetInt64(10), reader.GetInt64(11), reader.GetDouble(12),
+                reader.GetInt64(13), reader.GetInt64(14), reader.GetInt64(15)));
+        }
+        return miners;
+    }
+
+    private static async Task<List<ReceiptRecord>> QueryReceiptsAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    {
+        await using var command = Command(connection, null, sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var receipts = new List<ReceiptRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            receipts.Add(new ReceiptRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
+                reader.GetInt64(6), NullableString(reader, 7), NullableLong(reader, 8)));
+        }
+        return receipts;
+    }
+
     private static async Task<long> InsertOutboxAsync(SqliteConnection connection, DbTransaction tx, OutboxRecord row, CancellationToken cancellationToken)
     {
         var id = await ScalarAsync(connection, tx, "INSERT INTO outbox (job_id, kind, body_json, status, attempts, last_error, nonce, tx_bytes, tx_hash, height, created_at, not_before, sent_at, updated_at) "
@@ -281,7 +518,12 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
             jobs.Add(new JobRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetString(5),
                 reader.GetString(6), checked((ulong)reader.GetInt64(7)), reader.GetString(8), NullableString(reader, 9), NullableString(reader, 10),
                 reader.GetInt64(11), NullableLong(reader, 12), NullableLong(reader, 13), reader.GetInt64(14), NullableString(reader, 15), NullableString(reader, 16),
-                NullableString(reader, 17), NullableLong(reader, 18) is { } cost ? checked((ulong)cost) : null));
+                NullableString(reader, 17), NullableLong(reader, 18) is { } cost ? checked((ulong)cost) : null)
+            {
+                Miner = NullableString(reader, 19),
+                AssignedAt = NullableLong(reader, 20),
+                PricePerSecondMicro = NullableLong(reader, 21) is { } price ? checked((ulong)price) : null,
+            });
         }
         return jobs;
     }

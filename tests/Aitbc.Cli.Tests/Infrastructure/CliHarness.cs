@@ -2,6 +2,7 @@ using System.Collections;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Aitbc.Client.Http;
 
 namespace Aitbc.Cli.Tests.Infrastructure;
 
@@ -21,7 +22,7 @@ public sealed class CliHarness : IDisposable
 {
     public const string Password = "correct horse battery staple";
 
-    public CliHarness(Uri? nodeUrl)
+    public CliHarness(Uri? nodeUrl, Uri? coordinatorUrl = null, string? apiKey = null)
     {
         Home = Path.Combine(Path.GetTempPath(), "aitbc-cli-home-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(Home);
@@ -37,7 +38,23 @@ public sealed class CliHarness : IDisposable
         {
             Env["AITBC_NODE_URL"] = nodeUrl.ToString();
         }
+        if (coordinatorUrl is not null)
+        {
+            Env["AITBC_URL"] = coordinatorUrl.ToString();
+        }
+        if (apiKey is not null)
+        {
+            Env["CLIENT_API_KEY"] = apiKey;
+        }
     }
+
+    /// <summary>Quick retries, and a short cap on Retry-After, so retry tests take milliseconds.</summary>
+    public RetryOptions Retry { get; set; } = new()
+    {
+        BaseDelay = TimeSpan.FromMilliseconds(1),
+        MaxDelay = TimeSpan.FromMilliseconds(5),
+        MaxRetryAfter = TimeSpan.FromMilliseconds(5),
+    };
 
     public string Home { get; }
 
@@ -49,7 +66,7 @@ public sealed class CliHarness : IDisposable
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var code = await CliApp.RunAsync(args, stdout, stderr, Env, stdin is null ? null : new StringReader(stdin));
+        var code = await CliApp.RunAsync(args, stdout, stderr, Env, stdin is null ? null : new StringReader(stdin), retry: Retry);
         return new CliResult(code, stdout.ToString(), stderr.ToString());
     }
 

@@ -36,7 +36,7 @@ public sealed class CoordinatorFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _node = await InProcessNode.StartAsync("coordinator", fundedWallets: 24, coordinators: 3, fundedMicro: 1_000_000_000);
+        _node = await InProcessNode.StartAsync("coordinator", fundedWallets: 64, coordinators: 3, fundedMicro: 1_000_000_000);
         Chain = NodeClient.Create(_node.Url, new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5) });
         _coordinator = await RunningCoordinator.StartAsync(RunningCoordinator.OptionsFor(_node, _node.Coordinators[0], _dataDir));
         Admin = _coordinator.Http(RunningCoordinator.AdminKey);
@@ -81,6 +81,20 @@ public sealed class CoordinatorFixture : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return body.RootElement.GetProperty("key").GetString()!;
+    }
+
+    /// <summary>The key of coordinators a test starts for itself (genesis coordinator 2).</summary>
+    public Ed25519KeyPair OwnKey => Node.Coordinators[2];
+
+    /// <summary>
+    /// A coordinator of its own (genesis coordinator key 2, <see cref="OwnKey"/>) on a fresh data dir, for tests that need other options (short
+    /// heartbeats or queue timeout, a fake clock, a low rate limit). Tests in the collection run one at a time, so the key's
+    /// nonces never race.
+    /// </summary>
+    public async Task<RunningCoordinator> StartOwnCoordinatorAsync(Func<CoordinatorOptions, CoordinatorOptions> configure, string? dataDir = null)
+    {
+        dataDir ??= TempDir.Create("own-coordinator");
+        return await RunningCoordinator.StartAsync(configure(RunningCoordinator.OptionsFor(Node, OwnKey, dataDir)));
     }
 
     public async Task<Amount> BalanceAsync(Address address) => (await Chain.GetAccountAsync(address)).Balance;

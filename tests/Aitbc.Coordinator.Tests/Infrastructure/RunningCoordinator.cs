@@ -43,6 +43,8 @@ public sealed class RunningCoordinator : IAsyncDisposable
         MaxRequestBodyBytes = 64 * 1024,
         MaxPromptBytes = 32 * 1024,
         MaxWaitSeconds = 10,
+        SchedulerPollInterval = TimeSpan.FromMilliseconds(50),
+        AssignTimeout = TimeSpan.FromSeconds(2),
         NodeRetry = new() { MaxRetries = 1, BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5), AttemptTimeout = TimeSpan.FromSeconds(5) },
     };
 

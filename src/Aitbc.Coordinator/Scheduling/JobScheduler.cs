@@ -1,0 +1,211 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Aitbc.Client.Coordinator;
+using Aitbc.Client.Http;
+using Aitbc.Client.Miner;
+using Aitbc.Client.Rest;
+using Aitbc.Coordinator.Chain;
+using Aitbc.Coordinator.Jobs;
+using Aitbc.Coordinator.Miners;
+using Aitbc.Coordinator.Storage;
+using Aitbc.Core;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Aitbc.Coordinator.Scheduling;
+
+/// <summary>Wakes the scheduler: a job was submitted, a miner registered or heartbeat, a job ended and freed capacity.</summary>
+public sealed class SchedulerSignal
+{
+    private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    public void Kick() => _channel.Writer.TryWrite(true);
+
+    internal ChannelReader<bool> Reader => _channel.Reader;
+}
+
+/// <summary>
+/// Assigns pending jobs to miners, oldest job first, and sweeps jobs that can no longer finish. Each pass: fail jobs past
+/// their deadline, and jobs held by a miner that went offline (no requeue: the miner may still be running it); then for
+/// each pending job either fail it (no miner within <see cref="CoordinatorOptions.QueueTimeout"/>) or offer it to eligible
+/// miners in <see cref="MinerRanking"/> order — claim with a conditional UPDATE, push <c>POST /v1/jobs/assign</c>, and on a
+/// refusal or network error put it back to pending and try the next. Every failure queues the refund in the same
+/// database transaction.
+/// </summary>
+public sealed class JobScheduler(
+    ICoordinatorStore store,
+    MinerStakes stakes,
+    MinerClient minerClient,
+    AssignKeys assignKeys,
+    OutboxSignal outboxSignal,
+    JobSignals jobSignals,
+    CoordinatorMetrics metrics,
+    CoordinatorOptions options,
+    ILogger<JobScheduler> logger)
+{
+    private const int BatchSize = 200;
+    private static readonly string[] Waiting = [JobStatus.Pending];
+    private static readonly string[] Unfinished = [JobStatus.Pending, JobStatus.Assigned, JobStatus.Running];
+    private static readonly string[] Held = [JobStatus.Assigned, JobStatus.Running];
+
+    private readonly Dictionary<(string Job, string Miner), long> _refusals = [];
+
+    private long Now => options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>One pass over sweeps and the queue.</summary>
+    public async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var miners = await store.ListMinersAsync(cancellationToken).ConfigureAwait(false);
+        var online = miners.Where(m => MinerEndpoints.IsOnline(m, now, options)).ToDictionary(m => m.Address, StringComparer.Ordinal);
+        metrics.MinersOnline(online.Count);
+
+        foreach (var job in await store.JobsPastDeadlineAsync(now, cancellationToken).ConfigureAwait(false))
+        {
+            await FailAsync(job, "deadline exceeded", Unfinished, job.Miner is null ? MinerOutcome.None : MinerOutcome.TimedOut, now, cancellationToken).ConfigureAwait(false);
+        }
+        var active = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var job in await store.ActiveJobsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (job.Miner is null || !online.ContainsKey(job.Miner))
+            {
+                await FailAsync(job, "the miner went offline", Held, MinerOutcome.Failed, now, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            active[job.Miner] = active.GetValueOrDefault(job.Miner) + 1;
+        }
+
+        foreach (var key in _refusals.Where(r => r.Value <= now).Select(r => r.Key).ToList())
+        {
+            _refusals.Remove(key);
+        }
+        var pending = await store.PendingJobsAsync(BatchSize, cancellationToken).ConfigureAwait(false);
+        metrics.QueueDepth(pending.Count);
+        foreach (var job in pending)
+        {
+            if (now - job.SubmittedAt >= (long)options.QueueTimeout.TotalMilliseconds)
+            {
+                await FailAsync(job, "no miner available", Waiting, MinerOutcome.None, now, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            var candidates = new List<(MinerRecord, Amount)>();
+            foreach (var miner in online.Values)
+            {
+                if (!miner.Models.Contains(job.Model, StringComparer.Ordinal) || active.GetValueOrDefault(miner.Address) >= miner.Capacity
+                    || _refusals.ContainsKey((job.Id, miner.Address)))
+                {
+                    continue;
+                }
+                if (await stakes.GetAsync(miner.Address, cancellationToken).ConfigureAwait(false) is { IsZero: false } stake)
+                {
+                    candidates.Add((miner, stake));
+                }
+            }
+            foreach (var miner in MinerRanking.Rank(candidates))
+            {
+                var outcome = await TryAssignAsync(job, miner, cancellationToken).ConfigureAwait(false);
+                if (outcome == AssignResult.Assigned)
+                {
+                    active[miner.Address] = active.GetValueOrDefault(miner.Address) + 1;
+                }
+                if (outcome != AssignResult.Refused)
+                {
+                    break;
+                }
+                _refusals[(job.Id, miner.Address)] = Now + (long)options.RefusalMemory.TotalMilliseconds;
+            }
+        }
+    }
+
+    private enum AssignResult
+    {
+        Assigned,
+        Refused,
+        JobGone,
+    }
+
+    private async Task<AssignResult> TryAssignAsync(JobRecord job, MinerRecord miner, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        if (!await store.AssignJobAsync(job.Id, miner.Address, miner.PricePerSecondMicro, now, cancellationToken).ConfigureAwait(false))
+        {
+            return AssignResult.JobGone;
+        }
+        jobSignals.Notify(job.Id);
+        var assignment = new JobAssignment(job.Id,
+            new JobData(JobRequestParser.InferenceType, job.Prompt, job.Model, JsonSerializer.Deserialize<JobOptions>(job.OptionsJson, RestJson.Options)),
+            new Amount(job.MaxPriceMicro).ToAitbcString(), Timestamps.Format(job.DeadlineAt));
+        string reason;
+        try
+        {
+            var answer = await minerClient.AssignAsync(new Uri(miner.Endpoint), assignKeys.For(miner.PubKey), assignment, cancellationToken).ConfigureAwait(false);
+            if (answer.Accepted)
+            {
+                metrics.Assigned(TimeSpan.FromMilliseconds(Now - job.SubmittedAt));
+                logger.LogInformation("job {JobId} assigned to miner {Miner}", job.Id, miner.Address);
+                return AssignResult.Assigned;
+            }
+            reason = $"{(int)answer.Status}: {answer.Reason}";
+        }
+        catch (Exception e) when (e is RestClientException or HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            reason = e.Message;
+        }
+        logger.LogInformation("miner {Miner} did not take job {JobId}: {Reason}", miner.Address, job.Id, reason);
+        if (!await store.UnassignJobAsync(job.Id, miner.Address, Now, CancellationToken.None).ConfigureAwait(false))
+        {
+            // The job moved on meanwhile (cancelled, or the miner already reported on it).
+            return AssignResult.JobGone;
+        }
+        jobSignals.Notify(job.Id);
+        return AssignResult.Refused;
+    }
+
+    private async Task FailAsync(JobRecord job, string error, IReadOnlyList<string> from, MinerOutcome outcome, long now, CancellationToken cancellationToken)
+    {
+        if (await store.FailJobWithRefundAsync(job.Id, error, from, null, outcome, OutboxRows.Refund(job.Id, error, now), now, cancellationToken).ConfigureAwait(false))
+        {
+            logger.LogInformation("job {JobId} failed: {Error}; refund queued", job.Id, error);
+            metrics.JobFailed(error);
+            jobSignals.Notify(job.Id);
+            outboxSignal.Kick();
+        }
+    }
+}
+
+/// <summary>Runs <see cref="JobScheduler"/> on a kick or at the poll interval, on the options' clock.</summary>
+public sealed class SchedulerWorker(JobScheduler scheduler, SchedulerSignal signal, CoordinatorOptions options, ILogger<SchedulerWorker> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await scheduler.RunOnceAsync(stoppingToken).ConfigureAwait(false);
+                using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var timer = Task.Delay(options.SchedulerPollInterval, options.Time, wake.Token);
+                var kicked = signal.Reader.WaitToReadAsync(wake.Token).AsTask();
+                await Task.WhenAny(timer, kicked).ConfigureAwait(false);
+                await wake.CancelAsync().ConfigureAwait(false);
+                signal.Reader.TryRead(out _);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "scheduler pass failed");
+                try
+                {
+                    await Task.Delay(options.SchedulerPollInterval, options.Time, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text.Json;
+using Aitbc.Client.Coordinator;
+using Aitbc.Miner.Coordinator;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Aitbc.Miner.Jobs;
+
+/// <summary><c>POST /v1/jobs/assign</c> (PROTOCOL.md, "Miner REST"): the coordinator pushes a job, the miner answers 202 at once.</summary>
+public static class AssignEndpoint
+{
+    private static readonly JsonSerializerOptions Json = CreateJson();
+
+    public static IEndpointRouteBuilder MapAssignEndpoint(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/jobs/assign", AssignAsync);
+        return app;
+    }
+
+    internal static async Task<IResult> AssignAsync(HttpContext context, MinerSession session, JobService jobs, MinerOptions options)
+    {
+        if (!session.Registered)
+        {
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", "the miner is not registered with the coordinator yet");
+        }
+        if (!session.IsAssignKey(context.Request.Headers[CoordinatorHeaders.ApiKey].FirstOrDefault()))
+        {
+            return Problem(StatusCodes.Status401Unauthorized, "Unauthorized", $"{CoordinatorHeaders.ApiKey} must be the assign key this miner got at registration");
+        }
+        JobAssignment? job;
+        try
+        {
+            job = await JsonSerializer.DeserializeAsync<JobAssignment>(context.Request.Body, Json, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException e)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Bad Request", $"the body is not a job assignment: {e.Message}");
+        }
+        if (job is null)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Bad Request", "the body is JSON null");
+        }
+        if (Invalid(job, out var deadline) is { } problem)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Bad Request", problem);
+        }
+        return jobs.TryAccept(job, deadline) switch
+        {
+            Refusal.None => TypedResults.Accepted((string?)null, new AssignmentAccepted(job.JobId, "accepted")),
+            Refusal.UnknownModel => Problem(StatusCodes.Status409Conflict, "Conflict", $"this miner does not serve model '{job.JobData.Model}'"),
+            Refusal.Duplicate => Problem(StatusCodes.Status409Conflict, "Conflict", $"job {job.JobId} was already assigned to this miner"),
+            Refusal.DeadlinePassed => Problem(StatusCodes.Status409Conflict, "Conflict", $"the job's deadline {job.Deadline} has passed"),
+            Refusal.AtCapacity => Problem(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", $"the miner is at capacity ({options.Capacity} jobs)"),
+            _ => Problem(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", "the miner is not registered with the coordinator yet"),
+        };
+    }
+
+    /// <summary>What is wrong with the assignment's fields, or null; <paramref name="deadline"/> is the parsed deadline.</summary>
+    private static string? Invalid(JobAssignment job, out DateTimeOffset deadline)
+    {
+        deadline = default;
+        if (string.IsNullOrWhiteSpace(job.JobId))
+        {
+            return "job_id is required";
+        }
+        if (job.JobData is null || string.IsNullOrWhiteSpace(job.JobData.Model) || job.JobData.Prompt is null)
+        {
+            return "job_data needs model and prompt";
+        }
+        if (!DateTimeOffset.TryParse(job.Deadline, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out deadline))
+        {
+            return $"deadline '{job.Deadline}' is not an RFC 3339 time";
+        }
+        return null;
+    }
+
+    private static ProblemHttpResult Problem(int status, string title, string detail) => TypedResults.Problem(detail: detail, statusCode: status, title: title);
+
+    private static JsonSerializerOptions CreateJson()
+    {
+        var json = new JsonSerializerOptions(Aitbc.Client.Http.RestJson.Options)
+        {
+            RespectRequiredConstructorParameters = true,
+        };
+        json.MakeReadOnly(populateMissingResolver: true);
+        return json;
+    }
+}

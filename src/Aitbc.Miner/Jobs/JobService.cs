@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using System.Globalization;
+using Aitbc.Client.Coordinator;
+using Aitbc.Core.Crypto;
+using Aitbc.Core.Proofs;
+using Aitbc.Miner.Backends;
+using Aitbc.Miner.Coordinator;
+using Aitbc.Miner.Gpu;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Aitbc.Miner.Jobs;
+
+/// <summary>Why an assignment was refused; each maps to one HTTP status.</summary>
+public enum Refusal
+{
+    None,
+    NotRegistered,
+    UnknownModel,
+    Duplicate,
+    DeadlinePassed,
+    AtCapacity,
+}
+
+/// <summary>
+/// Accepts assignments (model, capacity, duplicate and deadline checks) and runs each in the background: reports
+/// <c>running</c>, calls the backend under a cancellation tied to the job's deadline, then writes <c>complete</c> (with
+/// the signed proof) or <c>fail</c> to the outbox. Stopping the host cancels running jobs, which then report <c>fail</c>.
+/// </summary>
+public sealed class JobService(
+    IInferenceBackend backend,
+    Ed25519KeyPair minerKey,
+    Outbox.Outbox outbox,
+    MinerSession session,
+    GpuMonitor gpu,
+    MinerOptions options,
+    MinerMetrics metrics,
+    ILogger<JobService> logger) : IHostedService
+{
+    /// <summary>Job ids remembered to refuse a repeated assignment; the oldest are forgotten past this many.</summary>
+    private const int RememberedJobs = 10_000;
+
+    private readonly Lock _gate = new();
+    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+    private readonly Queue<string> _seenOrder = new();
+    private readonly Dictionary<string, Task> _running = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Jobs running now.</summary>
+    public int InFlight
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _running.Count;
+            }
+        }
+    }
+
+    /// <summary>Checks <paramref name="job"/> and, when it is acceptable, starts it in the background.</summary>
+    /// <param name="deadline">The job's parsed deadline.</param>
+    public Refusal TryAccept(JobAssignment job, DateTimeOffset deadline)
+    {
+        if (!session.Serves(job.JobData.Model))
+        {
+            return Refused(Refusal.UnknownModel);
+        }
+        if (deadline <= options.Time.GetUtcNow())
+        {
+            return Refused(Refusal.DeadlinePassed);
+        }
+        lock (_gate)
+        {
+            if (_seen.Contains(job.JobId))
+            {
+                return Refused(Refusal.Duplicate);
+            }
+            if (_running.Count >= options.Capacity)
+            {
+                return Refused(Refusal.AtCapacity);
+            }
+            _seen.Add(job.JobId);
+            _seenOrder.Enqueue(job.JobId);
+            if (_seenOrder.Count > RememberedJobs)
+            {
+                _seen.Remove(_seenOrder.Dequeue());
+            }
+            var started = new TaskCompletionSource();
+            // Registered before it runs, so a fast job cannot finish before it is counted.
+            _running[job.JobId] = Task.Run(async () =>
+            {
+                await started.Task.ConfigureAwait(false);
+                await RunAsync(job, deadline).ConfigureAwait(false);
+            });
+            metrics.InFlight(_running.Count);
+            started.SetResult();
+        }
+        return Refusal.None;
+    }
+
+    private Refusal Refused(Refusal refusal)
+    {
+        metrics.Refused(refusal switch
+        {
+            Refusal.UnknownModel => "unknown_model",
+            Refusal.DeadlinePassed => "deadline_passed",
+            Refusal.Duplicate => "duplicate",
+            Refusal.AtCapacity => "at_capacity",
+            _ => "not_registered",
+        });
+        return refusal;
+    }
+
+    private async Task RunAsync(JobAssignment job, DateTimeOffset deadline)
+    {
+        var jobId = job.JobId;
+        try
+        {
+            outbox.Running(jobId, new JobStatusUpdate(JobStates.Running, Rfc3339(options.Time.GetUtcNow())));
+            var remaining = deadline - options.Time.GetUtcNow();
+            using var deadlineCts = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, options.Time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadlineCts.Token, _stopping.Token);
+            var request = new InferenceRequest(session.Resolve(job.JobData.Model) ?? job.JobData.Model, job.JobData.Prompt,
+                job.JobData.Options is { } o ? new InferenceOptions(o.Temperature, o.NumPredict, o.Seed) : null);
+            await using var sampler = GpuJobSampler.Start(gpu, options.GpuSampleInterval, options.Time);
+            var watch = Stopwatch.StartNew();
+            InferenceResult result;
+            try
+            {
+                result = await backend.GenerateAsync(request, linked.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is InferenceException || (e is OperationCanceledException && linked.IsCancellationRequested))
+            {
+                var (outcome, error) = deadlineCts.IsCancellationRequested ? ("deadline_exceeded", "deadline exceeded")
+                    : _stopping.IsCancellationRequested ? ("failed", "miner stopped before the job finished")
+                    : ("failed", e.Message);
+                metrics.BackendCall(outcome, watch.Elapsed);
+                outbox.Fail(jobId, new JobFailure(error));
+                metrics.JobFinished(outcome);
+                logger.LogWarning("job {JobId} ({Model}) failed after {Elapsed:0.000} s: {Error}", jobId, job.JobData.Model, watch.Elapsed.TotalSeconds, error);
+                return;
+            }
+            metrics.BackendCall("ok", watch.Elapsed);
+            var usage = await sampler.StopAsync().ConfigureAwait(false);
+            outbox.Complete(jobId, Completion(job, result, usage));
+            metrics.Completed(result.Metrics.ComputeTime, result.Metrics.TokensGenerated);
+            metrics.JobFinished("completed");
+            logger.LogInformation("job {JobId} ({Model}) completed: {Tokens} tokens in {ComputeTime:0.000} s",
+                jobId, job.JobData.Model, result.Metrics.TokensGenerated, result.Metrics.ComputeTime);
+        }
+        catch (Exception e)
+        {
+            // A bug or a broken outbox database: say so once; the coordinator's deadline frees the job.
+            logger.LogError(e, "job {JobId} could not be run or reported", jobId);
+            metrics.JobFinished("error");
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _running.Remove(jobId);
+                metrics.InFlight(_running.Count);
+            }
+        }
+    }
+
+    private JobCompletion Completion(JobAssignment job, InferenceResult result, GpuUsage? usage)
+    {
+        // Rounded once, so the value signed is the value sent (the coordinator re-derives the proof from the metrics).
+        var computeTime = Math.Round(result.Metrics.ComputeTime, 6);
+        var resultHash = Hashing.ContentHash(result.Text);
+        var proof = new MinerProof(job.JobId, job.JobData.Model, Hashing.ContentHash(job.JobData.Prompt), resultHash, computeTime, result.Metrics.TokensGenerated);
+        return new JobCompletion(job.JobId, result.Text,
+            new JobMetrics(computeTime, result.Metrics.TokensGenerated, result.Metrics.PromptTokens, usage?.MeanUtilizationPercent),
+            new ProofEnvelope(resultHash, proof.Sign(minerKey)));
+    }
+
+    internal static string Rfc3339(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Cancels running jobs and waits until each has written its <c>fail</c> to the outbox.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        Task[] running;
+        lock (_gate)
+        {
+            running = [.. _running.Values];
+        }
+        await Task.WhenAll(running).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

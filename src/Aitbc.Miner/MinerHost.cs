@@ -1,0 +1,212 @@
+using Aitbc.Client.Coordinator;
+using Aitbc.Client.Http;
+using Aitbc.Client.Node;
+using Aitbc.Core;
+using Aitbc.Core.Crypto;
+using Aitbc.Miner.Backends;
+using Aitbc.Miner.Coordinator;
+using Aitbc.Miner.Gpu;
+using Aitbc.Miner.Jobs;
+using Aitbc.Miner.Outbox;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+using Serilog;
+using Serilog.Events;
+
+namespace Aitbc.Miner;
+
+/// <summary>
+/// The miner daemon as a web host (used by aitbc-miner, by <c>aitbc up</c> and by tests): the assignment endpoint,
+/// registration and heartbeats, the job runner and the outbox worker. Build, <see cref="StartAsync"/>, then read
+/// <see cref="Url"/> (the actual port when <see cref="MinerOptions.Port"/> is 0).
+/// </summary>
+public sealed class MinerHost : IAsyncDisposable
+{
+    private readonly List<IDisposable> _owned;
+    private bool _disposed;
+
+    private MinerHost(WebApplication app, Ed25519PublicKey publicKey, MinerSession session, List<IDisposable> owned)
+    {
+        App = app;
+        PublicKey = publicKey;
+        Session = session;
+        _owned = owned;
+    }
+
+    /// <summary>The underlying web application (its services, lifetime and configuration).</summary>
+    public WebApplication App { get; }
+
+    /// <summary>The miner key's public half: the coordinator and the chain check proofs against it.</summary>
+    public Ed25519PublicKey PublicKey { get; }
+
+    /// <summary>The miner's on-chain address (its key's), which stakes and is paid.</summary>
+    public Address Address => PublicKey.Address;
+
+    /// <summary>Whether the coordinator has this miner registered now (also <c>/readyz</c>).</summary>
+    public bool Registered => Session.Registered;
+
+    internal MinerSession Session { get; }
+
+    /// <summary>The URL the server listens on, e.g. <c>http://127.0.0.1:8010/</c>; available after <see cref="StartAsync"/>.</summary>
+    public Uri Url
+    {
+        get
+        {
+            var address = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+                ?? throw new InvalidOperationException("the miner is not listening yet: call StartAsync first");
+            return new Uri(address.TrimEnd('/') + "/");
+        }
+    }
+
+    /// <summary>Builds the host: validates the options, loads or creates the miner key, opens the outbox and the backend.</summary>
+    public static Task<MinerHost> BuildAsync(MinerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        cancellationToken.ThrowIfCancellationRequested();
+        options.Validate();
+        var logger = CreateLogger(options);
+        var owned = new List<IDisposable>();
+        try
+        {
+            var key = options.MinerKey;
+            if (key is null)
+            {
+                key = MinerKeyFile.LoadOrCreate(options.EffectiveMinerKeyPath);
+                owned.Add(key);
+            }
+            var store = new OutboxStore(options.OutboxPath);
+            owned.Add(store);
+            var gpu = options.Gpu ?? GpuMonitor.Detect();
+            var coordinator = CoordinatorClient.Create(options.CoordinatorUrl, options.MinerApiKey, options.CoordinatorRetry, options.Time, asMiner: true);
+            owned.Add(coordinator);
+            var node = NodeClient.Create(options.NodeUrl, new RetryOptions { MaxRetries = 1, AttemptTimeout = TimeSpan.FromSeconds(30) }, options.Time);
+            owned.Add(node);
+
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+                kestrel.AddServerHeader = false;
+                kestrel.Listen(System.Net.IPAddress.Parse(options.Host), options.Port);
+            });
+            builder.Logging.ClearProviders();
+            builder.Services.AddSerilog(logger, dispose: true);
+            builder.Services.AddProblemDetails();
+            builder.Services.ConfigureHttpJsonOptions(json =>
+            {
+                json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+                json.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+            });
+            var backend = options.BackendInstance;
+            if (backend is null)
+            {
+                backend = BackendFactory.Create(options.Backend, options.Time, new Serilog.Extensions.Logging.SerilogLoggerFactory(logger).CreateLogger("Aitbc.Miner.Backends"));
+                if (backend is IDisposable disposable)
+                {
+                    owned.Add(disposable);
+                }
+            }
+            var session = new MinerSession();
+            builder.Services.AddSingleton(options);
+            builder.Services.AddSingleton(options.Time);
+            builder.Services.AddSingleton(key);
+            builder.Services.AddSingleton(backend);
+            builder.Services.AddSingleton(gpu);
+            builder.Services.AddSingleton(store);
+            builder.Services.AddSingleton(coordinator);
+            builder.Services.AddSingleton(node);
+            builder.Services.AddSingleton(session);
+            builder.Services.AddSingleton<MinerMetrics>();
+            builder.Services.AddSingleton(sp => new Outbox.Outbox(store, options.Time));
+            builder.Services.AddSingleton<JobService>();
+            // Stopped in reverse order: the jobs first (they write their last messages), then the worker, then registration.
+            builder.Services.AddHostedService<RegistrationService>();
+            builder.Services.AddHostedService<OutboxWorker>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<JobService>());
+
+            var app = builder.Build();
+            app.UseExceptionHandler();
+            app.UseStatusCodePages();
+            app.UseSerilogRequestLogging(o =>
+            {
+                o.Logger = logger;
+                // Method, path, status and duration; never a key, a prompt or a result.
+                o.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
+                o.GetLevel = (http, _, error) => error is not null || http.Response.StatusCode >= 500 && http.Response.StatusCode != StatusCodes.Status503ServiceUnavailable
+                    ? LogEventLevel.Error
+                    : http.Request.Path.StartsWithSegments("/metrics") || http.Request.Path.StartsWithSegments("/healthz") ? LogEventLevel.Debug : LogEventLevel.Information;
+            });
+            var metrics = app.Services.GetRequiredService<MinerMetrics>();
+            app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
+            app.MapGet("/readyz", (MinerSession s) => s.Registered
+                ? Results.Ok(new { status = "ready", miner_id = s.MinerId })
+                : TypedResults.Problem(detail: "not registered with the coordinator yet", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service Unavailable"));
+            app.MapMetrics("/metrics", metrics.Registry);
+            app.MapAssignEndpoint();
+            logger.Information("miner {Address} for coordinator {Coordinator}, backend {Backend}, capacity {Capacity}, price {Price} AITBC/s, GPU {Gpu}, data in {DataDir}",
+                key.Address, options.CoordinatorUrl, options.BackendInstance is null ? options.Backend.Kind.ToString() : backend.GetType().Name,
+                options.Capacity, options.PricePerSecond.ToAitbcString(), gpu.Available ? "nvidia-smi" : "none", options.DataDirectory);
+            return Task.FromResult(new MinerHost(app, key.PublicKey, session, owned));
+        }
+        catch
+        {
+            foreach (var item in Enumerable.Reverse(owned))
+            {
+                item.Dispose();
+            }
+            logger.Dispose();
+            throw;
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken = default) => App.StartAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken = default) => App.StopAsync(cancellationToken);
+
+    /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled or the process is told to stop.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken = default)
+    {
+        await App.StartAsync(cancellationToken).ConfigureAwait(false);
+        await Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.WaitForShutdownAsync(App, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        await App.DisposeAsync().ConfigureAwait(false);
+        foreach (var item in Enumerable.Reverse(_owned))
+        {
+            item.Dispose();
+        }
+    }
+
+    private static Serilog.Core.Logger CreateLogger(MinerOptions options)
+    {
+        Directory.CreateDirectory(options.EffectiveLogDirectory);
+        var configuration = new LoggerConfiguration()
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
+            .MinimumLevel.Override("Polly", LogEventLevel.Warning)
+            .Enrich.FromLogContext()
+            .Enrich.WithProperty("service", "aitbc-miner")
+            .WriteTo.File(Path.Combine(options.EffectiveLogDirectory, "miner.log"),
+                outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
+                fileSizeLimitBytes: 100L * 1024 * 1024, rollOnFileSizeLimit: true, retainedFileCountLimit: 5, shared: true);
+        if (options.LogToConsole)
+        {
+            configuration = configuration.WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss} [{Level:u3}] {Message:lj}{NewLine}{Exception}");
+        }
+        return configuration.CreateLogger();
+    }
+}

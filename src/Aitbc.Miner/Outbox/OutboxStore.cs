@@ -1,0 +1,113 @@
+using Microsoft.Data.Sqlite;
+
+namespace Aitbc.Miner.Outbox;
+
+/// <summary>What an outbox message tells the coordinator about a job.</summary>
+public enum OutboxKind
+{
+    /// <summary><c>POST /v1/jobs/{id}/status</c> (running).</summary>
+    Status,
+
+    /// <summary><c>POST /v1/jobs/{id}/complete</c> with the result and proof.</summary>
+    Complete,
+
+    /// <summary><c>POST /v1/jobs/{id}/fail</c> with the error.</summary>
+    Fail,
+}
+
+/// <summary>One message not yet acknowledged by the coordinator; <see cref="Body"/> is its JSON as sent.</summary>
+public sealed record OutboxMessage(long Id, string JobId, OutboxKind Kind, string Body, long CreatedAtMs);
+
+/// <summary>
+/// The miner's outbox: every message to the coordinator about a job is written here (SQLite, WAL) before it is sent
+/// and deleted once the coordinator has answered for good, so a result survives a coordinator outage and a miner restart.
+/// </summary>
+public sealed class OutboxStore : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly Lock _gate = new();
+
+    public OutboxStore(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        _connection.Open();
+        Execute("PRAGMA journal_mode=WAL;");
+        // WAL with synchronous=NORMAL survives a process crash (the case the outbox is for); only a power loss may lose the last commit.
+        Execute("PRAGMA synchronous=NORMAL;");
+        Execute("""
+            CREATE TABLE IF NOT EXISTS outbox (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                job_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                body TEXT NOT NULL,
+                created_at_ms INTEGER NOT NULL
+            );
+            """);
+    }
+
+    /// <summary>Stores a message; returns its id (messages are delivered in id order).</summary>
+    public long Add(string jobId, OutboxKind kind, string body, long createdAtMs)
+    {
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "INSERT INTO outbox (job_id, kind, body, created_at_ms) VALUES ($job, $kind, $body, $at) RETURNING id;";
+            command.Parameters.AddWithValue("$job", jobId);
+            command.Parameters.AddWithValue("$kind", kind.ToString());
+            command.Parameters.AddWithValue("$body", body);
+            command.Parameters.AddWithValue("$at", createdAtMs);
+            return (long)command.ExecuteScalar()!;
+        }
+    }
+
+    /// <summary>The oldest pending message, or null when the outbox is empty.</summary>
+    public OutboxMessage? Oldest()
+    {
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT id, job_id, kind, body, created_at_ms FROM outbox ORDER BY id LIMIT 1;";
+            using var reader = command.ExecuteReader();
+            return reader.Read()
+                ? new OutboxMessage(reader.GetInt64(0), reader.GetString(1), Enum.Parse<OutboxKind>(reader.GetString(2)), reader.GetString(3), reader.GetInt64(4))
+                : null;
+        }
+    }
+
+    public void Remove(long id)
+    {
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "DELETE FROM outbox WHERE id = $id;";
+            command.Parameters.AddWithValue("$id", id);
+            command.ExecuteNonQuery();
+        }
+    }
+
+    public long Count()
+    {
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT COUNT(*) FROM outbox;";
+            return (long)command.ExecuteScalar()!;
+        }
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _connection.Dispose();
+        }
+    }
+}

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Text.Json;
+using Aitbc.Client.Coordinator;
+using Aitbc.Client.Http;
+using Aitbc.Client.Rest;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Aitbc.Miner.Outbox;
+
+/// <summary>
+/// Delivers outbox messages to the coordinator one at a time, oldest first (so <c>running</c> arrives before
+/// <c>complete</c>). Network errors, 5xx, 408, 429 and auth failures are retried forever with exponential backoff and
+/// jitter, across restarts; any other 4xx means the coordinator has already decided about the job, so the message is
+/// dropped with a warning; a 2xx deletes it.
+/// </summary>
+internal sealed class OutboxWorker(
+    Outbox outbox, CoordinatorClient coordinator, MinerOptions options, MinerMetrics metrics, ILogger<OutboxWorker> logger) : BackgroundService
+{
+    /// <summary>How long an empty outbox waits before looking again without being woken.</summary>
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);
+
+    private enum Result
+    {
+        Delivered,
+        Refused,
+        Transient,
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        var failures = 0;
+        if (outbox.Store.Count() is var pending and > 0)
+        {
+            logger.LogInformation("resuming {Count} undelivered outbox message(s)", pending);
+        }
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var message = outbox.Store.Oldest();
+                if (message is null)
+                {
+                    await outbox.WaitAsync(IdlePoll, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+                var (result, detail) = await DeliverAsync(message, stoppingToken).ConfigureAwait(false);
+                metrics.Delivery(Name(message.Kind), result.ToString().ToLowerInvariant());
+                if (result == Result.Transient)
+                {
+                    failures++;
+                    var delay = Backoff(failures);
+                    if (failures == 1 || failures % 10 == 0)
+                    {
+                        logger.LogWarning("outbox: {Kind} for job {JobId} not delivered ({Error}); attempt {Attempt}, next in {Delay:0.0} s",
+                            Name(message.Kind), message.JobId, detail, failures, delay.TotalSeconds);
+                    }
+                    await Task.Delay(delay, options.Time, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+                if (result == Result.Refused)
+                {
+                    logger.LogWarning("outbox: coordinator refused {Kind} for job {JobId} for good ({Error}); dropped",
+                        Name(message.Kind), message.JobId, detail);
+                }
+                else if (failures > 0)
+                {
+                    logger.LogInformation("outbox: {Kind} for job {JobId} delivered after {Attempts} attempts", Name(message.Kind), message.JobId, failures + 1);
+                }
+                outbox.Store.Remove(message.Id);
+                failures = 0;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException e)
+            {
+                logger.LogError(e, "outbox database error");
+                await Task.Delay(options.OutboxMaxBackoff, options.Time, stoppingToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<(Result, string?)> DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            switch (message.Kind)
+            {
+                case OutboxKind.Status:
+                    await coordinator.ReportJobStatusAsync(message.JobId, Read<JobStatusUpdate>(message), cancellationToken).ConfigureAwait(false);
+                    break;
+                case OutboxKind.Complete:
+                    await coordinator.CompleteJobAsync(message.JobId, Read<JobCompletion>(message), cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    await coordinator.FailJobAsync(message.JobId, Read<JobFailure>(message), cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+            return (Result.Delivered, null);
+        }
+        catch (RestApiException e) when (IsFinal(e.StatusCode))
+        {
+            return (Result.Refused, $"{(int)e.StatusCode} {e.Message}");
+        }
+        catch (RestApiException e)
+        {
+            return (Result.Transient, $"{(int)e.StatusCode} {e.Message}");
+        }
+        catch (Exception e) when (e is RestClientException or HttpRequestException or TimeoutException
+            || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return (Result.Transient, e.Message);
+        }
+    }
+
+    /// <summary>A 4xx the coordinator will answer the same way every time; auth failures are not (an operator can fix a key).</summary>
+    private static bool IsFinal(HttpStatusCode status) =>
+        (int)status is >= 400 and < 500
+        && status is not (HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden);
+
+    private static T Read<T>(OutboxMessage message) =>
+        JsonSerializer.Deserialize<T>(message.Body, RestJson.Options) ?? throw new InvalidDataException($"outbox message {message.Id} is JSON null");
+
+    private TimeSpan Backoff(int failures)
+    {
+        var exponential = options.OutboxBaseBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 20));
+        var capped = Math.Min(exponential, options.OutboxMaxBackoff.TotalMilliseconds);
+        // Full jitter on the upper half: many miners recovering together do not retry in lockstep.
+        return TimeSpan.FromMilliseconds(capped / 2 + Random.Shared.NextDouble() * capped / 2);
+    }
+
+    private static string Name(OutboxKind kind) => kind switch
+    {
+        OutboxKind.Status => "status",
+        OutboxKind.Complete => "complete",
+        _ => "fail",
+    };
+}
