@@ -2,6 +2,7 @@ using System.Collections;
 using System.CommandLine;
 using Aitbc.Cli.Admin;
 using Aitbc.Cli.Chain;
+using Aitbc.Cli.Devnet;
 using Aitbc.Cli.Infrastructure;
 using Aitbc.Cli.Jobs;
 using Aitbc.Cli.Market;
@@ -58,7 +59,14 @@ public static class CliApp
         }
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
+            return await parse.InvokeAsync(new InvocationConfiguration
+            {
+                Output = stdout,
+                Error = stderr,
+                EnableDefaultExceptionHandler = false,
+                // Ctrl-C cancels the command's token; `aitbc up` then stops three services, which takes more than the default 2 s.
+                ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (Classify(e, current) is { } failure)
         {
@@ -120,6 +128,7 @@ public static class CliApp
         {
             root.Options.Add(option);
         }
+        root.Subcommands.Add(DevnetCommands.Up(context));
         root.Subcommands.Add(JobCommands.Submit(context));
         root.Subcommands.Add(JobCommands.Status(context));
         root.Subcommands.Add(JobCommands.Jobs(context));

@@ -84,13 +84,13 @@ public sealed partial class DeployUnitTests : IAsyncLifetime
         {
             Assert.True(File.Exists(Path.Combine(logs, log)), $"{log} not in the unit's log dir; node said:\n{node.OutputTail}");
         }
-        Assert.True(File.Exists(Path.Combine(Repo.Root, "deploy", "prometheus", "prometheus.yml")));
+        Assert.True(File.Exists(Path.Combine(ServiceProcess.RepoRoot, "deploy", "prometheus", "prometheus.yml")));
     }
 
     /// <summary>Starts a unit's ExecStart with its Environment= lines, <paramref name="overrides"/> applied on top (as an EnvironmentFile would).</summary>
     private async Task<ServiceProcess> StartUnitAsync(string service, Dictionary<string, string> overrides, Uri health)
     {
-        var unit = await File.ReadAllLinesAsync(Path.Combine(Repo.Root, "deploy", "systemd", service + ".service"));
+        var unit = await File.ReadAllLinesAsync(Path.Combine(ServiceProcess.RepoRoot, "deploy", "systemd", service + ".service"));
         var environment = unit.Select(l => EnvironmentLine().Match(l)).Where(m => m.Success)
             .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
         foreach (var (name, value) in overrides)
@@ -114,23 +114,4 @@ public sealed partial class DeployUnitTests : IAsyncLifetime
 
     [GeneratedRegex(@"\$\{([A-Z_]+)\}")]
     private static partial Regex VariableReference();
-}
-
-/// <summary>The repository root: the first folder above the test binaries that holds Aitbc.slnx.</summary>
-internal static class Repo
-{
-    public static string Root
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Aitbc.slnx")))
-                {
-                    return dir.FullName;
-                }
-            }
-            throw new DirectoryNotFoundException($"no Aitbc.slnx above {AppContext.BaseDirectory}");
-        }
-    }
 }

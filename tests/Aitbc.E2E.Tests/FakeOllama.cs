@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
@@ -31,7 +32,7 @@ public sealed class FakeOllama : IAsyncDisposable
     public static async Task<FakeOllama> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var fake = new FakeOllama(app);
@@ -47,7 +48,7 @@ public sealed class FakeOllama : IAsyncDisposable
                 details = new { format = "gguf", family = "llama", parameter_size = "3.2B", quantization_level = "Q4_K_M" },
             }),
         }));
-        app.MapPost("/api/generate", fake.GenerateAsync);
+        app.MapPost("/api/generate", (Delegate)fake.GenerateAsync);
         await app.StartAsync();
         fake.Url = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
         return fake;

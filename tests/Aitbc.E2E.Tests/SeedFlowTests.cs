@@ -165,7 +165,7 @@ public sealed partial class SeedFlowTests(E2ENetwork net)
     [Fact]
     public async Task The_seed_wrapper_works_as_written()
     {
-        var wrapper = Path.Combine(Repo.Root, "scripts", "aitbc-cli.sh");
+        var wrapper = Path.Combine(ServiceProcess.RepoRoot, "scripts", "aitbc-cli.sh");
         var env = net.CliEnvironment();
         env["AITBC_BIN"] = CliShim();
         var submit = await ServiceProcess.RunFileAsync(wrapper, ["submit", "inference", "--prompt", SeedPrompt, "--model", E2ENetwork.SeedModel], env, TimeSpan.FromSeconds(120));
@@ -216,7 +216,10 @@ public sealed partial class SeedFlowTests(E2ENetwork net)
     {
         var path = Path.Combine(AppContext.BaseDirectory, "aitbc-shim.sh");
         File.WriteAllText(path, $"#!/usr/bin/env bash\nexec dotnet \"{ServiceProcess.Dll("aitbc")}\" \"$@\"\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         return path;
     }
 }

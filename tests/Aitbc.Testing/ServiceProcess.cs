@@ -34,11 +34,41 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>The last lines the process wrote to stdout and stderr, for failure messages.</summary>
     public string OutputTail => string.Join('\n', _output);
 
-    /// <summary>The dll of <paramref name="assemblyName"/> in the test output, or a clear failure naming the missing reference.</summary>
+    /// <summary>
+    /// The dll of <paramref name="assemblyName"/> in its own project's build output (same configuration as the tests),
+    /// so it runs with its own deps.json: a copy in the test output would resolve packages the way the test project
+    /// does. A project reference from the test project makes sure it is built.
+    /// </summary>
     public static string Dll(string assemblyName)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, assemblyName + ".dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"{assemblyName}.dll is not in the test output {AppContext.BaseDirectory}; reference its project", dll);
+        var project = assemblyName switch
+        {
+            "aitbc" => "Aitbc.Cli",
+            "aitbc-node" => "Aitbc.Node",
+            "aitbc-coordinator" => "Aitbc.Coordinator",
+            "aitbc-miner" => "Aitbc.Miner",
+            _ => throw new ArgumentException($"no project builds {assemblyName}", nameof(assemblyName)),
+        };
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = output.Parent!.Name;
+        var dll = Path.Combine(RepoRoot, "src", project, "bin", configuration, output.Name, assemblyName + ".dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"{dll} is missing; build src/{project} -c {configuration} (the test project references it)", dll);
+    }
+
+    /// <summary>The repository root: the first folder above the test binaries that holds Aitbc.slnx.</summary>
+    public static string RepoRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Aitbc.slnx")))
+                {
+                    return dir.FullName;
+                }
+            }
+            throw new DirectoryNotFoundException($"no Aitbc.slnx above {AppContext.BaseDirectory}");
+        }
     }
 
     /// <summary>Starts <c>dotnet ASSEMBLY.dll ARGS</c>; with <paramref name="healthUrl"/> returns once it answers 200.</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Aitbc.Cli.Infrastructure;
+using Spectre.Console;
 
 namespace Aitbc.Cli.Devnet;
 
