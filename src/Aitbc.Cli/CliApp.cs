@@ -24,6 +24,7 @@ namespace Aitbc.Cli;
 public static class CliApp
 {
     /// <summary>Runs <paramref name="args"/> and returns the exit code; never throws for a failure a user can cause.</summary>
+    /// <param name="retry">Retry defaults for every service client (tests shorten the delays); the environment and config still adjust them.</param>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, IDictionary env, TextReader? stdin = null,
         bool interactive = false, CancellationToken cancellationToken = default, RetryOptions? retry = null)
     {

@@ -400,4 +400,32 @@ public sealed class JobCommandTests : IAsyncLifetime
 
         Assert.Equal(2, result.ExitCode);
     }
+
+    [Fact]
+    public async Task Json_output_stays_clean_at_a_terminal_while_waiting()
+    {
+        _fake.AddJob(FakeCoordinator.Pending("job_1"), Running("job_1"), FakeCoordinator.Completed("job_1"));
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        var code = await CliApp.RunAsync(["status", "job_1", "--wait", "--output", "json"], stdout, stderr, _cli.Env, interactive: true, retry: _cli.Retry);
+
+        Assert.Equal(0, code);
+        Assert.Equal("completed", new CliResult(code, stdout.ToString(), "").Json().GetProperty("status").GetString());
+        Assert.Equal("", stderr.ToString());
+    }
+
+    [Fact]
+    public async Task At_a_terminal_text_waits_under_a_spinner_and_still_ends_with_step_12()
+    {
+        _fake.AddJob(FakeCoordinator.Pending("job_1"), Running("job_1"), FakeCoordinator.Completed("job_1"));
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        var code = await CliApp.RunAsync(["status", "job_1", "--wait"], stdout, stderr, _cli.Env, interactive: true, retry: _cli.Retry);
+
+        Assert.Equal(0, code);
+        Assert.Contains("Receipt: receipt_789", stdout.ToString());
+        Assert.Contains("Cost: 0.25 AITBC", stdout.ToString());
+    }
 }
