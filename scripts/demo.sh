@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs what AITBC can do end to end today on the embedded defaults: builds the node, starts a real
-# aitbc-node process on a fresh chain, pushes signed transfers through its JSON-RPC, and reports
-# how many were committed and how fast. (The full inference flow arrives with `aitbc demo`.)
+# The seed's flow end to end on the embedded defaults, in one command: builds the aitbc CLI, starts a local network
+# (node, coordinator, a miner running a generated tiny llama model through llama.cpp — or Ollama when it answers on
+# 11434), submits "What is machine learning?", prints the step-12 summary and the receipt's verification, and stops.
+# Extra arguments go to `aitbc demo` (see `./scripts/aitbc demo --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet build bench/Aitbc.Load -c Release -v quiet -nologo
-dotnet bench/Aitbc.Load/bin/Release/net10.0/aitbc-load.dll chain --txs "${TXS:-5000}" --senders "${SENDERS:-50}" "$@"
+dotnet build src/Aitbc.Cli -c Release -v quiet -nologo
+exec dotnet src/Aitbc.Cli/bin/Release/net10.0/aitbc.dll demo "$@"

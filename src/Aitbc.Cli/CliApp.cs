@@ -130,6 +130,7 @@ public static class CliApp
             root.Options.Add(option);
         }
         root.Subcommands.Add(DevnetCommands.Up(context));
+        root.Subcommands.Add(DemoCommand.Build(context));
         root.Subcommands.Add(JobCommands.Submit(context));
         root.Subcommands.Add(JobCommands.Status(context));
         root.Subcommands.Add(JobCommands.Jobs(context));

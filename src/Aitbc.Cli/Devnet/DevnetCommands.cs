@@ -22,10 +22,9 @@ internal static class DevnetCommands
 
         public Option<int> Miners { get; } = new("--miners") { Description = "How many miners to run", DefaultValueFactory = _ => 1 };
 
-        public Option<int> PortBase { get; } = new("--port-base")
+        public Option<int?> PortBase { get; } = new("--port-base")
         {
-            Description = "Coordinator on BASE, node on BASE+6, miners on BASE+10… (the seed's 8000/8006/8010); 0 picks free ports",
-            DefaultValueFactory = _ => DevnetOptions.DefaultPortBase,
+            Description = "Coordinator on BASE, node on BASE+6, miners on BASE+10… (the seed's 8000/8006/8010; `demo` defaults to 0); 0 picks free ports",
         };
 
         public Option<int?> CoordinatorPort { get; } = new("--coordinator-port") { Description = "Coordinator port (overrides --port-base)" };
@@ -49,7 +48,7 @@ internal static class DevnetCommands
             Backend.AcceptOnlyFromAmong("auto", "embedded", "ollama", "openai");
         }
 
-        public DevnetOptions Read(ParseResult parse, string? defaultDataDir = null)
+        public DevnetOptions Read(ParseResult parse, string? defaultDataDir = null, int defaultPortBase = DevnetOptions.DefaultPortBase)
         {
             var options = new DevnetOptions();
             var backendUrl = parse.GetValue(BackendUrl);
@@ -70,7 +69,7 @@ internal static class DevnetCommands
                 },
                 BackendUrl = url,
                 Miners = parse.GetValue(Miners),
-                PortBase = parse.GetValue(PortBase),
+                PortBase = parse.GetValue(PortBase) ?? defaultPortBase,
                 CoordinatorPort = parse.GetValue(CoordinatorPort),
                 NodePort = parse.GetValue(NodePort),
                 MinerPort = parse.GetValue(MinerPort),
@@ -132,7 +131,12 @@ internal static class DevnetCommands
         });
     }
 
-    internal static async Task<Devnet> StartAsync(CliContext ctx, DevnetOptions options, CancellationToken cancellationToken)
+    internal static DevnetView View(Devnet devnet, DevnetOptions options) =>
+        new(Devnet.Strip(devnet.CoordinatorUrl), Devnet.Strip(devnet.NodeUrl), [.. devnet.MinerUrls.Select(Devnet.Strip)],
+            devnet.State.ChainId, devnet.Backend.ToString().ToLowerInvariant(), devnet.Models, options.EnvPath, options.DataDirectory);
+
+    /// <summary>Starts the network, printing each step in text mode (and its JSON view unless <paramref name="quiet"/>).</summary>
+    internal static async Task<Devnet> StartAsync(CliContext ctx, DevnetOptions options, CancellationToken cancellationToken, bool quiet = false)
     {
         try
         {
@@ -143,8 +147,10 @@ internal static class DevnetCommands
                     ctx.Console.WriteLine(line);
                 }
             }, cancellationToken).ConfigureAwait(false);
-            ctx.Write(new DevnetView(Devnet.Strip(devnet.CoordinatorUrl), Devnet.Strip(devnet.NodeUrl), [.. devnet.MinerUrls.Select(Devnet.Strip)],
-                devnet.State.ChainId, devnet.Backend.ToString().ToLowerInvariant(), devnet.Models, options.EnvPath, options.DataDirectory), _ => { });
+            if (!quiet)
+            {
+                ctx.Write(View(devnet, options), _ => { });
+            }
             return devnet;
         }
         catch (IOException e) when (e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) || e.InnerException?.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) == true)

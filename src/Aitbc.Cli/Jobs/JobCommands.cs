@@ -210,23 +210,26 @@ internal static class JobCommands
     /// <summary>Prints a finished job (the seed's step 12) and returns 0, or 1 with its error when it failed or was cancelled.</summary>
     private static int Finish(CliContext ctx, JobView job)
     {
-        ctx.Write(job, console =>
-        {
-            if (job.Status == JobStates.Completed)
-            {
-                WriteLines(console, ("Job ID", job.JobId), ("Status", job.Status), ("Result", job.Result), ("Receipt", job.ReceiptId),
-                    ("Completed in", Elapsed(job)), ("Cost", AitbcText(job.Cost)));
-            }
-            else
-            {
-                WriteLines(console, ("Job ID", job.JobId), ("Status", job.Status), ("Error", job.Error), ("Cost", AitbcText(job.Cost ?? "0")));
-            }
-        });
+        ctx.Write(job, console => WriteSummary(console, job));
         if (job.Status == JobStates.Completed)
         {
             return ExitCodes.Ok;
         }
         throw new CliException(ExitCodes.JobFailed, $"job {job.JobId} {job.Status}: {job.Error ?? "no reason given"}; its escrowed budget is refunded");
+    }
+
+    /// <summary>A finished job as the seed's step 12 prints it.</summary>
+    internal static void WriteSummary(IAnsiConsole console, JobView job)
+    {
+        if (job.Status == JobStates.Completed)
+        {
+            WriteLines(console, ("Job ID", job.JobId), ("Status", job.Status), ("Result", job.Result), ("Receipt", job.ReceiptId),
+                ("Completed in", Elapsed(job)), ("Cost", AitbcText(job.Cost)));
+        }
+        else
+        {
+            WriteLines(console, ("Job ID", job.JobId), ("Status", job.Status), ("Error", job.Error), ("Cost", AitbcText(job.Cost ?? "0")));
+        }
     }
 
     /// <summary>The seed's <c>Label: value</c> lines, one space after the colon.</summary>

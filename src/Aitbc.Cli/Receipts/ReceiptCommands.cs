@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Aitbc.Cli.Infrastructure;
 using Aitbc.Client.Http;
+using Aitbc.Client.Node;
 using Aitbc.Core;
 using Aitbc.Core.Crypto;
 using Aitbc.Core.Proofs;
@@ -74,64 +75,73 @@ internal static class ReceiptCommands
             }
             var receipt = await LoadAsync(ctx, parse.GetValue(id), parse.GetValue(file), cancellationToken);
             using var node = ctx.CreateNodeClient();
-            var checks = new List<ReceiptCheck>();
-
-            var miner = await node.GetMinerAsync(receipt.Miner, cancellationToken);
-            Ed25519PublicKey? minerKey = null;
-            if (miner is null)
-            {
-                checks.Add(new("miner registered", false, $"{receipt.Miner} is not a registered miner on the chain, so its signature cannot be checked"));
-            }
-            else if (!Ed25519PublicKey.TryParse(miner.PubKey, out minerKey))
-            {
-                checks.Add(new("miner registered", false, $"the chain's key for {receipt.Miner} is not a public key"));
-            }
-            else
-            {
-                checks.Add(new("miner registered", true, $"{receipt.Miner} registered at height {miner.RegisteredHeight.ToString(CultureInfo.InvariantCulture)}"));
-            }
-            if (minerKey is not null)
-            {
-                var result = receipt.Verify(minerKey, trusted);
-                checks.Add(new("signatures", result.Valid, result.Valid
-                    ? $"coordinator {receipt.Coordinator}{(trusted is null ? "" : " (pinned)")} and miner signatures are valid"
-                    : result.Reason));
-            }
-
-            var chain = await node.GetReceiptAsync(receipt.ReceiptId, cancellationToken);
-            if (chain is null)
-            {
-                checks.Add(new("on chain", false, $"the chain has no receipt {receipt.ReceiptId} (not recorded yet, or --node is another chain)"));
-            }
-            else
-            {
-                checks.Add(new("on chain", true, $"recorded at height {chain.Height.ToString(CultureInfo.InvariantCulture)} by tx {chain.TxHash}"));
-                checks.Add(Same("same job", receipt.JobId, chain.JobId));
-                checks.Add(Same("same miner", receipt.Miner.Value, chain.Miner.Value));
-                checks.Add(Amount.TryParseAitbc(receipt.AmountPaid, out var paid) && paid == chain.AmountPaid
-                    ? new("same amount", true, chain.AmountPaid.Show())
-                    : new("same amount", false, $"receipt says {receipt.AmountPaid} AITBC, chain paid {chain.AmountPaid.Show()}"));
-                checks.Add(Same("same result hash", receipt.ResultHash, chain.ResultHash));
-                if (receipt.Chain is { } reference)
-                {
-                    checks.Add(Same("same transaction", reference.TxHash.ToUpperInvariant(), chain.TxHash.ToUpperInvariant()));
-                }
-            }
-
-            var view = new ReceiptVerificationView(receipt.ReceiptId, checks.All(c => c.Ok), checks);
-            ctx.Write(view, console =>
-            {
-                console.WriteLine($"Receipt {receipt.ReceiptId} for job {receipt.JobId}");
-                var width = checks.Max(c => c.Check.Length);
-                foreach (var check in checks)
-                {
-                    console.WriteLine($"  {(check.Ok ? "ok  " : "FAIL")}  {check.Check.PadRight(width)}  {check.Detail}");
-                }
-            });
+            var view = await CheckAsync(receipt, node, trusted, cancellationToken);
+            var checks = view.Checks;
+            ctx.Write(view, console => WriteChecks(console, receipt, view));
             return view.Valid
                 ? ExitCodes.Ok
                 : throw new CliRefusedException($"receipt {receipt.ReceiptId} did not verify: {string.Join("; ", checks.Where(c => !c.Ok).Select(c => $"{c.Check}: {c.Detail}"))}");
         });
+    }
+
+    /// <summary>One line per check, <c>ok</c> or <c>FAIL</c>, under the receipt's id.</summary>
+    internal static void WriteChecks(IAnsiConsole console, Receipt receipt, ReceiptVerificationView view)
+    {
+        console.WriteLine($"Receipt {receipt.ReceiptId} for job {receipt.JobId}");
+        var width = view.Checks.Max(c => c.Check.Length);
+        foreach (var check in view.Checks)
+        {
+            console.WriteLine($"  {(check.Ok ? "ok  " : "FAIL")}  {check.Check.PadRight(width)}  {check.Detail}");
+        }
+    }
+
+    /// <summary>Every check of a receipt: the miner's registration, both signatures offline, then the chain's record of it.</summary>
+    internal static async Task<ReceiptVerificationView> CheckAsync(Receipt receipt, NodeClient node, Ed25519PublicKey? trusted, CancellationToken cancellationToken)
+    {
+        var checks = new List<ReceiptCheck>();
+
+        var miner = await node.GetMinerAsync(receipt.Miner, cancellationToken);
+        Ed25519PublicKey? minerKey = null;
+        if (miner is null)
+        {
+            checks.Add(new("miner registered", false, $"{receipt.Miner} is not a registered miner on the chain, so its signature cannot be checked"));
+        }
+        else if (!Ed25519PublicKey.TryParse(miner.PubKey, out minerKey))
+        {
+            checks.Add(new("miner registered", false, $"the chain's key for {receipt.Miner} is not a public key"));
+        }
+        else
+        {
+            checks.Add(new("miner registered", true, $"{receipt.Miner} registered at height {miner.RegisteredHeight.ToString(CultureInfo.InvariantCulture)}"));
+        }
+        if (minerKey is not null)
+        {
+            var result = receipt.Verify(minerKey, trusted);
+            checks.Add(new("signatures", result.Valid, result.Valid
+                ? $"coordinator {receipt.Coordinator}{(trusted is null ? "" : " (pinned)")} and miner signatures are valid"
+                : result.Reason));
+        }
+
+        var chain = await node.GetReceiptAsync(receipt.ReceiptId, cancellationToken);
+        if (chain is null)
+        {
+            checks.Add(new("on chain", false, $"the chain has no receipt {receipt.ReceiptId} (not recorded yet, or --node is another chain)"));
+        }
+        else
+        {
+            checks.Add(new("on chain", true, $"recorded at height {chain.Height.ToString(CultureInfo.InvariantCulture)} by tx {chain.TxHash}"));
+            checks.Add(Same("same job", receipt.JobId, chain.JobId));
+            checks.Add(Same("same miner", receipt.Miner.Value, chain.Miner.Value));
+            checks.Add(Amount.TryParseAitbc(receipt.AmountPaid, out var paid) && paid == chain.AmountPaid
+                ? new("same amount", true, chain.AmountPaid.Show())
+                : new("same amount", false, $"receipt says {receipt.AmountPaid} AITBC, chain paid {chain.AmountPaid.Show()}"));
+            checks.Add(Same("same result hash", receipt.ResultHash, chain.ResultHash));
+            if (receipt.Chain is { } reference)
+            {
+                checks.Add(Same("same transaction", reference.TxHash.ToUpperInvariant(), chain.TxHash.ToUpperInvariant()));
+            }
+        }
+        return new ReceiptVerificationView(receipt.ReceiptId, checks.All(c => c.Ok), checks);
     }
 
     private static ReceiptCheck Same(string check, string receipt, string chain) =>
