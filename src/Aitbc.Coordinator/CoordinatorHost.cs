@@ -119,9 +119,8 @@ public static class CoordinatorHost
             var metrics = app.Services.GetRequiredService<CoordinatorMetrics>();
             app.UseHttpMetrics(o => o.SetMetricFactory(Metrics.WithCustomRegistry(metrics.Registry)));
             app.UseRateLimiter();
-            var store2 = app.Services.GetRequiredService<ICoordinatorStore>();
             metrics.Registry.AddBeforeCollectCallback(async cancellationToken =>
-                metrics.JobsByStatus(await store2.JobCountsByStatusAsync(cancellationToken).ConfigureAwait(false)));
+                metrics.JobsByStatus(await store.JobCountsByStatusAsync(cancellationToken).ConfigureAwait(false)));
             MapEndpoints(app);
             logger.Information("coordinator {Address} for node {NodeUrl}, data in {DataDir}", key.Address, options.NodeUrl, options.DataDirectory);
             return app;

@@ -26,20 +26,12 @@ var node = new Option<Uri>("--node")
 };
 var coordinatorKey = new Option<string?>("--coordinator-key") { Description = "Key file of the coordinator named in genesis (default <data-dir>/config/coordinator_key.json, created when missing)" };
 var adminKey = new Option<string?>("--admin-key") { Description = "Bootstrap admin API key (at least 16 characters; default $AITBC_ADMIN_KEY)" };
+var queueTimeout = new Option<int?>("--queue-timeout") { Description = "Seconds a job may wait for a miner before it fails and is refunded (default 60)" };
+var heartbeat = new Option<int?>("--heartbeat-interval") { Description = "Seconds between miner heartbeats; 3 missed make a miner offline (default 5)" };
+var rateLimit = new Option<int?>("--rate-limit") { Description = "Requests per second per API key (default 2000; bursts of twice that)" };
 var logDir = new Option<string?>("--log-dir") { Description = "Directory for coordinator.log (default /var/log/aitbc when writable, else <data-dir>/logs)" };
 
-var queueTimeout = new Option<double>("--queue-timeout")
-{
-    Description = "Seconds a job waits for a miner before it fails with \"no miner available\" and is refunded",
-    DefaultValueFactory = _ => new CoordinatorOptions().QueueTimeout.TotalSeconds,
-};
-var heartbeatInterval = new Option<double>("--heartbeat-interval")
-{
-    Description = "Seconds between miners' heartbeats (told to them at registration); a miner silent for three is offline",
-    DefaultValueFactory = _ => new CoordinatorOptions().HeartbeatInterval.TotalSeconds,
-};
-
-var start = new Command("start", "Run the coordinator's REST API") { port, host, dataDir, node, coordinatorKey, adminKey, logDir, queueTimeout, heartbeatInterval };
+var start = new Command("start", "Run the coordinator's REST API") { port, host, dataDir, node, coordinatorKey, adminKey, logDir, queueTimeout, heartbeat, rateLimit };
 start.SetAction(async (parse, cancellationToken) =>
 {
     var options = new CoordinatorOptions
@@ -52,9 +44,19 @@ start.SetAction(async (parse, cancellationToken) =>
         // An admin key on the command line shows in the process list; the environment variable does not.
         AdminKey = parse.GetValue(adminKey) ?? Environment.GetEnvironmentVariable("AITBC_ADMIN_KEY"),
         LogDirectory = parse.GetValue(logDir) ?? DefaultLogDirectory(),
-        QueueTimeout = Seconds(parse.GetValue(queueTimeout), "--queue-timeout"),
-        HeartbeatInterval = Seconds(parse.GetValue(heartbeatInterval), "--heartbeat-interval"),
     };
+    if (parse.GetValue(queueTimeout) is { } queueSeconds)
+    {
+        options = options with { QueueTimeout = TimeSpan.FromSeconds(queueSeconds) };
+    }
+    if (parse.GetValue(heartbeat) is { } heartbeatSeconds)
+    {
+        options = options with { HeartbeatInterval = TimeSpan.FromSeconds(heartbeatSeconds) };
+    }
+    if (parse.GetValue(rateLimit) is { } perSecond)
+    {
+        options = options with { RateLimitPerSecond = perSecond, RateLimitBurst = 2 * perSecond };
+    }
     var app = CoordinatorHost.Build(options);
     await app.RunAsync(cancellationToken);
     return 0;
@@ -71,9 +73,6 @@ catch (Exception e) when (e is ArgumentException or InvalidOperationException or
     Console.Error.WriteLine($"aitbc-coordinator: {e.Message}");
     return 1;
 }
-
-static TimeSpan Seconds(double value, string option) =>
-    double.IsFinite(value) && value > 0 && value <= 86_400 ? TimeSpan.FromSeconds(value) : throw new ArgumentException($"{option} must be a number of seconds above 0 and at most 86400");
 
 // ARCHITECTURE.md, "Operations": /var/log/aitbc when writable, else the data dir's logs/.
 static string? DefaultLogDirectory()

@@ -111,9 +111,9 @@ public static class ViewEndpoints
     private static async Task<Results<Ok<ExplorerBlocks>, ValidationProblem, ProblemHttpResult>> ExplorerBlocksAsync(
         [FromQuery] string? cursor, [FromQuery] string? limit, NodeClient node, CancellationToken cancellationToken)
     {
-        if (!TryPage(limit, out var size, 20) | !TryLong(cursor, out var before))
+        if (PageErrors(TryPage(limit, out var size, 20), TryLong(cursor, out var before) && before is null or > 0, 20) is { } errors)
         {
-            return Problems.Validation(new Dictionary<string, string[]> { ["limit"] = ["limit must be 1 to 20"], ["cursor"] = ["cursor must be a next_cursor"] });
+            return Problems.Validation(errors);
         }
         try
         {
@@ -138,9 +138,9 @@ public static class ViewEndpoints
     private static async Task<Results<Ok<ExplorerTransactions>, ValidationProblem, ProblemHttpResult>> ExplorerTransactionsAsync(
         [FromQuery] string? cursor, [FromQuery] string? limit, NodeClient node, CancellationToken cancellationToken)
     {
-        if (!TryPage(limit, out var size, MaxPageSize) | !TryLong(cursor, out var pageNumber) || pageNumber is < 1)
+        if (PageErrors(TryPage(limit, out var size, MaxPageSize), TryLong(cursor, out var pageNumber) && pageNumber is null or (> 0 and < 100_000), MaxPageSize) is { } errors)
         {
-            return Problems.Validation(new Dictionary<string, string[]> { ["limit"] = [$"limit must be 1 to {MaxPageSize}"], ["cursor"] = ["cursor must be a next_cursor"] });
+            return Problems.Validation(errors);
         }
         try
         {
@@ -164,9 +164,9 @@ public static class ViewEndpoints
         [FromQuery] string? cursor, [FromQuery] string? limit, ICoordinatorStore store, CancellationToken cancellationToken)
     {
         TimeCursor? before = null;
-        if (!TryPage(limit, out var size, MaxPageSize) | (cursor is not null && !TryDecodeCursor(cursor, out before)))
+        if (PageErrors(TryPage(limit, out var size, MaxPageSize), cursor is null || TryDecodeCursor(cursor, out before), MaxPageSize) is { } errors)
         {
-            return Problems.Validation(new Dictionary<string, string[]> { ["limit"] = [$"limit must be 1 to {MaxPageSize}"], ["cursor"] = ["cursor must be a next_cursor"] });
+            return Problems.Validation(errors);
         }
         var rows = await store.ListReceiptsAsync(before, size + 1, cancellationToken).ConfigureAwait(false);
         var page = rows.Take(size).ToList();
@@ -234,6 +234,20 @@ public static class ViewEndpoints
     private static async Task<Dictionary<string, int>> HeldCountsAsync(ICoordinatorStore store, CancellationToken cancellationToken) =>
         (await store.ActiveJobsAsync(cancellationToken).ConfigureAwait(false)).Where(j => j.Miner is not null)
             .GroupBy(j => j.Miner!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+
+    private static Dictionary<string, string[]>? PageErrors(bool limitOk, bool cursorOk, int max)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!limitOk)
+        {
+            errors["limit"] = [$"limit must be an integer from 1 to {max}"];
+        }
+        if (!cursorOk)
+        {
+            errors["cursor"] = ["cursor must be a next_cursor from an earlier page"];
+        }
+        return errors.Count > 0 ? errors : null;
+    }
 
     private static bool TryPage(string? text, out int size, int max)
     {

@@ -1,4 +1,7 @@
 using System.Net;
+using System.Net.Http.Json;
+using Aitbc.Client.Coordinator;
+using Aitbc.Client.Http;
 using Aitbc.Client.Node;
 using Aitbc.Coordinator.Storage;
 using Aitbc.Coordinator.Tests.Infrastructure;
@@ -46,6 +49,12 @@ public sealed class ReceiptRestartTests(CoordinatorFixture fixture)
             var rows = await second.Store.OutboxForJobAsync(jobId, default);
             Assert.Equal(2, rows.Count);
             Assert.Equal(HttpStatusCode.OK, (await second.Http(RunningCoordinator.AdminKey).GetAsync($"v1/receipts/rcpt_{jobId["job_".Length..]}")).StatusCode);
+
+            // The assign key is derived from the coordinator key, not stored: the restarted coordinator gives the same one.
+            using var minerHttp = second.Http(miner.ApiKey, "X-Miner-Key");
+            using var again = await minerHttp.PostAsJsonAsync("v1/miners/register",
+                new MinerRegistration("http://127.0.0.1:1/", ["restart-model"], 1, "1"), RestJson.Options);
+            Assert.Equal(miner.AssignKey, (await again.Content.ReadFromJsonAsync<MinerRegistered>(RestJson.Options))!.AssignKey);
         }
         finally
         {

@@ -74,6 +74,9 @@ public sealed class FakeMiner : IAsyncDisposable
 
     public Uri Endpoint { get; private set; } = null!;
 
+    /// <summary>The key the coordinator gave at the last registration, which it must present with assignments.</summary>
+    public string? AssignKey => _assignKey;
+
     public int AssignmentsSeen;
 
     public int WrongKeyAttempts;

@@ -75,11 +75,15 @@ public sealed class MinerViewTests(CoordinatorFixture fixture)
         Assert.True(stats.MinersOnline >= 1);
 
         var blocks = await GetAsync<ExplorerBlocks>(client.Http, "v1/explorer/blocks?limit=5");
-        Assert.Equal(5, blocks.Blocks.Count);
+        // Run alone, this test's own transactions make only a few blocks.
+        Assert.Equal(Math.Min(5, blocks.LatestHeight), blocks.Blocks.Count);
+        Assert.Equal(blocks.LatestHeight, blocks.Blocks[0].Height);
         Assert.True(blocks.Blocks[0].Height > blocks.Blocks[1].Height);
-        Assert.NotNull(blocks.NextCursor);
-        var older = await GetAsync<ExplorerBlocks>(client.Http, $"v1/explorer/blocks?limit=5&cursor={blocks.NextCursor}");
-        Assert.True(older.Blocks[0].Height < blocks.Blocks[^1].Height);
+        if (blocks.LatestHeight > 5)
+        {
+            var older = await GetAsync<ExplorerBlocks>(client.Http, $"v1/explorer/blocks?limit=5&cursor={blocks.NextCursor}");
+            Assert.Equal(blocks.Blocks[^1].Height - 1, older.Blocks[0].Height);
+        }
 
         var txs = await GetAsync<ExplorerTransactions>(client.Http, "v1/explorer/transactions?limit=10");
         Assert.InRange(txs.Transactions.Count, 4, 10);
@@ -105,6 +109,34 @@ public sealed class MinerViewTests(CoordinatorFixture fixture)
         Assert.Equal(HttpStatusCode.BadRequest, (await fixture.Admin.GetAsync("v1/admin/jobs?status=lost")).StatusCode);
         using var anonymous = fixture.Coordinator.Http();
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("v1/market/miners")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("v1/explorer/blocks?limit=21", "limit")]
+    [InlineData("v1/explorer/blocks?cursor=abc", "cursor")]
+    [InlineData("v1/explorer/transactions?limit=0", "limit")]
+    [InlineData("v1/explorer/receipts?cursor=%%%", "cursor")]
+    [InlineData("v1/admin/jobs?limit=101", "limit")]
+    public async Task Bad_paging_is_400_naming_the_parameter(string path, string field)
+    {
+        using var response = await fixture.Admin.GetAsync(path);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var errors = body.RootElement.GetProperty("errors");
+        Assert.True(errors.TryGetProperty(field, out _));
+        Assert.Single(errors.EnumerateObject());
+    }
+
+    [Fact]
+    public async Task A_miner_key_is_accepted_in_x_api_key_too()
+    {
+        var key = fixture.Node.Funded[62];
+        var apiKey = await CoordinatorFixture.CreateKeyAsync(fixture.Admin, new { role = "miner", miner_pub_key = key.PublicKey.Base64 });
+        using var miner = fixture.Coordinator.Http(apiKey);
+        using var response = await miner.PostAsJsonAsync("v1/miners/register", new MinerRegistration("http://127.0.0.1:1/", ["x-api-key-model"], 1, "1"), RestJson.Options);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True((await (await miner.PostAsJsonAsync("v1/miners/heartbeat", new MinerHeartbeat(["x-api-key-model"], 0), RestJson.Options))
+            .Content.ReadFromJsonAsync<HeartbeatAck>(RestJson.Options))!.Registered);
     }
 
     private static async Task<T> GetAsync<T>(HttpClient http, string path)

@@ -94,18 +94,31 @@ public sealed class SchedulerTests(CoordinatorFixture fixture)
     [Fact]
     public async Task A_job_past_its_deadline_fails_is_refunded_and_costs_the_miner_reputation()
     {
-        using var client = await fixture.ClientAsync(33);
-        await using var miner = await FakeMiner.StartAsync(fixture, 34, "slow-model", mode: MinerMode.Hold);
-        var body = JsonSerializer.Serialize(new { payload = new { type = "inference", prompt = "slow", model = "slow-model", max_price = "1" }, ttl_seconds = 1 });
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var coordinator = await fixture.StartOwnCoordinatorAsync(o => o with { Time = time, HeartbeatInterval = TimeSpan.FromMinutes(5) });
+        using var client = await fixture.ClientAsync(33, coordinator: coordinator, coordinatorKey: fixture.OwnKey);
+        await using var miner = await FakeMiner.StartAsync(fixture, 34, "slow-model", mode: MinerMode.Hold, coordinator: coordinator);
+        var body = JsonSerializer.Serialize(new { payload = new { type = "inference", prompt = "slow", model = "slow-model", max_price = "1" }, ttl_seconds = 30 });
 
         var jobId = await client.SubmitOkAsync(body);
         await miner.NextAssignmentAsync();
-        var job = await client.GetJobAsync(jobId, "?wait=10");
+        Assert.Equal(HttpStatusCode.OK, (await miner.StatusAsync(jobId)).StatusCode);
+        time.Advance(TimeSpan.FromSeconds(29));
+        await Task.Delay(100);
+        Assert.Equal("running", (await client.GetJobAsync(jobId)).GetProperty("status").GetString());
+        await Poll.UntilAsync(async () =>
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            return (await client.GetJobAsync(jobId)).GetProperty("status").GetString() == "failed";
+        });
 
-        Assert.Equal("failed", job.GetProperty("status").GetString());
-        Assert.Equal("deadline exceeded", job.GetProperty("error").GetString());
-        await fixture.EscrowAsync(jobId, EscrowStatus.Refunded);
-        var record = await fixture.Coordinator.Store.GetMinerAsync(miner.Address.Value, default);
+        Assert.Equal("deadline exceeded", (await client.GetJobAsync(jobId)).GetProperty("error").GetString());
+        await Poll.UntilAsync(async () =>
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            return (await fixture.Chain.GetEscrowAsync(jobId))?.Status == EscrowStatus.Refunded;
+        });
+        var record = await coordinator.Store.GetMinerAsync(miner.Address.Value, default);
         Assert.Equal(1, record!.JobsTimedOut);
         Assert.True(record.Reputation < 0.5);
         Assert.Equal(HttpStatusCode.Conflict, (await miner.CompleteAsync(miner.Completion(new(jobId, new("inference", "slow", "slow-model"), "1", "")))).StatusCode);
@@ -114,18 +127,31 @@ public sealed class SchedulerTests(CoordinatorFixture fixture)
     [Fact]
     public async Task A_job_whose_miner_goes_silent_fails_and_is_refunded()
     {
-        await using var coordinator = await fixture.StartOwnCoordinatorAsync(o => o with { HeartbeatInterval = TimeSpan.FromMilliseconds(300) });
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var coordinator = await fixture.StartOwnCoordinatorAsync(o => o with { Time = time, HeartbeatInterval = TimeSpan.FromSeconds(5) });
         using var client = await fixture.ClientAsync(35, coordinator: coordinator, coordinatorKey: fixture.OwnKey);
         await using var miner = await FakeMiner.StartAsync(fixture, 36, "silent-model", mode: MinerMode.Hold, coordinator: coordinator);
-        Assert.True((await miner.HeartbeatAsync("silent-model")).Registered);
 
         var jobId = await client.SubmitOkAsync(Bodies.Flat(model: "silent-model"));
         await miner.NextAssignmentAsync();
-        var job = await client.GetJobAsync(jobId, "?wait=10");
+        // Heard from 14 s ago: still online (the limit is 3 × 5 s).
+        time.Advance(TimeSpan.FromSeconds(14));
+        await Task.Delay(100);
+        Assert.Equal("assigned", (await client.GetJobAsync(jobId)).GetProperty("status").GetString());
+        Assert.True((await miner.HeartbeatAsync("silent-model")).Registered);
 
-        Assert.Equal("failed", job.GetProperty("status").GetString());
-        Assert.Equal("the miner went offline", job.GetProperty("error").GetString());
-        await fixture.EscrowAsync(jobId, EscrowStatus.Refunded);
+        await Poll.UntilAsync(async () =>
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            return (await client.GetJobAsync(jobId)).GetProperty("status").GetString() == "failed";
+        });
+
+        Assert.Equal("the miner went offline", (await client.GetJobAsync(jobId)).GetProperty("error").GetString());
+        await Poll.UntilAsync(async () =>
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            return (await fixture.Chain.GetEscrowAsync(jobId))?.Status == EscrowStatus.Refunded;
+        });
         using var stats = await client.Http.GetAsync("v1/market/stats");
         using var parsed = JsonDocument.Parse(await stats.Content.ReadAsStringAsync());
         Assert.Equal(0, parsed.RootElement.GetProperty("miners_online").GetInt32());
