@@ -21,6 +21,9 @@ public enum Fault
     /// <summary>503 with a problem body and <c>Retry-After: 0</c>, before doing anything.</summary>
     Unavailable,
 
+    /// <summary>429 with a problem body and <c>Retry-After: 1</c>, before doing anything.</summary>
+    RateLimited,
+
     /// <summary>The connection is reset before the request is handled.</summary>
     ResetBefore,
 
@@ -138,6 +141,12 @@ public sealed class FakeCoordinator : IAsyncDisposable
                 if (fault == Fault.ResetBefore)
                 {
                     context.Abort();
+                    return;
+                }
+                if (fault == Fault.RateLimited)
+                {
+                    context.Response.Headers.RetryAfter = "1";
+                    await Problem(429, "Too Many Requests", "slow down").ExecuteAsync(context);
                     return;
                 }
                 context.Response.Headers.RetryAfter = "0";
