@@ -111,7 +111,15 @@ public sealed class FakeCoordinator : IAsyncDisposable
     }
 
     /// <summary>Adds a job as the client key's; each later GET moves it to the next of <paramref name="then"/>.</summary>
-    public void AddJob(JobView job, params JobView[] then) => _jobs[job.JobId] = new FakeJob(job, new Queue<JobView>(then));
+    public void AddJob(JobView job, params JobView[] then)
+    {
+        _jobs[job.JobId] = new FakeJob(job, new Queue<JobView>(then));
+        // Jobs submitted later get higher numbers, never an added one's id.
+        if (int.TryParse(job.JobId.Split('_')[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n < 1_000_000)
+        {
+            _nextJob = Math.Max(_nextJob, n);
+        }
+    }
 
     public JobView Job(string id) => _jobs[id].Current;
 
