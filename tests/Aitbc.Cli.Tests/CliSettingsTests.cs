@@ -61,4 +61,22 @@ public sealed class CliSettingsTests
 
         Assert.Contains("AITBC_RETRIES", e.Message);
     }
+
+    [Fact]
+    public void The_admin_key_comes_from_option_then_AITBC_ADMIN_KEY_then_ADMIN_API_KEY_then_config_never_the_client_key()
+    {
+        using var cli = new CliHarness(null);
+        var env = new Hashtable { ["AITBC_HOME"] = cli.Home, ["CLIENT_API_KEY"] = "client-key" };
+
+        var none = CliSettings.Resolve(env, null, null, null, null).AdminKey;
+        cli.WriteFile("config.json", """{ "admin_key": "config-admin" }""");
+        var fromConfig = CliSettings.Resolve(env, null, null, null, null).AdminKey;
+        env["ADMIN_API_KEY"] = "coordinator-admin";
+        var fromCoordinatorVariable = CliSettings.Resolve(env, null, null, null, null).AdminKey;
+        env["AITBC_ADMIN_KEY"] = "cli-admin";
+        var fromCliVariable = CliSettings.Resolve(env, null, null, null, null).AdminKey;
+        var fromOption = CliSettings.Resolve(env, null, null, null, "option-key").AdminKey;
+
+        Assert.Equal(new string?[] { null, "config-admin", "coordinator-admin", "cli-admin", "option-key" }, new[] { none, fromConfig, fromCoordinatorVariable, fromCliVariable, fromOption });
+    }
 }

@@ -341,6 +341,33 @@ public sealed class JobCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_429_is_retried_after_the_wait_its_Retry_After_asks_for()
+    {
+        _cli.Retry = _cli.Retry with { MaxRetryAfter = TimeSpan.FromSeconds(5) };
+        _fake.FailNext(1, Fault.RateLimited);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var result = await Submit();
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.9), $"retried after {clock.Elapsed}");
+        Assert.Equal(1, _fake.JobsCreated);
+        Assert.Equal(2, _fake.Requests);
+    }
+
+    [Fact]
+    public async Task Waiting_rides_out_a_coordinator_restart()
+    {
+        _fake.AddJob(FakeCoordinator.Pending("job_1"), Running("job_1"), FakeCoordinator.Completed("job_1"));
+        _fake.FailNext(2, Fault.ResetBefore);
+
+        var result = await _cli.RunAsync("status", "job_1", "--wait");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(Step12, result.Stdout);
+    }
+
+    [Fact]
     public async Task A_server_that_keeps_failing_exits_3_after_4_attempts()
     {
         _fake.FailNext(10, Fault.Unavailable);

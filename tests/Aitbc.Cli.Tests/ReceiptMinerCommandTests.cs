@@ -162,6 +162,7 @@ public sealed class ReceiptMinerCommandTests(NodeFixture fixture) : IAsyncLifeti
 
         Assert.Equal(5, result.ExitCode);
         Assert.Contains("FAIL  miner registered", result.Stdout);
+        Assert.Contains("FAIL  signatures        not checked", result.Stdout);
         Assert.Contains("FAIL  same miner", result.Stdout);
     }
 

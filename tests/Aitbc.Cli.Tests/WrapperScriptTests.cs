@@ -19,9 +19,8 @@ public sealed class WrapperScriptTests : IAsyncLifetime
         {
             return;
         }
-        _fake.AddJob(FakeCoordinator.Completed("job_123456"));
-
         var submit = await RunAsync("submit", "inference", "--prompt", "What is machine learning?", "--model", "llama3.2:latest");
+        _fake.AddJob(FakeCoordinator.Completed("job_123456"));
         var status = await RunAsync("status", "job_123456");
 
         Assert.True(submit.ExitCode == 0, submit.ToString());

@@ -20,7 +20,7 @@ internal static class CoordinatorErrors
             case RestUnavailableException u:
                 var attempts = u.Attempts == 1 ? "1 attempt" : $"{u.Attempts} attempts";
                 return (ExitCodes.Unreachable,
-                    $"cannot reach the coordinator at {u.Url.GetLeftPart(UriPartial.Authority)} after {attempts}: {u.LastError}; is it running? Start it, or point --url / AITBC_URL at it");
+                    $"cannot reach the coordinator at {u.Url.GetLeftPart(UriPartial.Authority)} after {attempts}: {u.LastError}; is it running? Start one with 'aitbc up', or point --url / AITBC_URL at yours");
             case RestApiException { StatusCode: HttpStatusCode.Unauthorized } a:
                 var missing = context?.CoordinatorKeyMissing == true ? "no key is set" : "the key was not accepted";
                 return (ExitCodes.AuthRefused, $"the coordinator refused the request (HTTP 401: {a.Message}): {missing}; {hint}");

@@ -114,7 +114,11 @@ internal static class ReceiptCommands
         {
             checks.Add(new("miner registered", true, $"{receipt.Miner} registered at height {miner.RegisteredHeight.ToString(CultureInfo.InvariantCulture)}"));
         }
-        if (minerKey is not null)
+        if (minerKey is null)
+        {
+            checks.Add(new("signatures", false, "not checked: the chain holds no key for the receipt's miner"));
+        }
+        else
         {
             var result = receipt.Verify(minerKey, trusted);
             checks.Add(new("signatures", result.Valid, result.Valid

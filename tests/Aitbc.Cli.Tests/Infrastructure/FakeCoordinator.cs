@@ -21,6 +21,9 @@ public enum Fault
     /// <summary>503 with a problem body and <c>Retry-After: 0</c>, before doing anything.</summary>
     Unavailable,
 
+    /// <summary>429 with a problem body and <c>Retry-After: 1</c>, before doing anything.</summary>
+    RateLimited,
+
     /// <summary>The connection is reset before the request is handled.</summary>
     ResetBefore,
 
@@ -108,7 +111,15 @@ public sealed class FakeCoordinator : IAsyncDisposable
     }
 
     /// <summary>Adds a job as the client key's; each later GET moves it to the next of <paramref name="then"/>.</summary>
-    public void AddJob(JobView job, params JobView[] then) => _jobs[job.JobId] = new FakeJob(job, new Queue<JobView>(then));
+    public void AddJob(JobView job, params JobView[] then)
+    {
+        _jobs[job.JobId] = new FakeJob(job, new Queue<JobView>(then));
+        // Jobs submitted later get higher numbers, never an added one's id.
+        if (int.TryParse(job.JobId.Split('_')[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n < 1_000_000)
+        {
+            _nextJob = Math.Max(_nextJob, n);
+        }
+    }
 
     public JobView Job(string id) => _jobs[id].Current;
 
@@ -138,6 +149,12 @@ public sealed class FakeCoordinator : IAsyncDisposable
                 if (fault == Fault.ResetBefore)
                 {
                     context.Abort();
+                    return;
+                }
+                if (fault == Fault.RateLimited)
+                {
+                    context.Response.Headers.RetryAfter = "1";
+                    await Problem(429, "Too Many Requests", "slow down").ExecuteAsync(context);
                     return;
                 }
                 context.Response.Headers.RetryAfter = "0";
