@@ -60,7 +60,8 @@ public sealed class JobService(
 
     /// <summary>Checks <paramref name="job"/> and, when it is acceptable, starts it in the background.</summary>
     /// <param name="deadline">The job's parsed deadline.</param>
-    public Refusal TryAccept(JobAssignment job, DateTimeOffset deadline)
+    /// <param name="receivedAt">When the assignment arrived (<see cref="Stopwatch.GetTimestamp"/>), for the overhead metric.</param>
+    public Refusal TryAccept(JobAssignment job, DateTimeOffset deadline, long receivedAt)
     {
         if (!session.Serves(job.JobData.Model))
         {
@@ -86,15 +87,9 @@ public sealed class JobService(
             {
                 _seen.Remove(_seenOrder.Dequeue());
             }
-            var started = new TaskCompletionSource();
-            // Registered before it runs, so a fast job cannot finish before it is counted.
-            _running[job.JobId] = Task.Run(async () =>
-            {
-                await started.Task.ConfigureAwait(false);
-                await RunAsync(job, deadline).ConfigureAwait(false);
-            });
+            // Added under the lock the job's own removal takes, so even an instant job is counted before it is removed.
+            _running[job.JobId] = Task.Run(() => RunAsync(job, deadline, receivedAt));
             metrics.InFlight(_running.Count);
-            started.SetResult();
         }
         return Refusal.None;
     }
@@ -112,7 +107,7 @@ public sealed class JobService(
         return refusal;
     }
 
-    private async Task RunAsync(JobAssignment job, DateTimeOffset deadline)
+    private async Task RunAsync(JobAssignment job, DateTimeOffset deadline, long receivedAt)
     {
         var jobId = job.JobId;
         try
@@ -124,6 +119,7 @@ public sealed class JobService(
             var request = new InferenceRequest(session.Resolve(job.JobData.Model) ?? job.JobData.Model, job.JobData.Prompt,
                 job.JobData.Options is { } o ? new InferenceOptions(o.Temperature, o.NumPredict, o.Seed) : null);
             await using var sampler = GpuJobSampler.Start(gpu, options.GpuSampleInterval, options.Time);
+            metrics.Overhead("dispatch", Stopwatch.GetElapsedTime(receivedAt));
             var watch = Stopwatch.StartNew();
             InferenceResult result;
             try
@@ -141,9 +137,11 @@ public sealed class JobService(
                 logger.LogWarning("job {JobId} ({Model}) failed after {Elapsed:0.000} s: {Error}", jobId, job.JobData.Model, watch.Elapsed.TotalSeconds, error);
                 return;
             }
+            var backendDone = Stopwatch.GetTimestamp();
             metrics.BackendCall("ok", watch.Elapsed);
             var usage = await sampler.StopAsync().ConfigureAwait(false);
             outbox.Complete(jobId, Completion(job, result, usage));
+            metrics.Overhead("report", Stopwatch.GetElapsedTime(backendDone));
             metrics.Completed(result.Metrics.ComputeTime, result.Metrics.TokensGenerated);
             metrics.JobFinished("completed");
             logger.LogInformation("job {JobId} ({Model}) completed: {Tokens} tokens in {ComputeTime:0.000} s",
