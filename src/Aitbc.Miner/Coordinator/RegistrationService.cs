@@ -102,7 +102,10 @@ internal sealed class RegistrationService(
             }
             catch (NodeClientException e)
             {
-                logger.LogWarning("cannot reach the node at {NodeUrl} to check the miner's registration: {Error}", options.NodeUrl, e.Message);
+                if (failures == 1 || failures % 10 == 0)
+                {
+                    logger.LogWarning("cannot check the miner's registration at the node {NodeUrl} (attempt {Attempt}): {Error}", options.NodeUrl, failures, e.Message);
+                }
             }
             await Task.Delay(Backoff(failures), options.Time, cancellationToken).ConfigureAwait(false);
         }
