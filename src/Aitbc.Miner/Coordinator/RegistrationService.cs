@@ -145,7 +145,8 @@ internal sealed class RegistrationService(
         var models = await backend.ListModelsAsync(cancellationToken).ConfigureAwait(false);
         var sample = await gpu.SampleAsync(cancellationToken).ConfigureAwait(false);
         var gpuDescription = sample is { Devices.Count: > 0 }
-            ? new GpuDescription(sample.Description, sample.Devices[0].MemoryTotalMiB, sample.Devices.Count)
+            ? new GpuDescription(sample.Devices.All(d => d.Name == sample.Devices[0].Name) ? sample.Devices[0].Name : sample.Description,
+                sample.Devices[0].MemoryTotalMiB, sample.Devices.Count)
             : null;
         var registered = await coordinator.RegisterMinerAsync(
             new MinerRegistration(endpoint.AbsoluteUri, models, options.Capacity, options.PricePerSecond.ToAitbcString(), gpuDescription),

@@ -36,13 +36,12 @@ public sealed class OverheadMeasurementTests(TestModelFixture model, ITestOutput
                 var sent = Stopwatch.GetTimestamp();
                 var outcome = await client.AssignAsync(miner.Url, coordinator.AssignKey, TestMiner.Assignment(jobId, prompt: prompt));
                 Assert.True(outcome.Accepted, outcome.Reason);
-                await Poll.UntilAsync(() => Task.FromResult(coordinator.CallsOf("complete").Any(c => c.JobId == jobId)));
+                var arrived = (await coordinator.ArrivalAsync("complete", jobId)).ArrivedAt;
                 if (i < 20)
                 {
                     continue; // warm-up: JIT, connection pools, SQLite pages
                 }
                 var (called, returned) = backend.Calls[prompt];
-                var arrived = coordinator.CallsOf("complete").Single(c => c.JobId == jobId).ArrivedAt;
                 dispatch.Add(Stopwatch.GetElapsedTime(sent, called).TotalMilliseconds);
                 report.Add(Stopwatch.GetElapsedTime(returned, arrived).TotalMilliseconds);
             }
