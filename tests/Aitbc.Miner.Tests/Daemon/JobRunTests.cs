@@ -90,18 +90,33 @@ public sealed class JobRunTests(TestModelFixture model, ITestOutputHelper output
         Assert.Equal(3, request.GetProperty("options").GetProperty("num_predict").GetInt32());
     }
 
-    [Fact]
-    public async Task A_backend_error_is_reported_as_fail_with_the_backends_reason()
+    [Theory]
+    [InlineData(Fault.ServerError, FakeOllamaServer.ServerErrorMessage)]
+    [InlineData(Fault.MidStreamError, FakeOllamaServer.MidStreamErrorMessage)]
+    public async Task A_backend_error_is_reported_as_fail_with_the_backends_reason(Fault fault, string reason)
     {
         await using var ollama = await FakeOllamaServer.StartNewAsync();
-        ollama.Fault = Fault.ServerError;
+        ollama.Fault = fault;
         var options = TestMiner.Options(_coordinator.Url, _dir) with { BackendInstance = null, Backend = new BackendOptions { Url = ollama.Url } };
         await using var miner = await TestMiner.StartAsync(options);
 
         var failure = (await RunAsync(miner, TestMiner.Assignment("job-broken", "llama3.2:latest"), "fail")).Read<JobFailure>();
 
-        Assert.Contains(FakeOllamaServer.ServerErrorMessage, failure.Error);
+        Assert.Contains(reason, failure.Error);
         Assert.Empty(_coordinator.CallsOf("complete"));
+    }
+
+    [Fact]
+    public async Task Ollama_gone_after_registration_fails_the_job_saying_it_is_unreachable()
+    {
+        var ollama = await FakeOllamaServer.StartNewAsync();
+        var options = TestMiner.Options(_coordinator.Url, _dir) with { BackendInstance = null, Backend = new BackendOptions { Url = ollama.Url } };
+        await using var miner = await TestMiner.StartAsync(options);
+        await ollama.DisposeAsync();
+
+        var failure = (await RunAsync(miner, TestMiner.Assignment("job-orphan", "llama3.2:latest"), "fail")).Read<JobFailure>();
+
+        Assert.Contains("refused", failure.Error, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
