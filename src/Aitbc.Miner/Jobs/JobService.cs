@@ -126,8 +126,9 @@ public sealed class JobService(
             {
                 result = await backend.GenerateAsync(request, linked.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is InferenceException || (e is OperationCanceledException && linked.IsCancellationRequested))
+            catch (Exception e)
             {
+                // Every backend failure becomes a fail the job's owner can read; only a fault in reporting it is left to the deadline.
                 var (outcome, error) = deadlineCts.IsCancellationRequested ? ("deadline_exceeded", "deadline exceeded")
                     : _stopping.IsCancellationRequested ? ("failed", "miner stopped before the job finished")
                     : ("failed", e.Message);

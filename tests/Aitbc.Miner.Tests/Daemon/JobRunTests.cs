@@ -107,6 +107,16 @@ public sealed class JobRunTests(TestModelFixture model, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task A_backend_that_throws_unexpectedly_still_reports_fail()
+    {
+        await using var miner = await TestMiner.StartAsync(TestMiner.Options(_coordinator.Url, _dir, new ThrowingBackend()));
+
+        var failure = (await RunAsync(miner, TestMiner.Assignment("job-bug", ThrowingBackend.Model), "fail")).Read<JobFailure>();
+
+        Assert.Equal("the backend has a bug", failure.Error);
+    }
+
+    [Fact]
     public async Task Ollama_gone_after_registration_fails_the_job_saying_it_is_unreachable()
     {
         var ollama = await FakeOllamaServer.StartNewAsync();
