@@ -40,6 +40,8 @@ public sealed class JobService(
     /// <summary>Job ids remembered to refuse a repeated assignment; the oldest are forgotten past this many.</summary>
     private const int RememberedJobs = 10_000;
 
+    private static readonly TimeSpan MaxTimer = TimeSpan.FromDays(40);
+
     private readonly Lock _gate = new();
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private readonly Queue<string> _seenOrder = new();
@@ -114,7 +116,8 @@ public sealed class JobService(
         {
             outbox.Running(jobId, new JobStatusUpdate(JobStates.Running, Rfc3339(options.Time.GetUtcNow())));
             var remaining = deadline - options.Time.GetUtcNow();
-            using var deadlineCts = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, options.Time);
+            // A timer cannot wait longer than ~49 days; a deadline further out than MaxTimer is as good as none.
+            using var deadlineCts = new CancellationTokenSource(remaining <= TimeSpan.Zero ? TimeSpan.Zero : remaining > MaxTimer ? MaxTimer : remaining, options.Time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadlineCts.Token, _stopping.Token);
             var request = new InferenceRequest(session.Resolve(job.JobData.Model) ?? job.JobData.Model, job.JobData.Prompt,
                 job.JobData.Options is { } o ? new InferenceOptions(o.Temperature, o.NumPredict, o.Seed) : null);
