@@ -29,6 +29,7 @@ namespace Aitbc.Miner;
 public sealed class MinerHost : IAsyncDisposable
 {
     private readonly List<IDisposable> _owned;
+    private bool _started;
     private bool _disposed;
 
     private MinerHost(WebApplication app, Ed25519PublicKey publicKey, MinerSession session, List<IDisposable> owned)
@@ -165,15 +166,25 @@ public sealed class MinerHost : IAsyncDisposable
         }
     }
 
-    public Task StartAsync(CancellationToken cancellationToken = default) => App.StartAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        _started = true;
+        await App.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
 
-    public Task StopAsync(CancellationToken cancellationToken = default) => App.StopAsync(cancellationToken);
+    /// <summary>Stops serving: running jobs are cancelled and report <c>fail</c> to the outbox; undelivered messages stay there.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        _started = false;
+        await App.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled or the process is told to stop.</summary>
     public async Task RunAsync(CancellationToken cancellationToken = default)
     {
-        await App.StartAsync(cancellationToken).ConfigureAwait(false);
+        await StartAsync(cancellationToken).ConfigureAwait(false);
         await Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.WaitForShutdownAsync(App, cancellationToken).ConfigureAwait(false);
+        _started = false;
     }
 
     public async ValueTask DisposeAsync()
@@ -183,6 +194,11 @@ public sealed class MinerHost : IAsyncDisposable
             return;
         }
         _disposed = true;
+        if (_started)
+        {
+            // Disposing alone would not stop the jobs, which would then write to a closed outbox.
+            await StopAsync().ConfigureAwait(false);
+        }
         await App.DisposeAsync().ConfigureAwait(false);
         foreach (var item in Enumerable.Reverse(_owned))
         {

@@ -3,8 +3,9 @@ using Aitbc.Core.Crypto;
 namespace Aitbc.Miner;
 
 /// <summary>The miner's key on disk, in the shared <see cref="KeyFileFormat"/>, created with 0600 permissions on first start.</summary>
-internal static class MinerKeyFile
+public static class MinerKeyFile
 {
+    /// <summary>Loads the key at <paramref name="path"/>, or creates it there (0600) when missing. The caller disposes it.</summary>
     public static Ed25519KeyPair LoadOrCreate(string path)
     {
         if (File.Exists(path))

@@ -14,6 +14,7 @@ public sealed class MinerMetrics
     private readonly Gauge _inFlight;
     private readonly Counter _deliveries;
     private readonly Gauge _registered;
+    private readonly Histogram _overhead;
 
     public MinerMetrics()
     {
@@ -32,6 +33,9 @@ public sealed class MinerMetrics
         _inFlight = factory.CreateGauge("aitbc_miner_jobs_in_flight", "Jobs running now.");
         _deliveries = factory.CreateCounter("aitbc_miner_outbox_deliveries_total", "Outbox delivery attempts, by message kind and outcome.",
             new CounterConfiguration { LabelNames = ["kind", "outcome"] });
+        _overhead = factory.CreateHistogram("aitbc_miner_overhead_seconds",
+            "The miner's own time per job: dispatch = assignment received to backend called, report = backend done to result stored in the outbox.",
+            new HistogramConfiguration { LabelNames = ["phase"], Buckets = Histogram.ExponentialBuckets(0.00005, 2, 16) });
         _registered = factory.CreateGauge("aitbc_miner_registered", "1 while the coordinator has this miner registered.");
     }
 
@@ -56,6 +60,8 @@ public sealed class MinerMetrics
     public void InFlight(int count) => _inFlight.Set(count);
 
     public void Delivery(string kind, string outcome) => _deliveries.WithLabels(kind, outcome).Inc();
+
+    public void Overhead(string phase, TimeSpan elapsed) => _overhead.WithLabels(phase).Observe(elapsed.TotalSeconds);
 
     public void Registered(bool registered) => _registered.Set(registered ? 1 : 0);
 }

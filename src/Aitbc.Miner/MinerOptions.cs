@@ -102,7 +102,7 @@ public sealed record MinerOptions
         Require(IsHttp(CoordinatorUrl), nameof(CoordinatorUrl), "must be an http(s) URL");
         Require(IsHttp(NodeUrl), nameof(NodeUrl), "must be an http(s) URL");
         Require(PublicEndpoint is null || IsHttp(PublicEndpoint), nameof(PublicEndpoint), "must be an http(s) URL");
-        Require(!string.IsNullOrWhiteSpace(MinerApiKey), nameof(MinerApiKey), "must be set (an admin creates it with `aitbc admin keys create --role miner`)");
+        Require(!string.IsNullOrWhiteSpace(MinerApiKey), nameof(MinerApiKey), "must be set (a coordinator admin creates one for this miner's public key: `aitbc-miner key` prints it)");
         Require(!RegisterOnChain || !Stake.IsZero, nameof(Stake), "must be positive to register on chain");
         Require(!PricePerSecond.IsZero, nameof(PricePerSecond), "must be positive");
         Require(Capacity is >= 1 and <= 1024, nameof(Capacity), "must be 1 to 1024");

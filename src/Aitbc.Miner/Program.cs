@@ -78,7 +78,20 @@ makeTestModel.SetAction(parse =>
     return 0;
 });
 
-var root = new RootCommand("aitbc-miner: sells inference to the AITBC marketplace (port 8010)") { start, makeTestModel };
+var keyDataDir = new Option<string>("--data-dir") { Description = "Miner home (AITBC_MINER_DATA_DIR)", DefaultValueFactory = _ => Env("AITBC_MINER_DATA_DIR") ?? defaults.DataDirectory };
+var keyFile = new Option<string?>("--miner-key") { Description = "Miner key file (default <data-dir>/config/miner_key.json; AITBC_MINER_KEY)" };
+var key = new Command("key", "Print the miner's address and public key (creating the key file, 0600, when missing): an admin needs the public key to issue the miner API key") { keyDataDir, keyFile };
+key.SetAction(parse =>
+{
+    var options = new MinerOptions { DataDirectory = parse.GetValue(keyDataDir)!, MinerKeyPath = parse.GetValue(keyFile) ?? Env("AITBC_MINER_KEY") };
+    using var minerKey = MinerKeyFile.LoadOrCreate(options.EffectiveMinerKeyPath);
+    Console.WriteLine($"address     {minerKey.Address}");
+    Console.WriteLine($"public key  {minerKey.PublicKey.Base64}");
+    Console.WriteLine($"key file    {options.EffectiveMinerKeyPath}");
+    return 0;
+});
+
+var root = new RootCommand("aitbc-miner: sells inference to the AITBC marketplace (port 8010)") { start, key, makeTestModel };
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -102,7 +102,10 @@ internal sealed class RegistrationService(
             }
             catch (NodeClientException e)
             {
-                logger.LogWarning("cannot reach the node at {NodeUrl} to check the miner's registration: {Error}", options.NodeUrl, e.Message);
+                if (failures == 1 || failures % 10 == 0)
+                {
+                    logger.LogWarning("cannot check the miner's registration at the node {NodeUrl} (attempt {Attempt}): {Error}", options.NodeUrl, failures, e.Message);
+                }
             }
             await Task.Delay(Backoff(failures), options.Time, cancellationToken).ConfigureAwait(false);
         }
@@ -142,7 +145,8 @@ internal sealed class RegistrationService(
         var models = await backend.ListModelsAsync(cancellationToken).ConfigureAwait(false);
         var sample = await gpu.SampleAsync(cancellationToken).ConfigureAwait(false);
         var gpuDescription = sample is { Devices.Count: > 0 }
-            ? new GpuDescription(sample.Description, sample.Devices[0].MemoryTotalMiB, sample.Devices.Count)
+            ? new GpuDescription(sample.Devices.All(d => d.Name == sample.Devices[0].Name) ? sample.Devices[0].Name : sample.Description,
+                sample.Devices[0].MemoryTotalMiB, sample.Devices.Count)
             : null;
         var registered = await coordinator.RegisterMinerAsync(
             new MinerRegistration(endpoint.AbsoluteUri, models, options.Capacity, options.PricePerSecond.ToAitbcString(), gpuDescription),

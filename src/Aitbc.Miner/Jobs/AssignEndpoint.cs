@@ -22,6 +22,7 @@ public static class AssignEndpoint
 
     internal static async Task<IResult> AssignAsync(HttpContext context, MinerSession session, JobService jobs, MinerOptions options)
     {
+        var receivedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         if (!session.Registered)
         {
             return Problem(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", "the miner is not registered with the coordinator yet");
@@ -47,7 +48,7 @@ public static class AssignEndpoint
         {
             return Problem(StatusCodes.Status400BadRequest, "Bad Request", problem);
         }
-        return jobs.TryAccept(job, deadline) switch
+        return jobs.TryAccept(job, deadline, receivedAt) switch
         {
             Refusal.None => TypedResults.Accepted((string?)null, new AssignmentAccepted(job.JobId, "accepted")),
             Refusal.UnknownModel => Problem(StatusCodes.Status409Conflict, "Conflict", $"this miner does not serve model '{job.JobData.Model}'"),

@@ -40,6 +40,8 @@ public sealed class JobService(
     /// <summary>Job ids remembered to refuse a repeated assignment; the oldest are forgotten past this many.</summary>
     private const int RememberedJobs = 10_000;
 
+    private static readonly TimeSpan MaxTimer = TimeSpan.FromDays(40);
+
     private readonly Lock _gate = new();
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private readonly Queue<string> _seenOrder = new();
@@ -60,7 +62,8 @@ public sealed class JobService(
 
     /// <summary>Checks <paramref name="job"/> and, when it is acceptable, starts it in the background.</summary>
     /// <param name="deadline">The job's parsed deadline.</param>
-    public Refusal TryAccept(JobAssignment job, DateTimeOffset deadline)
+    /// <param name="receivedAt">When the assignment arrived (<see cref="Stopwatch.GetTimestamp"/>), for the overhead metric.</param>
+    public Refusal TryAccept(JobAssignment job, DateTimeOffset deadline, long receivedAt)
     {
         if (!session.Serves(job.JobData.Model))
         {
@@ -86,15 +89,9 @@ public sealed class JobService(
             {
                 _seen.Remove(_seenOrder.Dequeue());
             }
-            var started = new TaskCompletionSource();
-            // Registered before it runs, so a fast job cannot finish before it is counted.
-            _running[job.JobId] = Task.Run(async () =>
-            {
-                await started.Task.ConfigureAwait(false);
-                await RunAsync(job, deadline).ConfigureAwait(false);
-            });
+            // Added under the lock the job's own removal takes, so even an instant job is counted before it is removed.
+            _running[job.JobId] = Task.Run(() => RunAsync(job, deadline, receivedAt));
             metrics.InFlight(_running.Count);
-            started.SetResult();
         }
         return Refusal.None;
     }
@@ -112,26 +109,29 @@ public sealed class JobService(
         return refusal;
     }
 
-    private async Task RunAsync(JobAssignment job, DateTimeOffset deadline)
+    private async Task RunAsync(JobAssignment job, DateTimeOffset deadline, long receivedAt)
     {
         var jobId = job.JobId;
         try
         {
             outbox.Running(jobId, new JobStatusUpdate(JobStates.Running, Rfc3339(options.Time.GetUtcNow())));
             var remaining = deadline - options.Time.GetUtcNow();
-            using var deadlineCts = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, options.Time);
+            // A timer cannot wait longer than ~49 days; a deadline further out than MaxTimer is as good as none.
+            using var deadlineCts = new CancellationTokenSource(remaining <= TimeSpan.Zero ? TimeSpan.Zero : remaining > MaxTimer ? MaxTimer : remaining, options.Time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadlineCts.Token, _stopping.Token);
             var request = new InferenceRequest(session.Resolve(job.JobData.Model) ?? job.JobData.Model, job.JobData.Prompt,
                 job.JobData.Options is { } o ? new InferenceOptions(o.Temperature, o.NumPredict, o.Seed) : null);
             await using var sampler = GpuJobSampler.Start(gpu, options.GpuSampleInterval, options.Time);
+            metrics.Overhead("dispatch", Stopwatch.GetElapsedTime(receivedAt));
             var watch = Stopwatch.StartNew();
             InferenceResult result;
             try
             {
                 result = await backend.GenerateAsync(request, linked.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is InferenceException || (e is OperationCanceledException && linked.IsCancellationRequested))
+            catch (Exception e)
             {
+                // Every backend failure becomes a fail the job's owner can read; only a fault in reporting it is left to the deadline.
                 var (outcome, error) = deadlineCts.IsCancellationRequested ? ("deadline_exceeded", "deadline exceeded")
                     : _stopping.IsCancellationRequested ? ("failed", "miner stopped before the job finished")
                     : ("failed", e.Message);
@@ -141,9 +141,11 @@ public sealed class JobService(
                 logger.LogWarning("job {JobId} ({Model}) failed after {Elapsed:0.000} s: {Error}", jobId, job.JobData.Model, watch.Elapsed.TotalSeconds, error);
                 return;
             }
+            var backendDone = Stopwatch.GetTimestamp();
             metrics.BackendCall("ok", watch.Elapsed);
             var usage = await sampler.StopAsync().ConfigureAwait(false);
             outbox.Complete(jobId, Completion(job, result, usage));
+            metrics.Overhead("report", Stopwatch.GetElapsedTime(backendDone));
             metrics.Completed(result.Metrics.ComputeTime, result.Metrics.TokensGenerated);
             metrics.JobFinished("completed");
             logger.LogInformation("job {JobId} ({Model}) completed: {Tokens} tokens in {ComputeTime:0.000} s",

@@ -75,9 +75,10 @@ internal sealed class OutboxWorker(
             {
                 return;
             }
-            catch (Microsoft.Data.Sqlite.SqliteException e)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogError(e, "outbox database error");
+                // The database or a bug: never let the worker die, or nothing would be delivered until a restart.
+                logger.LogError(e, "outbox worker error; retrying");
                 await Task.Delay(options.OutboxMaxBackoff, options.Time, stoppingToken).ConfigureAwait(false);
             }
         }
@@ -100,6 +101,10 @@ internal sealed class OutboxWorker(
                     break;
             }
             return (Result.Delivered, null);
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException)
+        {
+            return (Result.Refused, $"unreadable message: {e.Message}");
         }
         catch (RestApiException e) when (IsFinal(e.StatusCode))
         {

@@ -94,6 +94,24 @@ public sealed class AssignmentTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Conflict, repeated.Status);
         await Poll.UntilAsync(() => Task.FromResult(_coordinator.CallsOf("status").Any(c => c.JobId == "job-1")));
         Assert.Equal(JobStates.Running, _coordinator.CallsOf("status").Single().Read<JobStatusUpdate>().Status);
+        await Poll.UntilAsync(() => Task.FromResult(_coordinator.CallsOf("heartbeat").Any(c => c.Read<MinerHeartbeat>().InFlight == 1)));
+    }
+
+    [Fact]
+    public async Task Stopping_the_miner_cancels_a_running_job_which_reports_fail()
+    {
+        Assert.True((await AssignAsync(TestMiner.Assignment("job-cut", StallingBackend.Model))).Accepted);
+        await _stalling.Called;
+
+        await _miner.StopAsync();
+
+        await _stalling.Cancelled.WaitAsync(TimeSpan.FromSeconds(5));
+        var store = (Outbox.OutboxStore)_miner.App.Services.GetService(typeof(Outbox.OutboxStore))!;
+        // Whatever the worker had not delivered before it stopped waits in the outbox for the next start.
+        var delivered = _coordinator.CallsOf("fail").Where(c => c.JobId == "job-cut").Select(c => c.Read<JobFailure>().Error);
+        var pending = store.Pending().Where(m => m.JobId == "job-cut" && m.Kind == Outbox.OutboxKind.Fail)
+            .Select(m => JsonSerializer.Deserialize<JobFailure>(m.Body, RestJson.Options)!.Error);
+        Assert.Equal("miner stopped before the job finished", Assert.Single(delivered.Concat(pending)));
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using Aitbc.Miner.Backends;
 using Aitbc.Miner.Tests.Backends;
 using Aitbc.Miner.Tests.Infrastructure;
 using Aitbc.Testing;
+using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
 namespace Aitbc.Miner.Tests.Daemon;
@@ -90,18 +91,75 @@ public sealed class JobRunTests(TestModelFixture model, ITestOutputHelper output
         Assert.Equal(3, request.GetProperty("options").GetProperty("num_predict").GetInt32());
     }
 
-    [Fact]
-    public async Task A_backend_error_is_reported_as_fail_with_the_backends_reason()
+    [Theory]
+    [InlineData(Fault.ServerError, FakeOllamaServer.ServerErrorMessage)]
+    [InlineData(Fault.MidStreamError, FakeOllamaServer.MidStreamErrorMessage)]
+    public async Task A_backend_error_is_reported_as_fail_with_the_backends_reason(Fault fault, string reason)
     {
         await using var ollama = await FakeOllamaServer.StartNewAsync();
-        ollama.Fault = Fault.ServerError;
+        ollama.Fault = fault;
         var options = TestMiner.Options(_coordinator.Url, _dir) with { BackendInstance = null, Backend = new BackendOptions { Url = ollama.Url } };
         await using var miner = await TestMiner.StartAsync(options);
 
         var failure = (await RunAsync(miner, TestMiner.Assignment("job-broken", "llama3.2:latest"), "fail")).Read<JobFailure>();
 
-        Assert.Contains(FakeOllamaServer.ServerErrorMessage, failure.Error);
+        Assert.Contains(reason, failure.Error);
         Assert.Empty(_coordinator.CallsOf("complete"));
+    }
+
+    [Fact]
+    public async Task OpenAi_compatible_job_completes_with_the_servers_answer_and_a_valid_proof()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await FakeOpenAiServer.StartNewAsync(time);
+        var options = TestMiner.Options(_coordinator.Url, _dir) with
+        {
+            BackendInstance = null,
+            Backend = new BackendOptions { Kind = BackendKind.OpenAi, Url = server.Url },
+            Time = time,
+        };
+        await using var miner = await TestMiner.StartAsync(options);
+        var job = TestMiner.Assignment("job-openai", "Qwen/Qwen2.5-0.5B-Instruct", "Why is the sky blue?", new JobOptions(0.1, 16));
+
+        var completion = (await RunAsync(miner, job)).Read<JobCompletion>();
+
+        Assert.Equal(FakeOpenAiServer.Answer, completion.Result);
+        Assert.Equal(FakeOpenAiServer.PromptTokens, completion.Metrics.PromptTokens);
+        Assert.Equal(FakeOpenAiServer.ComputeTime.TotalSeconds, completion.Metrics.ComputeTime);
+        AssertProofVerifies(completion, job, miner.PublicKey);
+    }
+
+    [Fact]
+    public async Task A_deadline_months_away_does_not_break_the_job()
+    {
+        await using var miner = await TestMiner.StartAsync(TestMiner.Options(_coordinator.Url, _dir));
+
+        var completion = (await RunAsync(miner, TestMiner.Assignment("job-far", deadlineIn: TimeSpan.FromDays(400)))).Read<JobCompletion>();
+
+        Assert.Equal("echo: hello", completion.Result);
+    }
+
+    [Fact]
+    public async Task A_backend_that_throws_unexpectedly_still_reports_fail()
+    {
+        await using var miner = await TestMiner.StartAsync(TestMiner.Options(_coordinator.Url, _dir, new ThrowingBackend()));
+
+        var failure = (await RunAsync(miner, TestMiner.Assignment("job-bug", ThrowingBackend.Model), "fail")).Read<JobFailure>();
+
+        Assert.Equal("the backend has a bug", failure.Error);
+    }
+
+    [Fact]
+    public async Task Ollama_gone_after_registration_fails_the_job_saying_it_is_unreachable()
+    {
+        var ollama = await FakeOllamaServer.StartNewAsync();
+        var options = TestMiner.Options(_coordinator.Url, _dir) with { BackendInstance = null, Backend = new BackendOptions { Url = ollama.Url } };
+        await using var miner = await TestMiner.StartAsync(options);
+        await ollama.DisposeAsync();
+
+        var failure = (await RunAsync(miner, TestMiner.Assignment("job-orphan", "llama3.2:latest"), "fail")).Read<JobFailure>();
+
+        Assert.Contains("refused", failure.Error, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

@@ -29,8 +29,6 @@ public sealed class OutboxRestartTests
 
             await using (var restarted = await TestMiner.StartAsync(options, waitForRegistration: false))
             {
-                await Task.Delay(300);
-                Assert.Empty(coordinator.CallsOf("complete"));
                 await coordinator.StartAsync();
 
                 await Poll.UntilAsync(() => Task.FromResult(coordinator.CallsOf("complete").Any()), 15_000);

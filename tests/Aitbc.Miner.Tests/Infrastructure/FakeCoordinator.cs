@@ -60,6 +60,15 @@ public sealed class FakeCoordinator : IAsyncDisposable
 
     public ConcurrentQueue<CoordinatorCall> Calls { get; } = new();
 
+    private readonly ConcurrentDictionary<(string Kind, string JobId), TaskCompletionSource<CoordinatorCall>> _arrivals = new();
+
+    /// <summary>Completes with the first <paramref name="kind"/> call for <paramref name="jobId"/> (now, if it already came).</summary>
+    public Task<CoordinatorCall> ArrivalAsync(string kind, string jobId, int timeoutMs = 15_000) =>
+        Arrival(kind, jobId).Task.WaitAsync(TimeSpan.FromMilliseconds(timeoutMs));
+
+    private TaskCompletionSource<CoordinatorCall> Arrival(string kind, string jobId) =>
+        _arrivals.GetOrAdd((kind, jobId), _ => new TaskCompletionSource<CoordinatorCall>(TaskCreationOptions.RunContinuationsAsynchronously));
+
     public IEnumerable<CoordinatorCall> CallsOf(string kind) => Calls.Where(c => c.Kind == kind);
 
     /// <summary>Starts on <paramref name="port"/> (0 = a free one).</summary>
@@ -158,6 +167,10 @@ public sealed class FakeCoordinator : IAsyncDisposable
         using var doc = await JsonDocument.ParseAsync(context.Request.Body);
         var call = new CoordinatorCall(kind, jobId, context.Request.Headers[CoordinatorHeaders.MinerKey].ToString(), doc.RootElement.Clone(), arrived);
         Calls.Enqueue(call);
+        if (jobId is not null)
+        {
+            Arrival(kind, jobId).TrySetResult(call);
+        }
         return call;
     }
 

@@ -12,12 +12,19 @@ public sealed class InstantBackend : IInferenceBackend
 
     public Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>([Model]);
 
-    public Task<InferenceResult> GenerateAsync(InferenceRequest request, CancellationToken ct)
+    /// <summary>How long each call takes; zero answers synchronously.</summary>
+    public TimeSpan Delay { get; init; }
+
+    public async Task<InferenceResult> GenerateAsync(InferenceRequest request, CancellationToken ct)
     {
         var called = Stopwatch.GetTimestamp();
+        if (Delay > TimeSpan.Zero)
+        {
+            await Task.Delay(Delay, ct);
+        }
         var result = new InferenceResult("echo: " + request.Prompt, new InferenceMetrics(0.001, 3, 2));
         Calls[request.Prompt] = (called, Stopwatch.GetTimestamp());
-        return Task.FromResult(result);
+        return result;
     }
 }
 
@@ -49,4 +56,15 @@ public sealed class StallingBackend : IInferenceBackend
         }
         throw new InvalidOperationException("unreachable");
     }
+}
+
+/// <summary>A backend with a bug: it throws something other than an <see cref="InferenceException"/>.</summary>
+public sealed class ThrowingBackend : IInferenceBackend
+{
+    public const string Model = "buggy";
+
+    public Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>([Model]);
+
+    public Task<InferenceResult> GenerateAsync(InferenceRequest request, CancellationToken ct) =>
+        throw new InvalidOperationException("the backend has a bug");
 }
