@@ -89,6 +89,9 @@ public static class CliApp
         // A missing assembly is also an IOException; that is a broken install, a bug to show in full.
         IOException io when io is not (FileNotFoundException or FileLoadException) => (ExitCodes.Usage, io.Message),
         UnauthorizedAccessException ua => (ExitCodes.Usage, ua.Message),
+        // `aitbc miner start`: options or a backend the operator must fix.
+        ArgumentException a when a.ParamName is { } name => (ExitCodes.Usage, a.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal)),
+        Aitbc.Miner.Backends.BackendOptionsException or Aitbc.Miner.Backends.InferenceException or ArgumentException => (ExitCodes.Usage, e.Message),
         _ => null,
     };
 

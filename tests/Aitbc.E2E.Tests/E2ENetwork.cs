@@ -143,8 +143,10 @@ public sealed class E2ENetwork : IAsyncLifetime
         {
             KeyFile.Save(keyPath, MinerKeys[index]);
         }
-        return Start(await ServiceProcess.StartAsync("aitbc-miner",
-            ["start", "--data-dir", Path.Combine(Home, $"miner-{index + 1}"), "--port", Port(port), "--coordinator", CoordinatorUrl.AbsoluteUri,
+        // One miner runs as `aitbc miner start` (the CLI hosting the daemon), the others as `aitbc-miner start`.
+        var (program, command) = index == 1 ? ("aitbc", new[] { "miner", "start" }) : ("aitbc-miner", new[] { "start" });
+        return Start(await ServiceProcess.StartAsync(program,
+            [.. command, "--data-dir", Path.Combine(Home, $"miner-{index + 1}"), "--port", Port(port), "--coordinator", CoordinatorUrl.AbsoluteUri,
              "--node", NodeUrl.AbsoluteUri, "--stake", index == 1 ? "500" : "1000", "--price", MinerPrices[index], "--capacity", "2", .. backend],
             new Uri($"http://127.0.0.1:{port}/healthz"),
             new Dictionary<string, string> { ["AITBC_MINER_API_KEY"] = MinerApiKeys[index] }));

@@ -18,15 +18,30 @@ public sealed record MinerTxView(string Address, string PubKey, string Type, str
 public sealed record MinerStatusView(string Address, bool Registered, string? PubKey, string? Stake, long? RegisteredHeight, MarketMiner? Coordinator);
 
 /// <summary>
-/// <c>aitbc miner …</c>: a miner's chain identity (its wallet key) and stake. The daemon's own subcommand
-/// (<c>miner start</c>) belongs to the miner project and is added to <see cref="Build"/>'s list beside these.
+/// <c>aitbc miner …</c>: the daemon (<c>start</c>, <c>key</c>, <c>make-test-model</c>, from the miner project), and a
+/// miner's chain identity (its wallet key) and stake.
 /// </summary>
 internal static class MinerCommands
 {
-    public static Command Build(Func<ParseResult, CliContext> context) => new("miner", """
-        Mine: register a wallet's key as a miner on chain with a stake, check its standing, change its stake.
+    public static Command Build(Func<ParseResult, CliContext> context)
+    {
+        var miner = WithChainCommands(context);
+        // start, key and make-test-model are the daemon's own commands, the same as aitbc-miner's.
+        foreach (var command in Aitbc.Miner.MinerCommandLine.Commands())
+        {
+            miner.Subcommands.Add(command);
+        }
+        return miner;
+    }
+
+    private static Command WithChainCommands(Func<ParseResult, CliContext> context) => new("miner", """
+        Mine: run the miner daemon, register a wallet's key as a miner on chain with a stake, check its standing,
+        change its stake.
 
         Examples:
+          AITBC_MINER_API_KEY=ak_... aitbc miner start --backend ollama --price 0.05 --stake 1000
+          aitbc miner make-test-model --out tiny.gguf
+          aitbc miner key
           aitbc miner register --wallet gpu-box --stake 100
           aitbc miner status --wallet gpu-box
           aitbc miner stake --wallet gpu-box --amount 50
