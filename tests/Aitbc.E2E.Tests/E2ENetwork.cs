@@ -19,6 +19,7 @@ public sealed class E2ENetwork : IAsyncLifetime
     public const string SeedModel = "llama3.2:latest";
     public const string BrokenModel = "broken:latest";
     public const string StalledModel = "stalled:latest";
+    public const string GatedModel = "gated:latest";
     public const string UnservedModel = "nobody-serves:1b";
     public static readonly TimeSpan QueueTimeout = TimeSpan.FromSeconds(3);
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
@@ -123,12 +124,13 @@ public sealed class E2ENetwork : IAsyncLifetime
         await WaitForMinersAsync(MinerKeys.Count);
     }
 
-    public async Task StartCoordinatorAsync()
+    /// <summary>Starts the coordinator (again, on the same port and data when it ran before), reaching the node at <paramref name="node"/>.</summary>
+    public async Task StartCoordinatorAsync(Uri? node = null)
     {
         var port = CoordinatorUrl?.Port ?? ServiceProcess.FreePort();
         CoordinatorUrl = new Uri($"http://127.0.0.1:{port}/");
         Coordinator = Start(await ServiceProcess.StartAsync("aitbc-coordinator",
-            ["start", "--data-dir", Path.Combine(Home, "coordinator"), "--port", Port(port), "--node", NodeUrl.AbsoluteUri,
+            ["start", "--data-dir", Path.Combine(Home, "coordinator"), "--port", Port(port), "--node", (node ?? NodeUrl).AbsoluteUri,
              "--coordinator-key", Path.Combine(Home, "coordinator_key.json"),
              "--queue-timeout", Seconds(QueueTimeout), "--heartbeat-interval", Seconds(HeartbeatInterval)],
             new Uri(CoordinatorUrl, "readyz"),

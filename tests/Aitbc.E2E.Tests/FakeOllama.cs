@@ -11,13 +11,17 @@ namespace Aitbc.E2E.Tests;
 /// <summary>
 /// The one edge we cannot run here, an Ollama server, speaking its wire format with two faulty models:
 /// <see cref="E2ENetwork.BrokenModel"/> answers <c>/api/generate</c> with Ollama's 500 error body, and
-/// <see cref="E2ENetwork.StalledModel"/> never answers (until the caller goes away), as a hung GPU would.
+/// <see cref="E2ENetwork.StalledModel"/> never answers (until the caller goes away), as a hung GPU would; and one good
+/// model, <see cref="E2ENetwork.GatedModel"/>, whose answer (streamed NDJSON, stats on the <c>done</c> line) waits until
+/// a test opens its gate, so the test decides when a job completes.
 /// </summary>
 public sealed class FakeOllama : IAsyncDisposable
 {
     public const string BrokenError = "llama runner process has terminated: signal: killed";
     private readonly WebApplication _app;
     private int _stalled;
+    private TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _waiting;
 
     private FakeOllama(WebApplication app)
     {
@@ -29,6 +33,14 @@ public sealed class FakeOllama : IAsyncDisposable
     /// <summary>How many generations are hanging on the stalled model right now.</summary>
     public int Stalled => Volatile.Read(ref _stalled);
 
+    /// <summary>How many generations wait at the gate right now.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
+    /// <summary>Lets every waiting (and later) gated generation answer; <see cref="CloseGate"/> holds them again.</summary>
+    public void OpenGate() => _gate.TrySetResult();
+
+    public void CloseGate() => Interlocked.Exchange(ref _gate, new(TaskCreationOptions.RunContinuationsAsynchronously));
+
     public static async Task<FakeOllama> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -38,7 +50,7 @@ public sealed class FakeOllama : IAsyncDisposable
         var fake = new FakeOllama(app);
         app.MapGet("/api/tags", () => Results.Json(new
         {
-            models = new[] { E2ENetwork.BrokenModel, E2ENetwork.StalledModel }.Select(name => new
+            models = new[] { E2ENetwork.BrokenModel, E2ENetwork.StalledModel, E2ENetwork.GatedModel }.Select(name => new
             {
                 name,
                 model = name,
@@ -74,9 +86,54 @@ public sealed class FakeOllama : IAsyncDisposable
             }
             return Results.Empty;
         }
+        if (model == E2ENetwork.GatedModel)
+        {
+            Interlocked.Increment(ref _waiting);
+            try
+            {
+                await Volatile.Read(ref _gate).Task.WaitAsync(context.RequestAborted);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _waiting);
+            }
+            await StreamAnswerAsync(context, model, ["Machine", " learning", " is", " learning", " from", " data", "."]);
+            return Results.Empty;
+        }
         return model == E2ENetwork.BrokenModel
             ? Results.Json(new { error = BrokenError }, statusCode: 500)
             : Results.Json(new { error = $"model '{model}' not found" }, statusCode: 404);
+    }
+
+    /// <summary>Ollama's default streamed answer: one NDJSON line per token, the stats (nanoseconds) on the last.</summary>
+    private static async Task StreamAnswerAsync(HttpContext context, string model, IReadOnlyList<string> pieces)
+    {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/x-ndjson";
+        foreach (var piece in pieces)
+        {
+            await WriteLineAsync(context, new { model, created_at = DateTime.UtcNow.ToString("O"), response = piece, done = false });
+        }
+        await WriteLineAsync(context, new
+        {
+            model,
+            created_at = DateTime.UtcNow.ToString("O"),
+            response = "",
+            done = true,
+            done_reason = "stop",
+            total_duration = 250_000_000L,
+            load_duration = 1_000_000L,
+            prompt_eval_count = 8,
+            prompt_eval_duration = 20_000_000L,
+            eval_count = pieces.Count,
+            eval_duration = 200_000_000L,
+        });
+    }
+
+    private static async Task WriteLineAsync(HttpContext context, object line)
+    {
+        await context.Response.WriteAsync(System.Text.Json.JsonSerializer.Serialize(line) + "\n", context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
     }
 
     public async ValueTask DisposeAsync()

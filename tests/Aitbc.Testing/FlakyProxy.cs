@@ -12,6 +12,7 @@ public sealed class FlakyProxy : IAsyncDisposable
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TcpClient, bool> _open = new();
     private int _refuseRemaining;
     private int _connections;
 
@@ -33,6 +34,19 @@ public sealed class FlakyProxy : IAsyncDisposable
     /// <summary>Refuses the next <paramref name="count"/> connections.</summary>
     public void Refuse(int count) => Volatile.Write(ref _refuseRemaining, count);
 
+    /// <summary>The link goes down: every open connection is reset and every new one refused, until <see cref="Restore"/>.</summary>
+    public void Cut()
+    {
+        Volatile.Write(ref _refuseRemaining, int.MaxValue);
+        foreach (var client in _open.Keys)
+        {
+            client.Client.LingerState = new LingerOption(true, 0);
+            client.Dispose();
+        }
+    }
+
+    public void Restore() => Volatile.Write(ref _refuseRemaining, 0);
+
     private async Task AcceptAsync()
     {
         while (!_stop.IsCancellationRequested)
@@ -47,7 +61,7 @@ public sealed class FlakyProxy : IAsyncDisposable
                 return;
             }
             Interlocked.Increment(ref _connections);
-            if (Interlocked.Decrement(ref _refuseRemaining) >= 0)
+            if (Volatile.Read(ref _refuseRemaining) == int.MaxValue || Interlocked.Decrement(ref _refuseRemaining) >= 0)
             {
                 // RST rather than FIN: the caller sees "connection reset", as from a dead port behind a balancer.
                 client.Client.LingerState = new LingerOption(true, 0);
@@ -60,6 +74,7 @@ public sealed class FlakyProxy : IAsyncDisposable
 
     private async Task PipeAsync(TcpClient client)
     {
+        _open[client] = true;
         using (client)
         using (var upstream = new TcpClient())
         {
@@ -72,6 +87,10 @@ public sealed class FlakyProxy : IAsyncDisposable
             }
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
             {
+            }
+            finally
+            {
+                _open.TryRemove(client, out _);
             }
         }
     }

@@ -31,6 +31,7 @@ public static class RetryPipeline
                 // Our generator reads Retry-After itself so that it can cap it (the built-in one would not).
                 ShouldRetryAfterHeader = false,
                 DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, time, options.MaxRetryAfter)),
+                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
             };
             if (options.Randomizer is { } randomizer)
             {
@@ -49,6 +50,18 @@ public static class RetryPipeline
         Configure(builder, options, time);
         return builder.Build();
     }
+
+    /// <summary>
+    /// The standard transient outcomes (HttpRequestException, timeouts, 5xx, 408, 429), plus a socket error that escapes
+    /// HttpClient unwrapped: a connection reset right after connect surfaces as a bare SocketException (or IOException)
+    /// from the connection pool, and is as transient as a refused connection.
+    /// </summary>
+    internal static bool IsTransient(Outcome<HttpResponseMessage> outcome) =>
+        HttpClientResiliencePredicates.IsTransient(outcome) || IsTransportFailure(outcome.Exception);
+
+    /// <summary>A failure of the connection itself, however HttpClient wrapped it.</summary>
+    public static bool IsTransportFailure(Exception? e) =>
+        e is System.Net.Sockets.SocketException or IOException || e is HttpRequestException { InnerException: System.Net.Sockets.SocketException or IOException };
 
     /// <summary>The wait a 429/503 answer asks for, capped; null (use the backoff) when it asks for none.</summary>
     internal static TimeSpan? RetryAfter(HttpResponseMessage? response, TimeProvider time, TimeSpan cap)

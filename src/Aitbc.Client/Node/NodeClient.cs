@@ -344,7 +344,7 @@ public sealed class NodeClient : IDisposable
         {
             throw;
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException || RetryPipeline.IsTransportFailure(e))
         {
             throw new NodeUnavailableException(NodeUrl, method, attempts.Value, e.Message, e);
         }

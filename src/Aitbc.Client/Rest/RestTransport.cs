@@ -84,7 +84,7 @@ public sealed class RestTransport : IDisposable
         {
             throw;
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException || RetryPipeline.IsTransportFailure(e))
         {
             throw new RestUnavailableException(url, attempts.Value, e.Message, e);
         }
