@@ -36,7 +36,7 @@ public sealed class PostgresServer : IAsyncDisposable
     public static async Task<PostgresServer> StartAsync()
     {
         var binDir = FindBinDir() ?? throw new InvalidOperationException(
-            "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH, in /usr/local/bin, /usr/local/pgsql/bin or /usr/lib/postgresql/*/bin: "
+            "PostgreSQL server binaries (initdb, pg_ctl) not found in $AITBC_POSTGRES_BIN, on PATH, in /usr/local/bin, /usr/local/pgsql/bin or /usr/lib/postgresql/*/bin: "
             + "install PostgreSQL (scripts/test.sh does: apt-get install -y postgresql) to run the PostgreSQL tests");
         var asPostgresUser = Environment.UserName == "root";
         var root = TempDir.Create("postgres");
@@ -137,14 +137,19 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
-    /// <summary>The directory holding initdb and pg_ctl: PATH first, then where Debian's and source builds put them (newest version first).</summary>
+    /// <summary>
+    /// The directory holding initdb and pg_ctl: <c>$AITBC_POSTGRES_BIN</c> alone when set, else PATH, then where source
+    /// builds and Debian's packages put them (newest version first).
+    /// </summary>
     public static string? FindBinDir()
     {
-        var candidates = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Concat(["/usr/local/bin", "/usr/local/pgsql/bin"])
-            .Concat(Directory.Exists("/usr/lib/postgresql")
-                ? Directory.GetDirectories("/usr/lib/postgresql").OrderByDescending(VersionOf).Select(d => Path.Combine(d, "bin"))
-                : []);
+        IEnumerable<string> candidates = Environment.GetEnvironmentVariable("AITBC_POSTGRES_BIN") is { Length: > 0 } only
+            ? [only]
+            : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+                .Concat(["/usr/local/bin", "/usr/local/pgsql/bin"])
+                .Concat(Directory.Exists("/usr/lib/postgresql")
+                    ? Directory.GetDirectories("/usr/lib/postgresql").OrderByDescending(VersionOf).Select(d => Path.Combine(d, "bin"))
+                    : []);
         return candidates.FirstOrDefault(dir => File.Exists(Path.Combine(dir, "initdb")) && File.Exists(Path.Combine(dir, "pg_ctl")));
     }
 
