@@ -33,9 +33,10 @@ public static class CoordinatorHost
         var logger = CreateLogger(options);
         var ownsKey = options.CoordinatorKey is null;
         var key = options.CoordinatorKey ?? CoordinatorKeyFile.LoadOrCreate(options.EffectiveCoordinatorKeyPath);
+        CoordinatorStore? store = null;
         try
         {
-            var store = CoordinatorStore.Create(options.Database, options.DatabasePath);
+            store = CoordinatorStore.Create(options.Database, options.DatabasePath);
             // Schema before serving: a coordinator that cannot migrate must not start.
             store.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
             if (options.AdminKey is { } adminKey)
@@ -130,6 +131,7 @@ public static class CoordinatorHost
         }
         catch
         {
+            store?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             if (ownsKey)
             {
                 key.Dispose();

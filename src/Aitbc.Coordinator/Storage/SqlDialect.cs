@@ -54,7 +54,7 @@ internal abstract class SqlDialect : IAsyncDisposable
     }
 }
 
-/// <summary>SQLite in WAL mode: one file, readers never block the writer, which SQLite serialises (a write transaction takes the lock when it begins).</summary>
+/// <summary>SQLite in WAL mode: one file, readers never block the writer; SQLite serialises writers itself (a busy writer is waited for up to the 30 s timeout).</summary>
 internal sealed class SqliteDialect : SqlDialect
 {
     private readonly string _connectionString;
