@@ -20,15 +20,14 @@ public sealed class PostgresServer : IAsyncDisposable
     private readonly bool _asPostgresUser;
     private int _databases;
 
-    private PostgresServer(string binDir, string root, bool asPostgresUser, int port)
+    private PostgresServer(string binDir, string root, bool asPostgresUser)
     {
         _binDir = binDir;
         _root = root;
         _asPostgresUser = asPostgresUser;
-        Port = port;
     }
 
-    public int Port { get; }
+    public int Port { get; private set; }
 
     private string DataDir => Path.Combine(_root, "data");
 
@@ -45,14 +44,25 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             await RunAsync("chown", [User, root], asUser: null).ConfigureAwait(false);
         }
-        var server = new PostgresServer(binDir, root, asPostgresUser, FreePort());
+        var server = new PostgresServer(binDir, root, asPostgresUser);
         try
         {
             await server.RunToolAsync("initdb", ["-D", server.DataDir, "-U", User, "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"]).ConfigureAwait(false);
-            var settings = $"-c listen_addresses=127.0.0.1 -p {server.Port} -c unix_socket_directories={root} -c fsync=off -c synchronous_commit=off "
-                + "-c full_page_writes=off -c max_connections=300";
-            await server.RunToolAsync("pg_ctl", ["-D", server.DataDir, "-l", Path.Combine(root, "server.log"), "-w", "-t", "30", "-o", settings, "start"]).ConfigureAwait(false);
-            return server;
+            for (var attempt = 1; ; attempt++)
+            {
+                server.Port = FreePort();
+                var settings = $"-c listen_addresses=127.0.0.1 -p {server.Port} -c unix_socket_directories={root} -c fsync=off -c synchronous_commit=off "
+                    + "-c full_page_writes=off -c max_connections=300";
+                try
+                {
+                    await server.RunToolAsync("pg_ctl", ["-D", server.DataDir, "-l", Path.Combine(root, "server.log"), "-w", "-t", "30", "-o", settings, "start"]).ConfigureAwait(false);
+                    return server;
+                }
+                catch (InvalidOperationException) when (attempt < 3)
+                {
+                    // Most likely another process took the free port between our probe and the server's bind: another port.
+                }
+            }
         }
         catch
         {
@@ -81,7 +91,6 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        NpgsqlConnection.ClearAllPools();
         if (File.Exists(Path.Combine(DataDir, "postmaster.pid")))
         {
             try
