@@ -26,7 +26,7 @@ public abstract class StoreTests : IAsyncLifetime
     }
 
     /// <summary>Another store on this test's database, migrated: another coordinator sharing it.</summary>
-    private async Task<CoordinatorStore> StoreAsync()
+    protected async Task<CoordinatorStore> StoreAsync()
     {
         var store = _open();
         _stores.Add(store);
@@ -36,17 +36,17 @@ public abstract class StoreTests : IAsyncLifetime
 
     private const string Key = "key_client";
 
-    private static JobRecord Job(string id, long at, string? idempotencyKey = null, string status = JobStatus.Pending) =>
+    protected static JobRecord Job(string id, long at, string? idempotencyKey = null, string status = JobStatus.Pending) =>
         new(id, "aitbc1client", Key, status, "model-a", "prompt " + id, "{\"seed\":1}", 2_000_000, "hash-" + id, idempotencyKey, idempotencyKey is null ? null : "req-" + id,
             at, null, null, at + 60_000, null, null, null, null);
 
-    private static OutboxRecord Row(string jobId, string kind, long at) =>
+    protected static OutboxRecord Row(string jobId, string kind, long at) =>
         new(0, jobId, kind, "{\"job_id\":\"" + jobId + "\"}", OutboxStatus.Pending, 0, null, null, null, null, null, at, at, null);
 
     private static MinerRecord Miner(string address, ulong price = 1_000_000) =>
         new(address, "pub-" + address, "key_" + address, "http://127.0.0.1:1/", ["model-a", "model-b"], 4, 0, price, "{\"name\":\"gpu\"}", 0.25, 10, 10, 0.5, 0, 0, 0);
 
-    private static async Task<CoordinatorStore> SeededAsync(CoordinatorStore store)
+    protected static async Task<CoordinatorStore> SeededAsync(CoordinatorStore store)
     {
         await store.InsertApiKeyAsync(new ApiKeyRecord(Key, Roles.Client, "hash", "aitbc1client", null, 1), default);
         return store;
@@ -312,10 +312,35 @@ public sealed class PostgresServerFixture : IAsyncLifetime
 
 public sealed class PostgresStoreTests(PostgresServerFixture postgres) : StoreTests, IClassFixture<PostgresServerFixture>
 {
+    private string _database = null!;
+
     protected override async Task<Func<CoordinatorStore>> NewDatabaseAsync()
     {
-        var database = await postgres.Server.CreateDatabaseAsync("store");
-        return () => CoordinatorStore.Create(database, "/nonexistent/unused.db");
+        _database = await postgres.Server.CreateDatabaseAsync("store");
+        return () => CoordinatorStore.Create(_database, "/nonexistent/unused.db");
+    }
+
+    [Fact]
+    public async Task A_claim_skips_a_job_another_coordinator_holds_locked_instead_of_waiting_for_it()
+    {
+        var store = await SeededAsync(await StoreAsync());
+        await store.InsertJobAsync(Job("job_a", 1000), Row("job_a", OutboxKind.SubmitJob, 1000), default);
+
+        // Another coordinator is in the middle of changing the job: its transaction holds the row.
+        await using var other = new Npgsql.NpgsqlConnection(_database);
+        await other.OpenAsync();
+        await using var tx = await other.BeginTransactionAsync();
+        await using (var hold = other.CreateCommand())
+        {
+            hold.CommandText = "SELECT id FROM jobs WHERE id = 'job_a' FOR UPDATE";
+            hold.Transaction = tx;
+            await hold.ExecuteScalarAsync();
+        }
+        // Without SKIP LOCKED the claim would wait for that transaction; with it, it passes the job by at once.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Assert.False(await store.AssignJobAsync("job_a", "miner-1", 5, 1100, timeout.Token));
+        await tx.RollbackAsync();
+        Assert.True(await store.AssignJobAsync("job_a", "miner-1", 5, 1200, default));
     }
 }
 
