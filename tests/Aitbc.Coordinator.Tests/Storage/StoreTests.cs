@@ -321,6 +321,28 @@ public sealed class PostgresStoreTests(PostgresServerFixture postgres) : StoreTe
     }
 
     [Fact]
+    public async Task Coordinators_starting_together_migrate_one_after_the_other()
+    {
+        var stores = Enumerable.Range(0, 4).Select(_ => CoordinatorStore.Create(_database, "/nonexistent/unused.db")).ToList();
+        try
+        {
+            await Task.WhenAll(stores.Select(store => Task.Run(() => store.MigrateAsync(default))));
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync();
+            }
+        }
+        await using var db = new Npgsql.NpgsqlConnection(_database);
+        await db.OpenAsync();
+        await using var count = db.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM schema_migrations";
+        Assert.Equal((long)Migrations.Steps.Count, (long)(await count.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
     public async Task A_claim_skips_a_job_another_coordinator_holds_locked_instead_of_waiting_for_it()
     {
         var store = await SeededAsync(await StoreAsync());
