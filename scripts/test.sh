@@ -15,6 +15,17 @@ if command -v ldconfig >/dev/null 2>&1 && ! ldconfig -p | grep -q 'libgomp\.so\.
   echo "libgomp1 not found: installing it (needed by the embedded llama.cpp backend)"
   command -v apt-get >/dev/null 2>&1 && apt-get update -qq && apt-get install -y -qq libgomp1 >/dev/null
 fi
+# The coordinator tests start throwaway PostgreSQL servers (initdb, pg_ctl): install the server when neither PATH nor
+# Debian's versioned directories have it.
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "initdb not found: installing PostgreSQL (needed by the coordinator's PostgreSQL tests)"
+  if command -v apt-get >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo="sudo"
+    $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null \
+      || echo "installing PostgreSQL failed: the PostgreSQL tests will fail"
+  fi
+fi
 for js in tests/*/js; do
   [ -f "$js/package.json" ] || continue
   (cd "$js" && npm ci --no-audit --no-fund --loglevel=error) || { echo "npm install failed in $js"; echo "0 passed, 1 failed"; exit 1; }

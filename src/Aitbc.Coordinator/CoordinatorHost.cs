@@ -33,9 +33,10 @@ public static class CoordinatorHost
         var logger = CreateLogger(options);
         var ownsKey = options.CoordinatorKey is null;
         var key = options.CoordinatorKey ?? CoordinatorKeyFile.LoadOrCreate(options.EffectiveCoordinatorKeyPath);
+        CoordinatorStore? store = null;
         try
         {
-            var store = new SqliteCoordinatorStore(options.DatabasePath);
+            store = CoordinatorStore.Create(options.Database, options.DatabasePath);
             // Schema before serving: a coordinator that cannot migrate must not start.
             store.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
             if (options.AdminKey is { } adminKey)
@@ -95,6 +96,8 @@ public static class CoordinatorHost
             {
                 app.Lifetime.ApplicationStopped.Register(key.Dispose);
             }
+            // Closes the store's pooled connections (PostgreSQL's stay open until then).
+            app.Lifetime.ApplicationStopped.Register(() => store.DisposeAsync().AsTask().GetAwaiter().GetResult());
             app.UseExceptionHandler();
             // Unknown routes and wrong methods answer problem bodies too, not empty 404/405s.
             app.UseStatusCodePages();
@@ -122,11 +125,13 @@ public static class CoordinatorHost
             metrics.Registry.AddBeforeCollectCallback(async cancellationToken =>
                 metrics.JobsByStatus(await store.JobCountsByStatusAsync(cancellationToken).ConfigureAwait(false)));
             MapEndpoints(app);
-            logger.Information("coordinator {Address} for node {NodeUrl}, data in {DataDir}", key.Address, options.NodeUrl, options.DataDirectory);
+            logger.Information("coordinator {Address} for node {NodeUrl}, data in {DataDir}, database {Database}", key.Address, options.NodeUrl, options.DataDirectory,
+                store.Engine == "sqlite" ? options.DatabasePath : DatabaseSettings.Redact(options.Database!));
             return app;
         }
         catch
         {
+            store?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             if (ownsKey)
             {
                 key.Dispose();
@@ -156,7 +161,7 @@ public static class CoordinatorHost
         {
             await store.PingAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException e)
+        catch (System.Data.Common.DbException e)
         {
             return Problems.Unavailable($"database unavailable: {e.Message}");
         }

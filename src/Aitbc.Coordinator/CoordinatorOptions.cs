@@ -17,6 +17,12 @@ public sealed record CoordinatorOptions
     /// <summary>Home: config/ (coordinator key), data/ (coordinator.db), logs/.</summary>
     public string DataDirectory { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".aitbc", "coordinator");
 
+    /// <summary>
+    /// A PostgreSQL connection string (<c>Host=…;Database=…;Username=…</c> or <c>postgres://user@host/db</c>) to keep the
+    /// coordinator's state there; null keeps it in SQLite at <see cref="DatabasePath"/>.
+    /// </summary>
+    public string? Database { get; init; }
+
     public Uri NodeUrl { get; init; } = new("http://127.0.0.1:8006/");
 
     /// <summary>The key named in genesis as a coordinator; created on first start when missing (default config/coordinator_key.json).</summary>
@@ -113,6 +119,8 @@ public sealed record CoordinatorOptions
     {
         Require(Port is >= 0 and <= 65535, nameof(Port), "must be 0 to 65535");
         Require(!string.IsNullOrWhiteSpace(DataDirectory), nameof(DataDirectory), "must be set");
+        Require(string.IsNullOrWhiteSpace(Database) || Storage.DatabaseSettings.IsPostgres(Database), nameof(Database),
+            "must be a PostgreSQL connection string (Host=…;Database=…;Username=… or postgres://user@host/db), or unset for SQLite");
         Require(NodeUrl.IsAbsoluteUri && (NodeUrl.Scheme == Uri.UriSchemeHttp || NodeUrl.Scheme == Uri.UriSchemeHttps), nameof(NodeUrl), "must be an http(s) URL");
         Require(MaxRequestBodyBytes is >= 1024 and <= 16 * 1024 * 1024, nameof(MaxRequestBodyBytes), "must be 1 KiB to 16 MiB");
         Require(MaxPromptBytes > 0 && MaxPromptBytes < MaxRequestBodyBytes, nameof(MaxPromptBytes), "must be positive and below MaxRequestBodyBytes");

@@ -24,6 +24,10 @@ var node = new Option<Uri>("--node")
         return null!;
     },
 };
+var database = new Option<string?>("--database")
+{
+    Description = "PostgreSQL connection string (Host=…;Database=…;Username=… or postgres://user@host/db; default $AITBC_COORDINATOR_DATABASE, else SQLite in <data-dir>/data/coordinator.db)",
+};
 var coordinatorKey = new Option<string?>("--coordinator-key") { Description = "Key file of the coordinator named in genesis (default <data-dir>/config/coordinator_key.json, created when missing)" };
 var adminKey = new Option<string?>("--admin-key") { Description = "Bootstrap admin API key (at least 16 characters; default $AITBC_ADMIN_KEY)" };
 var queueTimeout = new Option<int?>("--queue-timeout") { Description = "Seconds a job may wait for a miner before it fails and is refunded (default 60)" };
@@ -31,7 +35,7 @@ var heartbeat = new Option<int?>("--heartbeat-interval") { Description = "Second
 var rateLimit = new Option<int?>("--rate-limit") { Description = "Requests per second per API key (default 2000; bursts of twice that)" };
 var logDir = new Option<string?>("--log-dir") { Description = "Directory for coordinator.log (default /var/log/aitbc when writable, else <data-dir>/logs)" };
 
-var start = new Command("start", "Run the coordinator's REST API") { port, host, dataDir, node, coordinatorKey, adminKey, logDir, queueTimeout, heartbeat, rateLimit };
+var start = new Command("start", "Run the coordinator's REST API") { port, host, dataDir, node, database, coordinatorKey, adminKey, logDir, queueTimeout, heartbeat, rateLimit };
 start.SetAction(async (parse, cancellationToken) =>
 {
     var options = new CoordinatorOptions
@@ -40,6 +44,8 @@ start.SetAction(async (parse, cancellationToken) =>
         Host = parse.GetValue(host)!,
         DataDirectory = parse.GetValue(dataDir)!,
         NodeUrl = parse.GetValue(node)!,
+        // A password in the connection string shows in the process list on the command line; the environment variable does not.
+        Database = parse.GetValue(database) ?? NullIfEmpty(Environment.GetEnvironmentVariable("AITBC_COORDINATOR_DATABASE")),
         CoordinatorKeyPath = parse.GetValue(coordinatorKey),
         // An admin key on the command line shows in the process list; the environment variable does not.
         AdminKey = parse.GetValue(adminKey) ?? Environment.GetEnvironmentVariable("AITBC_ADMIN_KEY"),
@@ -68,7 +74,7 @@ try
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidDataException or FormatException or IOException or UnauthorizedAccessException
-    or System.Text.Json.JsonException or Microsoft.Data.Sqlite.SqliteException)
+    or System.Text.Json.JsonException or System.Data.Common.DbException)
 {
     Console.Error.WriteLine($"aitbc-coordinator: {e.Message}");
     return 1;
@@ -93,3 +99,5 @@ static string? DefaultLogDirectory()
     }
     return null;
 }
+
+static string? NullIfEmpty(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;

@@ -81,7 +81,21 @@ public sealed class JobService(
             idempotencyKey, requestHash, now, null, null, now + (submission.TtlSeconds * 1000L), null, null, null, null);
         var row = new OutboxRecord(0, jobId, OutboxKind.SubmitJob, JsonSerializer.Serialize(body, WireJson.Options), OutboxStatus.Pending, 0, null,
             tx.Tx.Nonce, Convert.ToBase64String(tx.WireBytes), tx.Hash, null, now, now, null);
-        var rowId = await store.InsertJobAsync(job, row, cancellationToken).ConfigureAwait(false);
+        long rowId;
+        try
+        {
+            rowId = await store.InsertJobAsync(job, row, cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Data.Common.DbException) when (idempotencyKey is not null)
+        {
+            // Another coordinator process sharing the database stored a job with this key between our check and our
+            // insert, and the unique index refused ours. Nothing was broadcast (the nonce is not spent): answer as a retry.
+            if (await store.FindJobByIdempotencyKeyAsync(caller.KeyId, idempotencyKey, CancellationToken.None).ConfigureAwait(false) is not { } raced)
+            {
+                throw;
+            }
+            return raced.RequestHash == requestHash ? new SubmitOutcome.Accepted(raced, Replayed: true) : new SubmitOutcome.KeyReused(raced.Id);
+        }
         row = row with { Id = rowId };
 
         // From here the job exists: finish recording the broadcast's outcome even if the client hangs up.

@@ -3,8 +3,9 @@ namespace Aitbc.Coordinator.Storage;
 /// <summary>
 /// The schema, as numbered steps applied once each and recorded in <c>schema_migrations</c>. The SQL keeps to what
 /// SQLite and PostgreSQL share (TEXT, BIGINT, partial indexes; times as Unix milliseconds, amounts as integer uaitbc)
-/// so a PostgreSQL store can run the same steps; only <c>outbox.id</c>'s auto-numbering differs
-/// (<c>INTEGER PRIMARY KEY</c> here, <c>BIGINT GENERATED ALWAYS AS IDENTITY</c> there).
+/// so both stores run the same steps; only <c>outbox.id</c>'s auto-numbering differs, written
+/// <see cref="SqlDialect.IdentityPrimaryKey"/> and filled in by the dialect (<c>INTEGER PRIMARY KEY</c> on SQLite, the same
+/// text as before, <c>BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY</c> on PostgreSQL).
 /// </summary>
 internal static class Migrations
 {
@@ -47,7 +48,7 @@ internal static class Migrations
             -- The scheduler's queue and the deadline sweeps read jobs by status.
             CREATE INDEX ix_jobs_status ON jobs (status, submitted_at);
             CREATE TABLE outbox (
-                id INTEGER PRIMARY KEY,
+                id {identity_primary_key},
                 job_id TEXT NOT NULL REFERENCES jobs (id),
                 kind TEXT NOT NULL CHECK (kind IN ('submit_job', 'record_receipt', 'refund_job')),
                 body_json TEXT NOT NULL,

@@ -6,8 +6,8 @@ using Aitbc.Core.Transactions;
 
 namespace Aitbc.Coordinator.Tests.Chain;
 
-[Collection(CoordinatorCollection.Name)]
-public sealed class OutboxRestartTests(CoordinatorFixture fixture)
+/// <summary>Run on SQLite (<see cref="OutboxRestartTestsOnSqlite"/>) and on PostgreSQL (<see cref="OutboxRestartTestsOnPostgres"/>).</summary>
+public abstract class OutboxRestartTests(CoordinatorFixture fixture)
 {
     [Fact]
     public async Task A_restart_mid_outbox_delivers_every_row_once()
@@ -18,7 +18,7 @@ public sealed class OutboxRestartTests(CoordinatorFixture fixture)
         try
         {
             string jobA, jobB;
-            var first = await RunningCoordinator.StartAsync(RunningCoordinator.OptionsFor(fixture.Node, key, dataDir, runOutboxWorker: false));
+            var first = await RunningCoordinator.StartAsync(await fixture.OptionsForAsync(key, dataDir, runOutboxWorker: false));
             await using (first)
             {
                 using var client = await fixture.ClientAsync(13, coordinator: first, coordinatorKey: key);
@@ -33,11 +33,13 @@ public sealed class OutboxRestartTests(CoordinatorFixture fixture)
             }
 
             // Simulate a crash between broadcasting job B's submit_job and recording it: the row is pending again with its bytes.
-            var store = new SqliteCoordinatorStore(Path.Combine(dataDir, "data", "coordinator.db"));
-            var submitB = (await store.OutboxForJobAsync(jobB, default)).Single(r => r.Kind == OutboxKind.SubmitJob);
-            await store.MarkOutboxRetryAsync(submitB.Id, "simulated crash", 0, 0, default);
+            await using (var store = await fixture.OpenStoreAsync(dataDir))
+            {
+                var submitB = (await store.OutboxForJobAsync(jobB, default)).Single(r => r.Kind == OutboxKind.SubmitJob);
+                await store.MarkOutboxRetryAsync(submitB.Id, "simulated crash", 0, 0, default);
+            }
 
-            var second = await RunningCoordinator.StartAsync(RunningCoordinator.OptionsFor(fixture.Node, key, dataDir));
+            var second = await RunningCoordinator.StartAsync(await fixture.OptionsForAsync(key, dataDir));
             await using (second)
             {
                 await fixture.EscrowAsync(jobA, EscrowStatus.Refunded);
@@ -69,15 +71,9 @@ public sealed class OutboxRestartTests(CoordinatorFixture fixture)
         await fixture.EscrowAsync(jobId, EscrowStatus.Refunded);
 
         // The database holds at most one settlement (receipt or refund) per job.
-        await using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={fixture.Coordinator.Options.DatabasePath}"))
-        {
-            await db.OpenAsync();
-            using var insert = db.CreateCommand();
-            insert.CommandText = "INSERT INTO outbox (job_id, kind, body_json, status, attempts, created_at, not_before, updated_at) VALUES (@j, 'record_receipt', '{}', 'pending', 0, 0, 0, 0)";
-            insert.Parameters.AddWithValue("@j", jobId);
-            var refused = await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => insert.ExecuteNonQueryAsync());
-            Assert.Contains("UNIQUE", refused.Message, StringComparison.Ordinal);
-        }
+        var refused = await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => fixture.ExecuteSqlAsync(
+            "INSERT INTO outbox (job_id, kind, body_json, status, attempts, created_at, not_before, updated_at) VALUES (@j, 'record_receipt', '{}', 'pending', 0, 0, 0, 0)", ("@j", jobId)));
+        Assert.Contains("UNIQUE", refused.Message, StringComparison.OrdinalIgnoreCase);
 
         // And the chain refuses a second close of the escrow, which the outbox reads as "already done".
         var key = fixture.Node.Coordinators[2];
@@ -122,3 +118,9 @@ public sealed class OutboxRetryTests(CoordinatorFixture fixture)
         }
     }
 }
+
+[Collection(CoordinatorCollection.Name)]
+public sealed class OutboxRestartTestsOnSqlite(CoordinatorFixture fixture) : OutboxRestartTests(fixture);
+
+[Collection(PostgresCoordinatorCollection.Name)]
+public sealed class OutboxRestartTestsOnPostgres(PostgresCoordinatorFixture fixture) : OutboxRestartTests(fixture);

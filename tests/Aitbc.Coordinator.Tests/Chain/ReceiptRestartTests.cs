@@ -8,8 +8,8 @@ using Aitbc.Coordinator.Tests.Infrastructure;
 
 namespace Aitbc.Coordinator.Tests.Chain;
 
-[Collection(CoordinatorCollection.Name)]
-public sealed class ReceiptRestartTests(CoordinatorFixture fixture)
+/// <summary>Run on SQLite (<see cref="ReceiptRestartTestsOnSqlite"/>) and on PostgreSQL (<see cref="ReceiptRestartTestsOnPostgres"/>).</summary>
+public abstract class ReceiptRestartTests(CoordinatorFixture fixture)
 {
     [Fact]
     public async Task A_restart_between_accepting_a_completion_and_sending_its_receipt_pays_the_miner_exactly_once()
@@ -62,3 +62,9 @@ public sealed class ReceiptRestartTests(CoordinatorFixture fixture)
         }
     }
 }
+
+[Collection(CoordinatorCollection.Name)]
+public sealed class ReceiptRestartTestsOnSqlite(CoordinatorFixture fixture) : ReceiptRestartTests(fixture);
+
+[Collection(PostgresCoordinatorCollection.Name)]
+public sealed class ReceiptRestartTestsOnPostgres(PostgresCoordinatorFixture fixture) : ReceiptRestartTests(fixture);

@@ -1,9 +1,12 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Aitbc.Client.Http;
 using Aitbc.Client.Node;
+using Aitbc.Coordinator.Storage;
 using Aitbc.Core;
 using Aitbc.Core.Crypto;
 using Aitbc.Core.Transactions;
@@ -16,15 +19,28 @@ public sealed class CoordinatorCollection : ICollectionFixture<CoordinatorFixtur
     public const string Name = "node-and-coordinator";
 }
 
+[CollectionDefinition(Name)]
+public sealed class PostgresCoordinatorCollection : ICollectionFixture<PostgresCoordinatorFixture>
+{
+    public const string Name = "node-and-coordinator-on-postgresql";
+}
+
 /// <summary>
 /// One real node and one coordinator (genesis coordinator 0) shared by the collection. Each test takes its own funded
 /// wallets by index, so balances never interfere; a test needing its own coordinator takes coordinator key 1 or 2.
+/// Its coordinators keep their state in SQLite in their data dir, or, in <see cref="PostgresCoordinatorFixture"/>, in a
+/// PostgreSQL database per data dir on a throwaway server.
 /// </summary>
-public sealed class CoordinatorFixture : IAsyncLifetime
+public class CoordinatorFixture : IAsyncLifetime
 {
     private readonly string _dataDir = TempDir.Create("coordinator");
+    private readonly ConcurrentDictionary<string, string> _databases = new(StringComparer.Ordinal);
     private InProcessNode? _node;
     private RunningCoordinator? _coordinator;
+    private PostgresServer? _postgres;
+
+    /// <summary>Whether coordinators keep their state in PostgreSQL rather than SQLite.</summary>
+    protected virtual bool OnPostgres => false;
 
     public InProcessNode Node => _node ?? throw new InvalidOperationException("fixture not initialised");
 
@@ -36,10 +52,65 @@ public sealed class CoordinatorFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        if (OnPostgres)
+        {
+            _postgres = await PostgresServer.StartAsync();
+        }
         _node = await InProcessNode.StartAsync("coordinator", fundedWallets: 64, coordinators: 3, fundedMicro: 1_000_000_000);
         Chain = NodeClient.Create(_node.Url, new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5) });
-        _coordinator = await RunningCoordinator.StartAsync(RunningCoordinator.OptionsFor(_node, _node.Coordinators[0], _dataDir));
+        _coordinator = await RunningCoordinator.StartAsync(await OptionsForAsync(_node.Coordinators[0], _dataDir));
         Admin = _coordinator.Http(RunningCoordinator.AdminKey);
+        var engine = ((CoordinatorStore)_coordinator.Store).Engine;
+        if (engine != (OnPostgres ? "postgresql" : "sqlite"))
+        {
+            throw new InvalidOperationException($"the coordinator runs on {engine}, not the engine this fixture is for");
+        }
+    }
+
+    /// <summary><see cref="RunningCoordinator.OptionsFor"/> on this fixture's node and database engine.</summary>
+    public async Task<CoordinatorOptions> OptionsForAsync(Ed25519KeyPair key, string dataDir, bool runOutboxWorker = true) =>
+        RunningCoordinator.OptionsFor(_node ?? throw new InvalidOperationException("fixture not initialised"), key, dataDir, runOutboxWorker)
+            with
+        { Database = await DatabaseForAsync(dataDir) };
+
+    /// <summary>
+    /// The database of the coordinator on <paramref name="dataDir"/>: null (SQLite in the dir) or its own PostgreSQL
+    /// database, made on first use, so that a coordinator started again on the same dir (a restart) finds its state.
+    /// </summary>
+    public async Task<string?> DatabaseForAsync(string dataDir)
+    {
+        if (_postgres is null)
+        {
+            return null;
+        }
+        if (_databases.TryGetValue(dataDir, out var existing))
+        {
+            return existing;
+        }
+        return _databases.GetOrAdd(dataDir, await _postgres.CreateDatabaseAsync("coordinator"));
+    }
+
+    /// <summary>A store on the database of the coordinator on <paramref name="dataDir"/>, as another process would open it.</summary>
+    public async Task<CoordinatorStore> OpenStoreAsync(string dataDir) =>
+        CoordinatorStore.Create(await DatabaseForAsync(dataDir), Path.Combine(dataDir, "data", "coordinator.db"));
+
+    /// <summary>Runs raw SQL on the shared coordinator's database (SQLite or PostgreSQL), bypassing the store.</summary>
+    public async Task<int> ExecuteSqlAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using DbConnection db = _postgres is null
+            ? new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Coordinator.Options.DatabasePath}")
+            : new Npgsql.NpgsqlConnection(await DatabaseForAsync(_dataDir));
+        await db.OpenAsync();
+        await using var command = db.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
+        }
+        return await command.ExecuteNonQueryAsync();
     }
 
     public async Task DisposeAsync()
@@ -53,6 +124,10 @@ public sealed class CoordinatorFixture : IAsyncLifetime
         if (_node is not null)
         {
             await _node.DisposeAsync();
+        }
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
         }
         TempDir.Delete(_dataDir);
     }
@@ -94,7 +169,7 @@ public sealed class CoordinatorFixture : IAsyncLifetime
     public async Task<RunningCoordinator> StartOwnCoordinatorAsync(Func<CoordinatorOptions, CoordinatorOptions> configure, string? dataDir = null)
     {
         dataDir ??= TempDir.Create("own-coordinator");
-        return await RunningCoordinator.StartAsync(configure(RunningCoordinator.OptionsFor(Node, OwnKey, dataDir)));
+        return await RunningCoordinator.StartAsync(configure(await OptionsForAsync(OwnKey, dataDir)));
     }
 
     public async Task<Amount> BalanceAsync(Address address) => (await Chain.GetAccountAsync(address)).Balance;
@@ -106,6 +181,12 @@ public sealed class CoordinatorFixture : IAsyncLifetime
         await Poll.UntilAsync(async () => (escrow = await Chain.GetEscrowAsync(jobId)) is { } e && e.Status == status);
         return escrow!;
     }
+}
+
+/// <summary>The same node and coordinators, keeping their state in PostgreSQL (a throwaway server, a database per coordinator).</summary>
+public sealed class PostgresCoordinatorFixture : CoordinatorFixture
+{
+    protected override bool OnPostgres => true;
 }
 
 /// <summary>A client wallet with its API key and an HTTP client that sends it.</summary>

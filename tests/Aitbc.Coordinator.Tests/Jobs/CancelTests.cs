@@ -8,8 +8,8 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Aitbc.Coordinator.Tests.Jobs;
 
-[Collection(CoordinatorCollection.Name)]
-public sealed class CancelTests(CoordinatorFixture fixture)
+/// <summary>Run on SQLite (<see cref="CancelTestsOnSqlite"/>) and on PostgreSQL (<see cref="CancelTestsOnPostgres"/>).</summary>
+public abstract class CancelTests(CoordinatorFixture fixture)
 {
     [Fact]
     public async Task Cancel_refunds_the_escrow_on_chain_and_a_second_cancel_is_409()
@@ -65,7 +65,7 @@ public sealed class CancelTests(CoordinatorFixture fixture)
         try
         {
             var key = fixture.Node.Coordinators[2];
-            await using var coordinator = await RunningCoordinator.StartAsync(RunningCoordinator.OptionsFor(fixture.Node, key, dataDir) with { Time = time });
+            await using var coordinator = await RunningCoordinator.StartAsync(await fixture.OptionsForAsync(key, dataDir) with { Time = time });
             using var client = await fixture.ClientAsync(18, coordinator: coordinator, coordinatorKey: key);
             var jobId = await client.SubmitOkAsync(Bodies.Flat(maxPrice: "1"));
 
@@ -89,3 +89,9 @@ public sealed class CancelTests(CoordinatorFixture fixture)
         }
     }
 }
+
+[Collection(CoordinatorCollection.Name)]
+public sealed class CancelTestsOnSqlite(CoordinatorFixture fixture) : CancelTests(fixture);
+
+[Collection(PostgresCoordinatorCollection.Name)]
+public sealed class CancelTestsOnPostgres(PostgresCoordinatorFixture fixture) : CancelTests(fixture);

@@ -6,8 +6,8 @@ using Aitbc.Core;
 
 namespace Aitbc.Coordinator.Tests.Jobs;
 
-[Collection(CoordinatorCollection.Name)]
-public sealed class SubmitTests(CoordinatorFixture fixture)
+/// <summary>Run on SQLite (<see cref="SubmitTestsOnSqlite"/>) and on PostgreSQL (<see cref="SubmitTestsOnPostgres"/>).</summary>
+public abstract class SubmitTests(CoordinatorFixture fixture)
 {
     [Fact]
     public async Task Flat_seed_body_is_accepted_and_escrows_max_price_on_chain()
@@ -213,3 +213,9 @@ public sealed class SubmitTests(CoordinatorFixture fixture)
 
     private static string KeyIdOf(string apiKey) => Coordinator.Auth.ApiKeys.IdOf(apiKey);
 }
+
+[Collection(CoordinatorCollection.Name)]
+public sealed class SubmitTestsOnSqlite(CoordinatorFixture fixture) : SubmitTests(fixture);
+
+[Collection(PostgresCoordinatorCollection.Name)]
+public sealed class SubmitTestsOnPostgres(PostgresCoordinatorFixture fixture) : SubmitTests(fixture);

@@ -10,8 +10,8 @@ using Aitbc.Core.Proofs;
 
 namespace Aitbc.Coordinator.Tests.Miners;
 
-[Collection(CoordinatorCollection.Name)]
-public sealed class CompletionTests(CoordinatorFixture fixture)
+/// <summary>Run on SQLite (<see cref="CompletionTestsOnSqlite"/>) and on PostgreSQL (<see cref="CompletionTestsOnPostgres"/>).</summary>
+public abstract class CompletionTests(CoordinatorFixture fixture)
 {
     [Fact]
     public async Task A_job_runs_on_a_miner_and_its_receipt_pays_the_miner_on_chain()
@@ -150,3 +150,9 @@ public sealed class CompletionTests(CoordinatorFixture fixture)
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"v1/receipts/{receiptId}")).StatusCode);
     }
 }
+
+[Collection(CoordinatorCollection.Name)]
+public sealed class CompletionTestsOnSqlite(CoordinatorFixture fixture) : CompletionTests(fixture);
+
+[Collection(PostgresCoordinatorCollection.Name)]
+public sealed class CompletionTestsOnPostgres(PostgresCoordinatorFixture fixture) : CompletionTests(fixture);

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Aitbc.Coordinator.Tests.Scheduling;
 
-[Collection(CoordinatorCollection.Name)]
-public sealed class SchedulerTests(CoordinatorFixture fixture)
+/// <summary>Run on SQLite (<see cref="SchedulerTestsOnSqlite"/>) and on PostgreSQL (<see cref="SchedulerTestsOnPostgres"/>).</summary>
+public abstract class SchedulerTests(CoordinatorFixture fixture)
 {
     [Fact]
     public void The_score_follows_the_documented_formula()
@@ -207,3 +207,9 @@ public sealed class SchedulerTests(CoordinatorFixture fixture)
         Assert.Equal(0.4, record.Reputation, 9);
     }
 }
+
+[Collection(CoordinatorCollection.Name)]
+public sealed class SchedulerTestsOnSqlite(CoordinatorFixture fixture) : SchedulerTests(fixture);
+
+[Collection(PostgresCoordinatorCollection.Name)]
+public sealed class SchedulerTestsOnPostgres(PostgresCoordinatorFixture fixture) : SchedulerTests(fixture);

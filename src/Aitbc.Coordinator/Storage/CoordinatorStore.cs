@@ -1,13 +1,14 @@
 using System.Data.Common;
-using Microsoft.Data.Sqlite;
 
 namespace Aitbc.Coordinator.Storage;
 
 /// <summary>
-/// <see cref="ICoordinatorStore"/> on a SQLite file in WAL mode: readers never block the writer. A connection per call
-/// (Microsoft.Data.Sqlite pools them); SQLite serialises writers, and a busy writer is waited for, not failed.
+/// <see cref="ICoordinatorStore"/> over ADO.NET, one implementation for SQLite and PostgreSQL: the same SQL on both, with
+/// what differs (connections, the auto-numbered key, skipping locked rows, migration locking) in a <see cref="SqlDialect"/>.
+/// A connection per call (both providers pool them). Every state change is a conditional UPDATE whose WHERE names the
+/// state it leaves, so racing callers (in one process or, on PostgreSQL, in several) cannot both make one transition.
 /// </summary>
-public sealed class SqliteCoordinatorStore : ICoordinatorStore
+public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
 {
     private const string JobColumns = "id, client_address, key_id, status, model, prompt, options_json, max_price, payload_hash, idempotency_key, request_hash, "
         + "submitted_at, started_at, completed_at, deadline_at, result, error, receipt_id, cost";
@@ -22,39 +23,47 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
 
     private const string OutboxColumns = "id, job_id, kind, body_json, status, attempts, last_error, nonce, tx_bytes, tx_hash, height, created_at, not_before, sent_at";
 
-    private readonly string _connectionString;
+    private readonly SqlDialect _dialect;
 
-    public SqliteCoordinatorStore(string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            Pooling = true,
-            ForeignKeys = true,
-            DefaultTimeout = 30,
-        }.ToString();
-    }
+    private protected CoordinatorStore(SqlDialect dialect) => _dialect = dialect;
+
+    /// <summary>The engine this store runs on: <c>sqlite</c> or <c>postgresql</c>.</summary>
+    public string Engine => _dialect.Name;
+
+    /// <summary>
+    /// The store <paramref name="database"/> names: PostgreSQL for a PostgreSQL connection string (<c>Host=…</c> or a
+    /// <c>postgres://</c> URL), else SQLite at <paramref name="sqlitePath"/> when <paramref name="database"/> is empty.
+    /// </summary>
+    public static CoordinatorStore Create(string? database, string sqlitePath) =>
+        string.IsNullOrWhiteSpace(database) ? new SqliteCoordinatorStore(sqlitePath)
+        : DatabaseSettings.IsPostgres(database) ? new PostgresCoordinatorStore(database)
+        : throw new ArgumentException("database must be a PostgreSQL connection string (Host=…;Database=…;Username=… or postgres://user@host/db); leave it unset for SQLite in the data directory", nameof(database));
+
+    public ValueTask DisposeAsync() => _dialect.DisposeAsync();
 
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        // WAL is a property of the file: set once, it holds for every later connection.
-        await ExecuteAsync(connection, null, "PRAGMA journal_mode = WAL;", cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, null, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);", cancellationToken).ConfigureAwait(false);
-        foreach (var (version, name, sql) in Migrations.Steps)
+        await _dialect.BeginMigrationAsync(connection, cancellationToken).ConfigureAwait(false);
+        try
         {
-            await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            var applied = await ScalarAsync(connection, tx, "SELECT COUNT(*) FROM schema_migrations WHERE version = @v", cancellationToken, ("@v", version)).ConfigureAwait(false);
-            if (Convert.ToInt64(applied, System.Globalization.CultureInfo.InvariantCulture) == 0)
+            await ExecuteAsync(connection, null, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);", cancellationToken).ConfigureAwait(false);
+            foreach (var (version, name, sql) in Migrations.Steps)
             {
-                await ExecuteAsync(connection, tx, sql, cancellationToken).ConfigureAwait(false);
-                await ExecuteAsync(connection, tx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @t)", cancellationToken,
-                    ("@v", version), ("@n", name), ("@t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+                await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                var applied = await ScalarAsync(connection, tx, "SELECT COUNT(*) FROM schema_migrations WHERE version = @v", cancellationToken, ("@v", version)).ConfigureAwait(false);
+                if (Convert.ToInt64(applied, System.Globalization.CultureInfo.InvariantCulture) == 0)
+                {
+                    await ExecuteAsync(connection, tx, _dialect.Schema(sql), cancellationToken).ConfigureAwait(false);
+                    await ExecuteAsync(connection, tx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @t)", cancellationToken,
+                        ("@v", version), ("@n", name), ("@t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+                }
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
-            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await _dialect.EndMigrationAsync(connection, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -281,7 +290,10 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
     public async Task<bool> AssignJobAsync(string jobId, string miner, ulong pricePerSecondMicro, long now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await ExecuteAsync(connection, null, "UPDATE jobs SET status = @assigned, miner = @m, assigned_at = @now, price_per_second = @price, updated_at = @now WHERE id = @id AND status = @pending",
+        // The claim of a pending job: the conditional UPDATE alone is correct (one claimant wins); on PostgreSQL a job
+        // another coordinator is claiming right now is skipped at once rather than waited for.
+        return await ExecuteAsync(connection, null, "UPDATE jobs SET status = @assigned, miner = @m, assigned_at = @now, price_per_second = @price, updated_at = @now WHERE id = @id AND status = @pending"
+            + _dialect.ClaimFilter("jobs", "id", "id = @id AND status = @pending"),
             cancellationToken, ("@assigned", JobStatus.Assigned), ("@m", miner), ("@now", now), ("@price", checked((long)pricePerSecondMicro)), ("@id", jobId),
             ("@pending", JobStatus.Pending)).ConfigureAwait(false) > 0;
     }
@@ -415,7 +427,7 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
     }
 
     // Reputation moves toward 1 by 5 % of the gap on a completion, and loses 20 % (failure) or 30 % (timeout) of itself: it stays in [0, 1].
-    private static Task<int> UpdateMinerRecordAsync(SqliteConnection connection, DbTransaction tx, string miner, MinerOutcome outcome, CancellationToken cancellationToken) =>
+    private static Task<int> UpdateMinerRecordAsync(DbConnection connection, DbTransaction tx, string miner, MinerOutcome outcome, CancellationToken cancellationToken) =>
         outcome switch
         {
             MinerOutcome.Completed => ExecuteAsync(connection, tx, "UPDATE miners SET reputation = reputation + 0.05 * (1 - reputation), jobs_completed = jobs_completed + 1 WHERE address = @m",
@@ -427,7 +439,7 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
             _ => Task.FromResult(0),
         };
 
-    private static async Task<List<MinerRecord>> QueryMinersAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    private static async Task<List<MinerRecord>> QueryMinersAsync(DbConnection connection, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
         await using var command = Command(connection, null, sql, parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -442,7 +454,7 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
         return miners;
     }
 
-    private static async Task<List<ReceiptRecord>> QueryReceiptsAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    private static async Task<List<ReceiptRecord>> QueryReceiptsAsync(DbConnection connection, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
         await using var command = Command(connection, null, sql, parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -455,7 +467,7 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
         return receipts;
     }
 
-    private static async Task<long> InsertOutboxAsync(SqliteConnection connection, DbTransaction tx, OutboxRecord row, CancellationToken cancellationToken)
+    private static async Task<long> InsertOutboxAsync(DbConnection connection, DbTransaction tx, OutboxRecord row, CancellationToken cancellationToken)
     {
         var id = await ScalarAsync(connection, tx, "INSERT INTO outbox (job_id, kind, body_json, status, attempts, last_error, nonce, tx_bytes, tx_hash, height, created_at, not_before, sent_at, updated_at) "
             + "VALUES (@job, @kind, @body, @status, 0, NULL, @nonce, @bytes, @hash, NULL, @created, @nb, NULL, @created) RETURNING id", cancellationToken,
@@ -467,14 +479,13 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
     private static (string, object?)[] KeyParameters(ApiKeyRecord key) =>
         [("@id", key.Id), ("@role", key.Role), ("@hash", key.KeyHash), ("@address", key.Address), ("@pub", key.MinerPubKey), ("@created", key.CreatedAt)];
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(_connectionString);
+        var connection = _dialect.CreateConnection();
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commits) and much faster than FULL.
-            await ExecuteAsync(connection, null, "PRAGMA synchronous = NORMAL;", cancellationToken).ConfigureAwait(false);
+            await _dialect.OnOpenAsync(connection, cancellationToken).ConfigureAwait(false);
             return connection;
         }
         catch
@@ -484,31 +495,34 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
         }
     }
 
-    private static SqliteCommand Command(SqliteConnection connection, DbTransaction? tx, string sql, params (string Name, object? Value)[] parameters)
+    private static DbCommand Command(DbConnection connection, DbTransaction? tx, string sql, params (string Name, object? Value)[] parameters)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;
-        command.Transaction = (SqliteTransaction?)tx;
+        command.Transaction = tx;
         foreach (var (name, value) in parameters)
         {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
         }
         return command;
     }
 
-    private static async Task<int> ExecuteAsync(SqliteConnection connection, DbTransaction? tx, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    private static async Task<int> ExecuteAsync(DbConnection connection, DbTransaction? tx, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
         await using var command = Command(connection, tx, sql, parameters);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<object?> ScalarAsync(SqliteConnection connection, DbTransaction? tx, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    private static async Task<object?> ScalarAsync(DbConnection connection, DbTransaction? tx, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
         await using var command = Command(connection, tx, sql, parameters);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<List<JobRecord>> QueryJobsAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    private static async Task<List<JobRecord>> QueryJobsAsync(DbConnection connection, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
         await using var command = Command(connection, null, sql, parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -528,7 +542,7 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
         return jobs;
     }
 
-    private static async Task<List<OutboxRecord>> QueryOutboxAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    private static async Task<List<OutboxRecord>> QueryOutboxAsync(DbConnection connection, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
         await using var command = Command(connection, null, sql, parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -546,3 +560,9 @@ public sealed class SqliteCoordinatorStore : ICoordinatorStore
 
     private static long? NullableLong(DbDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetInt64(i);
 }
+
+/// <summary>The store on a SQLite file in WAL mode: readers never block the writer; SQLite serialises writers, and a busy writer is waited for, not failed.</summary>
+public sealed class SqliteCoordinatorStore(string path) : CoordinatorStore(new SqliteDialect(path));
+
+/// <summary>The store on PostgreSQL; several coordinators may share the database (see docs/coordinator.md, "PostgreSQL").</summary>
+public sealed class PostgresCoordinatorStore(string connectionString) : CoordinatorStore(new PostgresDialect(DatabaseSettings.ToNpgsql(connectionString)));

@@ -1,0 +1,385 @@
+using System.Data.Common;
+using Aitbc.Coordinator.Storage;
+
+namespace Aitbc.Coordinator.Tests.Storage;
+
+/// <summary>
+/// The store's contract, run on SQLite (<see cref="SqliteStoreTests"/>) and on PostgreSQL (<see cref="PostgresStoreTests"/>):
+/// every test gets a fresh database; tests that play two coordinators open two stores on it.
+/// </summary>
+public abstract class StoreTests : IAsyncLifetime
+{
+    private readonly List<CoordinatorStore> _stores = [];
+    private Func<CoordinatorStore> _open = null!;
+
+    /// <summary>A fresh empty database, and how to open a store on it.</summary>
+    protected abstract Task<Func<CoordinatorStore>> NewDatabaseAsync();
+
+    public async Task InitializeAsync() => _open = await NewDatabaseAsync();
+
+    public async Task DisposeAsync()
+    {
+        foreach (var store in _stores)
+        {
+            await store.DisposeAsync();
+        }
+    }
+
+    /// <summary>Another store on this test's database, migrated: another coordinator sharing it.</summary>
+    protected async Task<CoordinatorStore> StoreAsync()
+    {
+        var store = _open();
+        _stores.Add(store);
+        await store.MigrateAsync(default);
+        return store;
+    }
+
+    private const string Key = "key_client";
+
+    protected static JobRecord Job(string id, long at, string? idempotencyKey = null, string status = JobStatus.Pending) =>
+        new(id, "aitbc1client", Key, status, "model-a", "prompt " + id, "{\"seed\":1}", 2_000_000, "hash-" + id, idempotencyKey, idempotencyKey is null ? null : "req-" + id,
+            at, null, null, at + 60_000, null, null, null, null);
+
+    protected static OutboxRecord Row(string jobId, string kind, long at) =>
+        new(0, jobId, kind, "{\"job_id\":\"" + jobId + "\"}", OutboxStatus.Pending, 0, null, null, null, null, null, at, at, null);
+
+    private static MinerRecord Miner(string address, ulong price = 1_000_000) =>
+        new(address, "pub-" + address, "key_" + address, "http://127.0.0.1:1/", ["model-a", "model-b"], 4, 0, price, "{\"name\":\"gpu\"}", 0.25, 10, 10, 0.5, 0, 0, 0);
+
+    protected static async Task<CoordinatorStore> SeededAsync(CoordinatorStore store)
+    {
+        await store.InsertApiKeyAsync(new ApiKeyRecord(Key, Roles.Client, "hash", "aitbc1client", null, 1), default);
+        return store;
+    }
+
+    [Fact]
+    public async Task Migrating_again_changes_nothing_and_keys_round_trip()
+    {
+        var store = await SeededAsync(await StoreAsync());
+        await store.MigrateAsync(default);
+        var again = await StoreAsync();
+        await again.PingAsync(default);
+
+        Assert.Equal(new ApiKeyRecord(Key, Roles.Client, "hash", "aitbc1client", null, 1), await again.GetApiKeyAsync(Key, default));
+        await again.UpsertApiKeyAsync(new ApiKeyRecord("admin", Roles.Admin, "h1", null, null, 2), default);
+        await again.UpsertApiKeyAsync(new ApiKeyRecord("admin", Roles.Admin, "h2", null, "pub", 3), default);
+        // An upsert keeps the first creation time and takes the rest.
+        Assert.Equal(new ApiKeyRecord("admin", Roles.Admin, "h2", null, "pub", 2), await store.GetApiKeyAsync("admin", default));
+        Assert.Null(await store.GetApiKeyAsync("nobody", default));
+        await Assert.ThrowsAnyAsync<DbException>(() => store.InsertApiKeyAsync(new ApiKeyRecord(Key, Roles.Client, "x", null, null, 1), default));
+    }
+
+    [Fact]
+    public async Task Jobs_round_trip_are_found_by_idempotency_key_and_list_newest_first_by_cursor()
+    {
+        var store = await SeededAsync(await StoreAsync());
+        var ids = new List<long>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add(await store.InsertJobAsync(Job($"job_{i}", 1000 + i, idempotencyKey: i == 2 ? "idem" : null), Row($"job_{i}", OutboxKind.SubmitJob, 1000 + i), default));
+        }
+        Assert.Equal(ids.Order(), ids);
+        Assert.Equal(5, ids.Distinct().Count());
+
+        Assert.Equal(Job("job_3", 1003), await store.GetJobAsync("job_3", default));
+        Assert.Equal("job_2", (await store.FindJobByIdempotencyKeyAsync(Key, "idem", default))!.Id);
+        Assert.Null(await store.FindJobByIdempotencyKeyAsync(Key, "other", default));
+        // One Idempotency-Key makes one job, whatever the callers do.
+        await Assert.ThrowsAnyAsync<DbException>(() => store.InsertJobAsync(Job("job_x", 2000, idempotencyKey: "idem"), Row("job_x", OutboxKind.SubmitJob, 2000), default));
+        Assert.Null(await store.GetJobAsync("job_x", default));
+
+        var page1 = await store.ListJobsAsync("aitbc1client", null, 2, default);
+        Assert.Equal(["job_4", "job_3"], page1.Select(j => j.Id));
+        var page2 = await store.ListJobsAsync("aitbc1client", new JobCursor(page1[^1].SubmittedAt, page1[^1].Id), 10, default);
+        Assert.Equal(["job_2", "job_1", "job_0"], page2.Select(j => j.Id));
+        Assert.Equal(["job_0", "job_1"], (await store.PendingJobsAsync(2, default)).Select(j => j.Id));
+
+        var submit = Assert.Single(await store.OutboxForJobAsync("job_0", default));
+        Assert.Equal((ids[0], OutboxKind.SubmitJob, OutboxStatus.Pending, 0), (submit.Id, submit.Kind, submit.Status, submit.Attempts));
+
+        await store.DeleteJobAsync("job_0", default);
+        Assert.Null(await store.GetJobAsync("job_0", default));
+        Assert.Empty(await store.OutboxForJobAsync("job_0", default));
+        Assert.Equal(4L, (await store.JobCountsByStatusAsync(default))[JobStatus.Pending]);
+    }
+
+    [Fact]
+    public async Task Racing_cancels_and_assignments_from_two_coordinators_make_each_transition_once()
+    {
+        var one = await SeededAsync(await StoreAsync());
+        var two = await StoreAsync();
+        const int Jobs = 24;
+        for (var i = 0; i < Jobs; i++)
+        {
+            await one.InsertJobAsync(Job($"job_{i:D2}", 1000 + i), Row($"job_{i:D2}", OutboxKind.SubmitJob, 1000 + i), default);
+        }
+
+        // Both coordinators schedule the same queue at once, each assigning to its own miner.
+        async Task<List<string>> ScheduleAsync(CoordinatorStore store, string miner)
+        {
+            var won = new List<string>();
+            foreach (var job in await store.PendingJobsAsync(Jobs, default))
+            {
+                if (await store.AssignJobAsync(job.Id, miner, 5, 2000, default))
+                {
+                    won.Add(job.Id);
+                }
+            }
+            return won;
+        }
+        var results = await Task.WhenAll(Task.Run(() => ScheduleAsync(one, "miner-1")), Task.Run(() => ScheduleAsync(two, "miner-2")));
+        Assert.Equal(Jobs, results[0].Count + results[1].Count);
+        Assert.Empty(results[0].Intersect(results[1]));
+        foreach (var (won, miner) in new[] { (results[0], "miner-1"), (results[1], "miner-2") })
+        {
+            foreach (var id in won)
+            {
+                var job = (await one.GetJobAsync(id, default))!;
+                Assert.Equal((JobStatus.Assigned, miner, 5UL), (job.Status, job.Miner, job.PricePerSecondMicro));
+            }
+        }
+
+        // Each job is cancelled by both at once: one cancel wins and queues the one refund.
+        var cancels = await Task.WhenAll(Enumerable.Range(0, Jobs).SelectMany(i => new[] { one, two }.Select(store =>
+            Task.Run(() => store.CancelJobAsync($"job_{i:D2}", 3000, Row($"job_{i:D2}", OutboxKind.RefundJob, 3000), default)))));
+        Assert.Equal(Jobs, cancels.Count(won => won));
+        for (var i = 0; i < Jobs; i++)
+        {
+            Assert.Equal(JobStatus.Cancelled, (await two.GetJobAsync($"job_{i:D2}", default))!.Status);
+            Assert.Single(await two.OutboxForJobAsync($"job_{i:D2}", default), r => r.Kind == OutboxKind.RefundJob);
+        }
+        Assert.False(await one.AssignJobAsync("job_00", "miner-1", 5, 4000, default));
+        Assert.False(await one.FailJobAsync("job_00", "late", 4000, default));
+    }
+
+    [Fact]
+    public async Task A_job_runs_completes_once_and_credits_its_miner()
+    {
+        var store = await SeededAsync(await StoreAsync());
+        await store.UpsertMinerAsync(Miner("miner-1"), default);
+        await store.InsertJobAsync(Job("job_a", 1000), Row("job_a", OutboxKind.SubmitJob, 1000), default);
+        Assert.False(await store.StartJobAsync("job_a", "miner-1", 1100, default));
+        Assert.True(await store.AssignJobAsync("job_a", "miner-1", 7, 1100, default));
+        Assert.False(await store.UnassignJobAsync("job_a", "miner-2", 1150, default));
+        Assert.True(await store.UnassignJobAsync("job_a", "miner-1", 1150, default));
+        Assert.Null((await store.GetJobAsync("job_a", default))!.Miner);
+        Assert.True(await store.AssignJobAsync("job_a", "miner-1", 7, 1200, default));
+        Assert.True(await store.StartJobAsync("job_a", "miner-1", 1300, default));
+        Assert.Equal(["job_a"], (await store.ActiveJobsAsync(default)).Select(j => j.Id));
+        Assert.Equal(["job_a"], (await store.JobsPastDeadlineAsync(1_000_000, default)).Select(j => j.Id));
+
+        var completed = (await store.GetJobAsync("job_a", default))! with { Result = "answer", CostMicro = 1_500_000, CompletedAt = 1400 };
+        var receipt = new ReceiptRecord("rcpt_a", "job_a", "miner-1", "aitbc1client", "{\"r\":1}", "chash", 1400);
+        Assert.True(await store.CompleteJobAsync(completed, receipt, Row("job_a", OutboxKind.RecordReceipt, 1400), default));
+        Assert.False(await store.CompleteJobAsync(completed, receipt with { Id = "rcpt_b" }, Row("job_a", OutboxKind.RecordReceipt, 1500), default));
+        Assert.False(await store.FailJobWithRefundAsync("job_a", "late", [JobStatus.Assigned, JobStatus.Running], null, MinerOutcome.Failed,
+            Row("job_a", OutboxKind.RefundJob, 1500), 1500, default));
+
+        var job = (await store.GetJobAsync("job_a", default))!;
+        Assert.Equal((JobStatus.Completed, "answer", 1_500_000UL, "rcpt_a", 1300L, 1400L), (job.Status, job.Result, job.CostMicro, job.ReceiptId, job.StartedAt, job.CompletedAt));
+        Assert.Equal(receipt, await store.GetReceiptByJobAsync("job_a", default));
+        var miner = (await store.GetMinerAsync("miner-1", default))!;
+        Assert.Equal(1, miner.JobsCompleted);
+        Assert.Equal(0.525, miner.Reputation, 9);
+        Assert.Equal(1_500_000UL, await store.TotalPaidAsync(default));
+        Assert.Equal(1L, (await store.JobCountsByStatusAsync(default))[JobStatus.Completed]);
+        Assert.Equal(["job_a"], (await store.ListAllJobsAsync(JobStatus.Completed, null, 10, default)).Select(j => j.Id));
+        Assert.Empty(await store.ListAllJobsAsync(JobStatus.Pending, null, 10, default));
+    }
+
+    [Fact]
+    public async Task A_failed_job_is_refunded_once_and_costs_its_miner_reputation()
+    {
+        var store = await SeededAsync(await StoreAsync());
+        await store.UpsertMinerAsync(Miner("miner-1"), default);
+        await store.InsertJobAsync(Job("job_a", 1000), Row("job_a", OutboxKind.SubmitJob, 1000), default);
+        Assert.True(await store.AssignJobAsync("job_a", "miner-1", 7, 1100, default));
+        Assert.True(await store.FailJobWithRefundAsync("job_a", "timed out", [JobStatus.Assigned, JobStatus.Running], null, MinerOutcome.TimedOut,
+            Row("job_a", OutboxKind.RefundJob, 1200), 1200, default));
+        Assert.False(await store.FailJobWithRefundAsync("job_a", "again", [JobStatus.Assigned, JobStatus.Running], null, MinerOutcome.TimedOut,
+            Row("job_a", OutboxKind.RefundJob, 1300), 1300, default));
+        var job = (await store.GetJobAsync("job_a", default))!;
+        Assert.Equal((JobStatus.Failed, "timed out"), (job.Status, job.Error));
+        var miner = (await store.GetMinerAsync("miner-1", default))!;
+        Assert.Equal((1L, 0.35), (miner.JobsTimedOut, Math.Round(miner.Reputation, 9)));
+        Assert.Single(await store.OutboxForJobAsync("job_a", default), r => r.Kind == OutboxKind.RefundJob);
+    }
+
+    [Fact]
+    public async Task Outbox_rows_move_through_their_states_in_id_order()
+    {
+        var store = await SeededAsync(await StoreAsync());
+        var first = await store.InsertJobAsync(Job("job_a", 1000), Row("job_a", OutboxKind.SubmitJob, 1000), default);
+        var second = await store.InsertJobAsync(Job("job_b", 1001), Row("job_b", OutboxKind.SubmitJob, 1001), default);
+        Assert.Equal(first, (await store.NextDueOutboxAsync(1000, default))!.Id);
+        Assert.Equal(1000L, await store.NextOutboxDueTimeAsync(default));
+
+        await store.MarkOutboxSignedAsync(first, 7, "Ynl0ZXM=", "TXHASH", 1010, default);
+        await store.MarkOutboxRetryAsync(first, "node down", 5000, 1020, default);
+        // The head backs off, and nothing overtakes it.
+        Assert.Null(await store.NextDueOutboxAsync(4999, default));
+        Assert.Equal(5000L, await store.NextOutboxDueTimeAsync(default));
+        var head = (await store.NextDueOutboxAsync(5000, default))!;
+        Assert.Equal((first, 1, "node down", 7UL, "Ynl0ZXM=", "TXHASH"), (head.Id, head.Attempts, head.LastError, head.Nonce, head.TxBytes, head.TxHash));
+
+        await store.MarkOutboxSentAsync(first, 5100, default);
+        Assert.Equal([first], (await store.SentOutboxAsync(10, default)).Select(r => r.Id));
+        await store.RequeueOutboxAsync(first, 5200, default);
+        Assert.Empty(await store.SentOutboxAsync(10, default));
+        await store.MarkOutboxSentAsync(first, 5300, default);
+        await store.CloseOutboxAsync(first, OutboxStatus.Committed, 42, null, 5400, default);
+        var closed = Assert.Single(await store.OutboxForJobAsync("job_a", default));
+        Assert.Equal((OutboxStatus.Committed, 42L, 3, 5300L), (closed.Status, closed.Height, closed.Attempts, closed.SentAt));
+        Assert.Equal(second, (await store.NextDueOutboxAsync(9999, default))!.Id);
+        await store.CloseOutboxAsync(second, OutboxStatus.Refused, null, "insufficient allowance", 9999, default);
+        Assert.Null(await store.NextOutboxDueTimeAsync(default));
+
+        // A job's escrow settles once: a second settlement row is refused by the schema.
+        Assert.True(await store.CancelJobAsync("job_a", 6000, Row("job_a", OutboxKind.RefundJob, 6000), default));
+        await Assert.ThrowsAnyAsync<DbException>(() => store.FailJobWithRefundAsync("job_b", "x", [JobStatus.Pending], null, MinerOutcome.None,
+            Row("job_a", OutboxKind.RefundJob, 6100), 6100, default));
+        Assert.Equal(JobStatus.Pending, (await store.GetJobAsync("job_b", default))!.Status);
+    }
+
+    [Fact]
+    public async Task Miners_register_heartbeat_and_receipts_list_with_their_block()
+    {
+        var store = await SeededAsync(await StoreAsync());
+        await store.UpsertMinerAsync(Miner("miner-b"), default);
+        await store.UpsertMinerAsync(Miner("miner-a", price: 3), default);
+        await store.UpsertMinerAsync(Miner("miner-a", price: 4) with { Reputation = 0.9, RegisteredAt = 99, GpuJson = null, GpuUtilization = null }, default);
+        var a = (await store.GetMinerAsync("miner-a", default))!;
+        // A new registration refreshes the offer and keeps the record.
+        Assert.Equal((4UL, 0.5, 10L, (string?)null, (double?)null), (a.PricePerSecondMicro, a.Reputation, a.RegisteredAt, a.GpuJson, a.GpuUtilization));
+        Assert.Equal(["model-a", "model-b"], a.Models);
+        Assert.True(await store.HeartbeatMinerAsync("miner-a", ["model-c"], 2, 0.75, 500, default));
+        Assert.False(await store.HeartbeatMinerAsync("miner-z", [], 0, null, 500, default));
+        a = (await store.GetMinerAsync("miner-a", default))!;
+        Assert.Equal(["model-c"], a.Models);
+        Assert.Equal((2, (double?)0.75, 500L), (a.InFlight, a.GpuUtilization, a.LastSeen));
+        Assert.Equal(["miner-a", "miner-b"], (await store.ListMinersAsync(default)).Select(m => m.Address));
+
+        for (var i = 0; i < 3; i++)
+        {
+            var id = $"job_{i}";
+            await store.InsertJobAsync(Job(id, 1000 + i), Row(id, OutboxKind.SubmitJob, 1000 + i), default);
+            Assert.True(await store.AssignJobAsync(id, "miner-a", 1, 1100, default));
+            var done = (await store.GetJobAsync(id, default))! with { Result = "r", CostMicro = 10, CompletedAt = 2000 + i };
+            Assert.True(await store.CompleteJobAsync(done, new ReceiptRecord($"rcpt_{i}", id, "miner-a", "aitbc1client", "{}", "h", 2000 + i), Row(id, OutboxKind.RecordReceipt, 2000 + i), default));
+        }
+        var row = (await store.OutboxForJobAsync("job_1", default)).Single(r => r.Kind == OutboxKind.RecordReceipt);
+        await store.MarkOutboxSignedAsync(row.Id, 1, "b", "HASH1", 2100, default);
+        await store.CloseOutboxAsync(row.Id, OutboxStatus.Committed, 77, null, 2200, default);
+
+        var page = await store.ListReceiptsAsync(null, 2, default);
+        Assert.Equal(["rcpt_2", "rcpt_1"], page.Select(r => r.Id));
+        Assert.Equal(("HASH1", 77L), (page[1].TxHash, page[1].BlockHeight));
+        Assert.Null(page[0].TxHash);
+        Assert.Equal(["rcpt_0"], (await store.ListReceiptsAsync(new TimeCursor(page[1].IssuedAt, page[1].Id), 5, default)).Select(r => r.Id));
+        Assert.Equal(30UL, await store.TotalPaidAsync(default));
+        Assert.Equal(3, (await store.GetMinerAsync("miner-a", default))!.JobsCompleted);
+    }
+}
+
+public sealed class SqliteStoreTests : StoreTests, IDisposable
+{
+    private readonly string _dir = TempDir.Create("store");
+
+    protected override Task<Func<CoordinatorStore>> NewDatabaseAsync()
+    {
+        var path = Path.Combine(_dir, "coordinator.db");
+        return Task.FromResult<Func<CoordinatorStore>>(() => CoordinatorStore.Create(null, path));
+    }
+
+    public void Dispose() => TempDir.Delete(_dir);
+}
+
+/// <summary>One throwaway PostgreSQL server for the class; each test takes a fresh database on it.</summary>
+public sealed class PostgresServerFixture : IAsyncLifetime
+{
+    public PostgresServer Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await PostgresServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (Server is not null)
+        {
+            await Server.DisposeAsync();
+        }
+    }
+}
+
+public sealed class PostgresStoreTests(PostgresServerFixture postgres) : StoreTests, IClassFixture<PostgresServerFixture>
+{
+    private string _database = null!;
+
+    protected override async Task<Func<CoordinatorStore>> NewDatabaseAsync()
+    {
+        _database = await postgres.Server.CreateDatabaseAsync("store");
+        return () => CoordinatorStore.Create(_database, "/nonexistent/unused.db");
+    }
+
+    [Fact]
+    public async Task Coordinators_starting_together_migrate_one_after_the_other()
+    {
+        var stores = Enumerable.Range(0, 4).Select(_ => CoordinatorStore.Create(_database, "/nonexistent/unused.db")).ToList();
+        try
+        {
+            await Task.WhenAll(stores.Select(store => Task.Run(() => store.MigrateAsync(default))));
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync();
+            }
+        }
+        await using var db = new Npgsql.NpgsqlConnection(_database);
+        await db.OpenAsync();
+        await using var count = db.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM schema_migrations";
+        Assert.Equal((long)Migrations.Steps.Count, (long)(await count.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task A_claim_skips_a_job_another_coordinator_holds_locked_instead_of_waiting_for_it()
+    {
+        var store = await SeededAsync(await StoreAsync());
+        await store.InsertJobAsync(Job("job_a", 1000), Row("job_a", OutboxKind.SubmitJob, 1000), default);
+
+        // Another coordinator is in the middle of changing the job: its transaction holds the row.
+        await using var other = new Npgsql.NpgsqlConnection(_database);
+        await other.OpenAsync();
+        await using var tx = await other.BeginTransactionAsync();
+        await using (var hold = other.CreateCommand())
+        {
+            hold.CommandText = "SELECT id FROM jobs WHERE id = 'job_a' FOR UPDATE";
+            hold.Transaction = tx;
+            await hold.ExecuteScalarAsync();
+        }
+        // Without SKIP LOCKED the claim would wait for that transaction; with it, it passes the job by at once.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Assert.False(await store.AssignJobAsync("job_a", "miner-1", 5, 1100, timeout.Token));
+        await tx.RollbackAsync();
+        Assert.True(await store.AssignJobAsync("job_a", "miner-1", 5, 1200, default));
+    }
+}
+
+public sealed class DatabaseSettingsTests
+{
+    [Fact]
+    public static void The_database_setting_selects_postgres_for_connection_strings_and_urls()
+    {
+        Assert.True(DatabaseSettings.IsPostgres("Host=db;Database=aitbc;Username=coord"));
+        Assert.True(DatabaseSettings.IsPostgres("postgresql://coord:secret@db:5433/aitbc?sslmode=require"));
+        Assert.False(DatabaseSettings.IsPostgres(null));
+        Assert.False(DatabaseSettings.IsPostgres("/var/lib/aitbc/coordinator.db"));
+        var converted = new Npgsql.NpgsqlConnectionStringBuilder(DatabaseSettings.ToNpgsql("postgresql://coord:s%40cret@db:5433/aitbc?sslmode=require"));
+        Assert.Equal(("db", 5433, "aitbc", "coord", "s@cret", Npgsql.SslMode.Require),
+            (converted.Host, converted.Port, converted.Database, converted.Username, converted.Password, converted.SslMode));
+        Assert.DoesNotContain("secret", DatabaseSettings.Redact("Host=db;Username=u;Password=secret"), StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => CoordinatorStore.Create("coordinator.db", "c.db"));
+        Assert.Throws<ArgumentException>(() => new CoordinatorOptions { Database = "coordinator.db" }.Validate());
+    }
+}
