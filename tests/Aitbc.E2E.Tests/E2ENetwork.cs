@@ -87,7 +87,7 @@ public sealed class E2ENetwork : IAsyncLifetime
         TotalSupply = new Amount(1_000_000_000_000 + 10_000_000_000UL * (ulong)MinerKeys.Count);
         var nodePort = ServiceProcess.FreePort();
         NodeUrl = new Uri($"http://127.0.0.1:{nodePort}/");
-        Start(await ServiceProcess.StartAsync("aitbc-node", ["start", "--data-dir", nodeDir, "--port", Port(nodePort), "--moniker", "e2e"], new Uri(NodeUrl, "healthz")));
+        Start(await ServiceProcess.StartAsync("aitbc-node", ["start", "--data-dir", nodeDir, "--port", Port(nodePort), "--moniker", "e2e", "--log-dir", LogDirectory("node")], new Uri(NodeUrl, "healthz")));
         Node = NodeClient.Create(NodeUrl);
 
         await StartCoordinatorAsync();
@@ -131,6 +131,7 @@ public sealed class E2ENetwork : IAsyncLifetime
         CoordinatorUrl = new Uri($"http://127.0.0.1:{port}/");
         Coordinator = Start(await ServiceProcess.StartAsync("aitbc-coordinator",
             ["start", "--data-dir", Path.Combine(Home, "coordinator"), "--port", Port(port), "--node", (node ?? NodeUrl).AbsoluteUri,
+             "--log-dir", LogDirectory("coordinator"),
              "--coordinator-key", Path.Combine(Home, "coordinator_key.json"),
              "--queue-timeout", Seconds(QueueTimeout), "--heartbeat-interval", Seconds(HeartbeatInterval)],
             new Uri(CoordinatorUrl, "readyz"),
@@ -148,7 +149,7 @@ public sealed class E2ENetwork : IAsyncLifetime
         // One miner runs as `aitbc miner start` (the CLI hosting the daemon), the others as `aitbc-miner start`.
         var (program, command) = index == 1 ? ("aitbc", new[] { "miner", "start" }) : ("aitbc-miner", new[] { "start" });
         return Start(await ServiceProcess.StartAsync(program,
-            [.. command, "--data-dir", Path.Combine(Home, $"miner-{index + 1}"), "--port", Port(port), "--coordinator", CoordinatorUrl.AbsoluteUri,
+            [.. command, "--data-dir", Path.Combine(Home, $"miner-{index + 1}"), "--log-dir", LogDirectory($"miner-{index + 1}"), "--port", Port(port), "--coordinator", CoordinatorUrl.AbsoluteUri,
              "--node", NodeUrl.AbsoluteUri, "--stake", index == 1 ? "500" : "1000", "--price", MinerPrices[index], "--capacity", "2", .. backend],
             new Uri($"http://127.0.0.1:{port}/healthz"),
             new Dictionary<string, string> { ["AITBC_MINER_API_KEY"] = MinerApiKeys[index] }));
@@ -171,6 +172,12 @@ public sealed class E2ENetwork : IAsyncLifetime
             }
         }, 60_000);
     }
+
+    /// <summary>Each service's log directory, named explicitly so a machine with a writable /var/log/aitbc changes nothing.</summary>
+    public string LogDirectory(string service) => Path.Combine(Home, "logs", service);
+
+    /// <summary>Every log file the network's services wrote.</summary>
+    public IEnumerable<string> LogFiles() => Directory.EnumerateFiles(Path.Combine(Home, "logs"), "*.log", SearchOption.AllDirectories);
 
     public CoordinatorClient ClientApi() => CoordinatorClient.Create(CoordinatorUrl, ClientApiKey);
 

@@ -1,0 +1,52 @@
+using Aitbc.Client.Coordinator;
+
+namespace Aitbc.E2E.Tests;
+
+/// <summary>Users trust us with prompts and keys: after a job, no service's log holds the prompt, the result or any key.</summary>
+[Collection(E2ECollection.Name)]
+public sealed class LogHygieneTests(E2ENetwork net)
+{
+    [Fact]
+    public async Task No_log_holds_a_prompt_a_result_or_a_key()
+    {
+        var prompt = "secret prompt " + Guid.NewGuid().ToString("N");
+        using var api = net.ClientApi();
+        var accepted = await api.SubmitJobAsync(new JobSubmission("inference", prompt, E2ENetwork.SeedModel));
+        var job = await api.WaitForJobAsync(accepted.JobId);
+        Assert.Equal(JobStates.Completed, job.Status);
+        await Task.Delay(500); // the request log line of the last poll
+
+        var secrets = new Dictionary<string, string>
+        {
+            ["prompt"] = prompt,
+            ["result"] = job.Result!.Trim(),
+            ["client key"] = net.ClientApiKey,
+            ["admin key"] = net.AdminKey,
+        };
+        for (var i = 0; i < net.MinerApiKeys.Count; i++)
+        {
+            secrets[$"miner {i + 1} key"] = net.MinerApiKeys[i];
+        }
+        var files = net.LogFiles().ToList();
+        Assert.Contains(files, f => f.EndsWith("coordinator.log", StringComparison.Ordinal));
+        Assert.Contains(files, f => f.EndsWith("miner.log", StringComparison.Ordinal));
+        Assert.Contains(files, f => f.EndsWith("node.log", StringComparison.Ordinal));
+        foreach (var file in files)
+        {
+            string text;
+            using (var reader = new StreamReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete)))
+            {
+                text = await reader.ReadToEndAsync();
+            }
+            if (file.EndsWith("coordinator.log", StringComparison.Ordinal))
+            {
+                // The requests were logged (their paths name the job): the check below reads real log lines.
+                Assert.Contains(accepted.JobId, text, StringComparison.Ordinal);
+            }
+            foreach (var (what, secret) in secrets)
+            {
+                Assert.False(text.Contains(secret, StringComparison.Ordinal), $"{Path.GetFileName(file)} holds the {what}");
+            }
+        }
+    }
+}
