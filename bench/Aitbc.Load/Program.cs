@@ -36,5 +36,42 @@ chain.SetAction(async (parse, cancellationToken) =>
     }
     return report.Committed == report.Accepted && report.Rejected == 0 ? 0 : 1;
 });
-var root = new RootCommand("aitbc-load: load tool for AITBC services") { chain };
+var jobCount = new Option<int>("--jobs") { Description = "Measured jobs", DefaultValueFactory = _ => 2_000 };
+var jobWarmup = new Option<int>("--warmup") { Description = "Unmeasured jobs run first so JIT and caches settle", DefaultValueFactory = _ => 200 };
+var clients = new Option<int>("--clients") { Description = "Concurrent clients (closed loop: each submits, waits for its result, submits the next)", DefaultValueFactory = _ => 10 };
+var miners = new Option<int>("--miners") { Description = "Miners", DefaultValueFactory = _ => 2 };
+var capacity = new Option<int>("--miner-capacity") { Description = "Jobs each miner runs at once", DefaultValueFactory = _ => 64 };
+var latency = new Option<int>("--backend-latency-ms") { Description = "Latency of the in-process Ollama-compatible backend (0 = instant)", DefaultValueFactory = _ => 0 };
+var submitOnly = new Option<bool>("--submit-only") { Description = "Only POST /v1/jobs (no miners): submissions per second" };
+var jobInterval = new Option<int>("--block-interval-ms") { Description = "Genesis block interval", DefaultValueFactory = _ => 200 };
+var jobJson = new Option<bool>("--json") { Description = "Print the report as JSON" };
+var header = new Option<bool>("--header") { Description = "Print the markdown table header before the row" };
+var jobsCommand = new Command("jobs", "Jobs through a whole in-process network (node, coordinator on SQLite, miners on an Ollama-compatible backend) over HTTP")
+{
+    jobCount, jobWarmup, clients, miners, capacity, latency, submitOnly, jobInterval, jobJson, header,
+};
+jobsCommand.SetAction(async (parse, cancellationToken) =>
+{
+    var report = await JobLoad.RunAsync(new JobLoadOptions(parse.GetValue(jobCount), parse.GetValue(jobWarmup), Math.Max(1, parse.GetValue(clients)),
+        parse.GetValue(miners), parse.GetValue(capacity), parse.GetValue(latency), parse.GetValue(submitOnly), parse.GetValue(jobInterval),
+        TimeSpan.FromSeconds(120)), Console.Error, cancellationToken);
+    if (parse.GetValue(jobJson))
+    {
+        Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+    }
+    else
+    {
+        if (parse.GetValue(header))
+        {
+            Console.WriteLine(JobLoad.TableHeader);
+        }
+        Console.WriteLine(JobLoad.TableRow(report));
+    }
+    if (report.FirstError.Length > 0)
+    {
+        Console.Error.WriteLine($"first error: {report.FirstError}");
+    }
+    return report.Failed == 0 ? 0 : 1;
+});
+var root = new RootCommand("aitbc-load: load tool for AITBC services") { chain, jobsCommand };
 return await root.Parse(args).InvokeAsync();

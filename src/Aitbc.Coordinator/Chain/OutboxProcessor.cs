@@ -48,11 +48,73 @@ public sealed class OutboxProcessor(
         return delivery is not Delivery.Transient;
     }
 
-    /// <summary>Looks up sent rows on chain: committed ones are closed with their height; ones lost from the mempool are queued again.</summary>
+    /// <summary>Sent rows looked at per confirmation pass.</summary>
+    private const int ConfirmBatch = 1000;
+
+    /// <summary>Blocks read per pass at most; a longer gap (a restart, a long outage) falls back to asking per row.</summary>
+    private const int MaxBlocksPerPass = 50;
+
+    /// <summary>Committed transactions remembered from the blocks read, so rows sent late in a pass still find theirs.</summary>
+    private const int RememberedTxs = 200_000;
+
+    private readonly Dictionary<string, Delivery.Committed> _committed = new(StringComparer.Ordinal);
+    private readonly Queue<string> _committedOrder = new();
+    private long? _scannedHeight;
+
+    /// <summary>
+    /// Follows sent rows to their block: reads each new block's transactions and results once (three calls a block,
+    /// however many rows are waiting) and closes the rows found there with their height; a row not seen in a block
+    /// read — and every row on the first pass after a start, or after a gap of more than <see cref="MaxBlocksPerPass"/>
+    /// blocks — is asked about on its own once it is older than <see cref="CoordinatorOptions.ResendAfter"/>, and queued
+    /// again when the chain does not have it.
+    /// </summary>
     public async Task ConfirmAsync(CancellationToken cancellationToken)
     {
-        foreach (var row in await store.SentOutboxAsync(100, cancellationToken).ConfigureAwait(false))
+        var rows = await store.SentOutboxAsync(ConfirmBatch, cancellationToken).ConfigureAwait(false);
+        if (rows.Count == 0)
         {
+            return;
+        }
+        var perRow = false;
+        try
+        {
+            var height = (await node.GetStatusAsync(cancellationToken).ConfigureAwait(false)).LatestBlockHeight;
+            if (_scannedHeight is not { } scanned || height - scanned > MaxBlocksPerPass)
+            {
+                // Blocks before this height are not read: rows already in them are found by asking per row below.
+                perRow = true;
+                _scannedHeight = height;
+            }
+            else
+            {
+                for (var h = scanned + 1; h <= height; h++)
+                {
+                    await ReadBlockAsync(h, cancellationToken).ConfigureAwait(false);
+                    _scannedHeight = h;
+                }
+            }
+        }
+        catch (Client.Node.NodeClientException e)
+        {
+            // The node is down: the rows wait, and deliveries already log the outage.
+            logger.LogDebug("cannot confirm outbox rows: {Error}", e.Message);
+            return;
+        }
+
+        // Asking per row stops at the first row not yet in a block: the later ones are younger, and land in blocks read later.
+        var asking = perRow;
+        foreach (var row in rows)
+        {
+            if (_committed.TryGetValue(row.TxHash!, out var committed))
+            {
+                await ApplyAsync(row, committed, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            var overdue = row.SentAt is { } sentAt && Now - sentAt > (long)options.ResendAfter.TotalMilliseconds;
+            if (!asking && !overdue)
+            {
+                continue;
+            }
             Client.Node.TxInfo? landed;
             try
             {
@@ -60,7 +122,6 @@ public sealed class OutboxProcessor(
             }
             catch (Client.Node.NodeClientException e)
             {
-                // The node is down: the rows wait, and deliveries already log the outage.
                 logger.LogDebug("cannot confirm outbox rows: {Error}", e.Message);
                 return;
             }
@@ -68,17 +129,38 @@ public sealed class OutboxProcessor(
             {
                 await ApplyAsync(row, new Delivery.Committed(landed.Height, landed.Result.Code, landed.Result.Log), cancellationToken).ConfigureAwait(false);
             }
-            else if (row.SentAt is { } sentAt && Now - sentAt > (long)options.ResendAfter.TotalMilliseconds)
+            else if (!overdue)
             {
-                logger.LogWarning("outbox row {Row} ({Kind} for job {JobId}) sent {Seconds} s ago is not in a block; sending it again",
-                    row.Id, row.Kind, row.JobId, (Now - sentAt) / 1000);
-                await store.RequeueOutboxAsync(row.Id, Now, cancellationToken).ConfigureAwait(false);
+                asking = false;
             }
             else
             {
-                // Rows commit in order; the rest are younger still.
-                break;
+                logger.LogWarning("outbox row {Row} ({Kind} for job {JobId}) sent {Seconds} s ago is not in a block; sending it again",
+                    row.Id, row.Kind, row.JobId, (Now - row.SentAt!.Value) / 1000);
+                await store.RequeueOutboxAsync(row.Id, Now, cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    private async Task ReadBlockAsync(long height, CancellationToken cancellationToken)
+    {
+        var block = await node.GetBlockAsync(height, cancellationToken).ConfigureAwait(false);
+        if (block.Txs.Count == 0)
+        {
+            return;
+        }
+        var results = await node.GetBlockResultsAsync(height, cancellationToken).ConfigureAwait(false);
+        var hashes = block.TxHashes;
+        for (var i = 0; i < hashes.Count && i < results.TxsResults.Count; i++)
+        {
+            if (_committed.TryAdd(hashes[i], new Delivery.Committed(height, results.TxsResults[i].Code, results.TxsResults[i].Log)))
+            {
+                _committedOrder.Enqueue(hashes[i]);
+            }
+        }
+        while (_committedOrder.Count > RememberedTxs)
+        {
+            _committed.Remove(_committedOrder.Dequeue());
         }
     }
 

@@ -79,8 +79,7 @@ public sealed class JobScheduler(
         {
             _refusals.Remove(key);
         }
-        var pending = await store.PendingJobsAsync(BatchSize, cancellationToken).ConfigureAwait(false);
-        metrics.QueueDepth(pending.Count);
+        var pending = await PendingAsync(online.Values, active, now, cancellationToken).ConfigureAwait(false);
         foreach (var job in pending)
         {
             if (now - job.SubmittedAt >= (long)options.QueueTimeout.TotalMilliseconds)
@@ -115,6 +114,26 @@ public sealed class JobScheduler(
                 _refusals[(job.Id, miner.Address)] = Now + (long)options.RefusalMemory.TotalMilliseconds;
             }
         }
+    }
+
+    /// <summary>
+    /// The queue's oldest jobs. When no online miner has a free slot nothing can be assigned, so only the oldest job is
+    /// read unless it is already past the queue timeout: a backlog with every miner busy (or none online) costs one row
+    /// a pass, not <see cref="BatchSize"/>.
+    /// </summary>
+    private async Task<IReadOnlyList<JobRecord>> PendingAsync(IEnumerable<MinerRecord> online, Dictionary<string, int> active, long now, CancellationToken cancellationToken)
+    {
+        if (!online.Any(m => active.GetValueOrDefault(m.Address) < m.Capacity))
+        {
+            var oldest = await store.PendingJobsAsync(1, cancellationToken).ConfigureAwait(false);
+            if (oldest.Count == 0 || now - oldest[0].SubmittedAt < (long)options.QueueTimeout.TotalMilliseconds)
+            {
+                return [];
+            }
+        }
+        var pending = await store.PendingJobsAsync(BatchSize, cancellationToken).ConfigureAwait(false);
+        metrics.QueueDepth(pending.Count);
+        return pending;
     }
 
     private enum AssignResult

@@ -1,0 +1,335 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Aitbc.Chain.Genesis;
+using Aitbc.Client.Coordinator;
+using Aitbc.Client.Node;
+using Aitbc.Coordinator;
+using Aitbc.Core;
+using Aitbc.Core.Crypto;
+using Aitbc.Core.Transactions;
+using Aitbc.Miner;
+using Aitbc.Miner.Backends;
+using Aitbc.Node;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Aitbc.Load;
+
+/// <summary>Settings of one job load run.</summary>
+public sealed record JobLoadOptions(
+    int Jobs, int Warmup, int Clients, int Miners, int MinerCapacity, int BackendLatencyMs, bool SubmitOnly,
+    int BlockIntervalMs, TimeSpan Timeout);
+
+/// <summary>What a job load run measured; latencies in milliseconds.</summary>
+public sealed record JobLoadReport(
+    string Mode, int Clients, int Miners, int BackendLatencyMs, int Jobs, int Completed, int Failed, double Seconds,
+    double SubmitsPerSecond, double SubmitP50Ms, double SubmitP99Ms,
+    double CompletedPerSecond, double EndToEndP50Ms, double EndToEndP99Ms,
+    double SubmitToAssignP50Ms, double SubmitToAssignP99Ms, double CompleteToVisibleP50Ms, double CompleteToVisibleP99Ms,
+    double DirectP50Ms, double DirectP99Ms, double OverheadRatioP50, double OverheadRatioP99,
+    double AddedP50Ms, double AddedP99Ms, double LoadAverage, string FirstError);
+
+/// <summary>
+/// A whole network in this process on free loopback ports (a validator node with a fresh genesis, the coordinator on
+/// SQLite, M miners whose Ollama backend is <see cref="FakeOllama"/>), driven over HTTP by N concurrent
+/// <see cref="CoordinatorClient"/>s. Each client submits a job and long-polls it to a terminal state, then the next.
+/// </summary>
+public static class JobLoad
+{
+    private const string ChainId = "aitbc-load-jobs";
+
+    public static async Task<JobLoadReport> RunAsync(JobLoadOptions options, TextWriter log, CancellationToken cancellationToken)
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), $"aitbc-load-jobs-{Guid.NewGuid():N}");
+        var services = new List<WebApplication>();
+        MinerHost[] miners = [];
+        await using var backend = await FakeOllama.StartAsync(TimeSpan.FromMilliseconds(options.BackendLatencyMs), cancellationToken);
+        try
+        {
+            var coordinatorKey = Ed25519KeyPair.Generate();
+            var clientKey = Ed25519KeyPair.Generate();
+            var minerKeys = Enumerable.Range(0, options.Miners).Select(_ => Ed25519KeyPair.Generate()).ToArray();
+            var nodeOptions = new NodeOptions { DataDirectory = Path.Combine(dataDir, "node"), Port = 0, LogToConsole = false, Moniker = "load" };
+            var allocations = new List<GenesisAllocation> { new(clientKey.Address, Amount.FromAitbc(100_000_000)) };
+            allocations.AddRange(minerKeys.Select(k => new GenesisAllocation(k.Address, Amount.FromAitbc(10_000))));
+            GenesisInit.Run(nodeOptions, ChainId, [coordinatorKey.Address], allocations, options.BlockIntervalMs, maxBlockTxs: 5000);
+            var node = await NodeHost.BuildAsync(nodeOptions, cancellationToken);
+            services.Add(node);
+            await node.StartAsync(cancellationToken);
+            var nodeUrl = ListeningUrl(node);
+
+            var adminKey = "load-admin-" + Guid.NewGuid().ToString("N");
+            var coordinator = CoordinatorHost.Build(new CoordinatorOptions
+            {
+                DataDirectory = Path.Combine(dataDir, "coordinator"),
+                Port = 0,
+                NodeUrl = nodeUrl,
+                CoordinatorKey = coordinatorKey,
+                AdminKey = adminKey,
+                LogToConsole = false,
+                // The limiter is not what is measured: one client key carries every client's load.
+                RateLimitPerSecond = 1_000_000,
+                RateLimitBurst = 1_000_000,
+            });
+            services.Add(coordinator);
+            await coordinator.StartAsync(cancellationToken);
+            var coordinatorUrl = ListeningUrl(coordinator);
+            log.WriteLine($"node {nodeUrl}, coordinator {coordinatorUrl}, backend {backend.Url} ({options.BackendLatencyMs} ms)");
+
+            using var admin = CoordinatorClient.Create(coordinatorUrl, adminKey);
+            var clientApiKey = (await admin.CreateApiKeyAsync(new ApiKeyRequest("client", Address: clientKey.Address.Value), cancellationToken)).Key;
+            using var nodeClient = NodeClient.Create(nodeUrl);
+            var sender = await TxSender.CreateAsync(nodeClient, clientKey, cancellationToken);
+            var approved = await sender.SendAndCommitAsync(new ApproveBody(coordinatorKey.Address, Amount.FromAitbc(100_000_000)), cancellationToken);
+            if (!approved.CheckTx.IsOk || !approved.TxResult.IsOk)
+            {
+                throw new InvalidOperationException($"approve refused: {approved.CheckTx.Log} {approved.TxResult.Log}");
+            }
+
+            var minerCount = options.SubmitOnly ? 0 : options.Miners;
+            miners = new MinerHost[minerCount];
+            for (var i = 0; i < minerCount; i++)
+            {
+                var minerApiKey = (await admin.CreateApiKeyAsync(new ApiKeyRequest("miner", MinerPubKey: minerKeys[i].PublicKey.Base64), cancellationToken)).Key;
+                miners[i] = await MinerHost.BuildAsync(new MinerOptions
+                {
+                    DataDirectory = Path.Combine(dataDir, $"miner-{i + 1}"),
+                    Port = 0,
+                    CoordinatorUrl = coordinatorUrl,
+                    NodeUrl = nodeUrl,
+                    MinerApiKey = minerApiKey,
+                    MinerKey = minerKeys[i],
+                    Stake = Amount.FromAitbc(1000),
+                    PricePerSecond = new Amount(1),
+                    Capacity = options.MinerCapacity,
+                    Backend = new BackendOptions { Kind = BackendKind.Ollama, Url = backend.Url },
+                    LogToConsole = false,
+                }, cancellationToken);
+                await miners[i].StartAsync(cancellationToken);
+            }
+            using var client = CoordinatorClient.Create(coordinatorUrl, clientApiKey);
+            await WaitForMinersAsync(client, minerCount, cancellationToken);
+            log.WriteLine($"{minerCount} miners online (capacity {options.MinerCapacity} each); {options.Clients} clients");
+
+            // Baseline: the same backend called directly by the miner's own Ollama client, at the same concurrency.
+            var (directP50, directP99) = (0.0, 0.0);
+            if (!options.SubmitOnly)
+            {
+                using var direct = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients + 4 }) { BaseAddress = backend.Url };
+                var ollama = new OllamaBackend(direct, TimeSpan.FromMinutes(1));
+                var directCalls = Math.Max(options.Clients * 2, Math.Min(options.Jobs, options.Clients * 10));
+                var directLatencies = new ConcurrentBag<double>();
+                await ForEachClientAsync(options.Clients, directCalls, async _ =>
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    await ollama.GenerateAsync(new InferenceRequest(FakeOllama.Model, "direct"), cancellationToken);
+                    directLatencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }, cancellationToken);
+                var sortedDirect = directLatencies.Order().ToArray();
+                (directP50, directP99) = (Percentile(sortedDirect, 0.50), Percentile(sortedDirect, 0.99));
+                log.WriteLine($"direct backend: p50 {directP50:0.00} ms, p99 {directP99:0.00} ms over {sortedDirect.Length} calls");
+            }
+
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Clients * 2 + 4, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
+            {
+                BaseAddress = coordinatorUrl,
+                Timeout = options.Timeout,
+            };
+            var clients = new CoordinatorClient(http, clientApiKey);
+            if (options.Warmup > 0)
+            {
+                await DriveAsync(clients, options, options.Warmup, cancellationToken);
+                log.WriteLine($"warm-up: {options.Warmup} jobs");
+            }
+            var loadBefore = LoadAverage();
+            var run = await DriveAsync(clients, options, options.Jobs, cancellationToken);
+            var loadAfter = LoadAverage();
+
+            var submits = run.Samples.Select(s => s.SubmitMs).Order().ToArray();
+            var done = run.Samples.Where(s => s.Status == "completed").ToArray();
+            var e2e = done.Select(s => s.EndToEndMs).Order().ToArray();
+            var toAssign = done.Where(s => s.SubmitToAssignMs is not null).Select(s => s.SubmitToAssignMs!.Value).Order().ToArray();
+            var toVisible = done.Where(s => s.CompleteToVisibleMs is not null).Select(s => s.CompleteToVisibleMs!.Value).Order().ToArray();
+            var failed = run.Samples.Count(s => s.Status != "completed" && !options.SubmitOnly);
+            var e2eP50 = Percentile(e2e, 0.50);
+            var e2eP99 = Percentile(e2e, 0.99);
+            return new JobLoadReport(
+                options.SubmitOnly ? "submit-only" : "end-to-end", options.Clients, minerCount, options.BackendLatencyMs, run.Samples.Count, done.Length, failed,
+                run.Seconds,
+                options.SubmitOnly ? run.Samples.Count / run.Seconds : run.Samples.Count / run.SubmitSeconds,
+                Percentile(submits, 0.50), Percentile(submits, 0.99),
+                options.SubmitOnly ? 0 : done.Length / run.Seconds, e2eP50, e2eP99,
+                Percentile(toAssign, 0.50), Percentile(toAssign, 0.99), Percentile(toVisible, 0.50), Percentile(toVisible, 0.99),
+                directP50, directP99,
+                directP50 > 0 ? e2eP50 / directP50 : 0, directP99 > 0 ? e2eP99 / directP99 : 0,
+                options.SubmitOnly ? 0 : e2eP50 - directP50, options.SubmitOnly ? 0 : e2eP99 - directP99,
+                (loadBefore + loadAfter) / 2, run.FirstError);
+        }
+        finally
+        {
+            foreach (var miner in miners.Reverse())
+            {
+                if (miner is not null)
+                {
+                    await miner.DisposeAsync();
+                }
+            }
+            for (var i = services.Count - 1; i >= 0; i--)
+            {
+                try
+                {
+                    using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                    await services[i].StopAsync(stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                await services[i].DisposeAsync();
+            }
+            try
+            {
+                Directory.Delete(dataDir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private sealed record Sample(string Status, double SubmitMs, double EndToEndMs, double? SubmitToAssignMs, double? CompleteToVisibleMs);
+
+    private sealed record Run(List<Sample> Samples, double Seconds, double SubmitSeconds, string FirstError);
+
+    /// <summary>Closed loop: each client submits, then (unless submit-only) long-polls its job to the end, then submits the next.</summary>
+    private static async Task<Run> DriveAsync(CoordinatorClient client, JobLoadOptions options, int jobs, CancellationToken cancellationToken)
+    {
+        var samples = new ConcurrentBag<Sample>();
+        var firstError = "";
+        var lastSubmit = 0L;
+        var start = Stopwatch.GetTimestamp();
+        await ForEachClientAsync(options.Clients, jobs, async n =>
+        {
+            try
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                var accepted = await client.SubmitJobAsync(new JobSubmission("inference", $"load job {n}", FakeOllama.Model, MaxPrice: "0.01"), cancellationToken: cancellationToken);
+                var t1 = Stopwatch.GetTimestamp();
+                InterlockedMax(ref lastSubmit, t1);
+                var submitMs = Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds;
+                if (options.SubmitOnly)
+                {
+                    samples.Add(new Sample(accepted.Status, submitMs, 0, null, null));
+                    return;
+                }
+                JobView job;
+                do
+                {
+                    job = await client.GetJobAsync(accepted.JobId, 30, cancellationToken);
+                }
+                while (!job.IsTerminal);
+                var seen = DateTimeOffset.UtcNow;
+                var t2 = Stopwatch.GetTimestamp();
+                var submitted = Parse(job.SubmittedAt);
+                double? toAssign = job.AssignedAt is { } a ? (Parse(a) - submitted).TotalMilliseconds : null;
+                double? toVisible = job.CompletedAt is { } c ? (seen - Parse(c)).TotalMilliseconds : null;
+                samples.Add(new Sample(job.Status, submitMs, Stopwatch.GetElapsedTime(t0, t2).TotalMilliseconds, toAssign, toVisible));
+                if (job.Status != "completed")
+                {
+                    Interlocked.CompareExchange(ref firstError, $"{job.Status}: {job.Error}", "");
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Interlocked.CompareExchange(ref firstError, e.Message, "");
+                samples.Add(new Sample("error", 0, 0, null, null));
+            }
+        }, cancellationToken);
+        var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var submitSeconds = Stopwatch.GetElapsedTime(start, Interlocked.Read(ref lastSubmit)).TotalSeconds;
+        return new Run([.. samples], seconds, Math.Max(submitSeconds, 1e-6), firstError);
+    }
+
+    /// <summary>Runs <paramref name="work"/> <paramref name="count"/> times, <paramref name="clients"/> at a time.</summary>
+    private static Task ForEachClientAsync(int clients, int count, Func<int, Task> work, CancellationToken cancellationToken)
+    {
+        var next = -1;
+        return Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        {
+            int n;
+            while ((n = Interlocked.Increment(ref next)) < count)
+            {
+                await work(n);
+            }
+        }, cancellationToken)));
+    }
+
+    private static async Task WaitForMinersAsync(CoordinatorClient client, int count, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.GetTimestamp() + 60 * Stopwatch.Frequency;
+        while (count > 0)
+        {
+            var listed = await client.GetMarketMinersAsync(cancellationToken);
+            if (listed.Miners.Count(m => m.Online && Amount.TryParseAitbc(m.Stake, out var s) && !s.IsZero) >= count)
+            {
+                return;
+            }
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                throw new TimeoutException("the miners did not come online within 60 s");
+            }
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var current = Interlocked.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+            current = seen;
+        }
+    }
+
+    private static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+
+    private static double LoadAverage()
+    {
+        try
+        {
+            return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return double.NaN;
+        }
+    }
+
+    private static Uri ListeningUrl(WebApplication app) =>
+        new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/");
+
+    internal static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1))];
+
+    /// <summary>One markdown table row per run, under <see cref="TableHeader"/>.</summary>
+    public static string TableRow(JobLoadReport r) => string.Create(CultureInfo.InvariantCulture,
+        $"| {r.Mode} | {r.Clients} | {r.Miners} | {r.BackendLatencyMs} | {r.Jobs} | {r.SubmitsPerSecond:0} | {r.SubmitP50Ms:0.0} / {r.SubmitP99Ms:0.0} | " +
+        $"{(r.Mode == "submit-only" ? "–" : r.CompletedPerSecond.ToString("0", CultureInfo.InvariantCulture))} | " +
+        $"{Ms(r.EndToEndP50Ms, r)} / {Ms(r.EndToEndP99Ms, r)} | {Ms(r.SubmitToAssignP50Ms, r)} / {Ms(r.SubmitToAssignP99Ms, r)} | " +
+        $"{Ms(r.CompleteToVisibleP50Ms, r)} / {Ms(r.CompleteToVisibleP99Ms, r)} | {Ms(r.DirectP50Ms, r)} / {Ms(r.DirectP99Ms, r)} | " +
+        $"{(r.Mode == "submit-only" ? "–" : $"{r.OverheadRatioP50:0.000} / {r.OverheadRatioP99:0.000}")} | {r.Failed} | {r.LoadAverage:0.0} |");
+
+    public const string TableHeader =
+        "| mode | clients | miners | backend ms | jobs | submits/s | submit p50 / p99 ms | completed/s | end-to-end p50 / p99 ms | submit→assign p50 / p99 ms | complete→visible p50 / p99 ms | direct backend p50 / p99 ms | overhead ratio p50 / p99 | failed | load avg |\n" +
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+
+    private static string Ms(double value, JobLoadReport r) => r.Mode == "submit-only" && value == 0 ? "–" : value.ToString("0.0", CultureInfo.InvariantCulture);
+}
