@@ -75,6 +75,24 @@ public sealed class OutboxStore : IDisposable
         }
     }
 
+    /// <summary>The <paramref name="limit"/> oldest pending messages, oldest first.</summary>
+    public IReadOnlyList<OutboxMessage> Oldest(int limit)
+    {
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT id, job_id, kind, body, created_at_ms FROM outbox ORDER BY id LIMIT $limit;";
+            command.Parameters.AddWithValue("$limit", limit);
+            using var reader = command.ExecuteReader();
+            var messages = new List<OutboxMessage>();
+            while (reader.Read())
+            {
+                messages.Add(new OutboxMessage(reader.GetInt64(0), reader.GetString(1), Enum.Parse<OutboxKind>(reader.GetString(2)), reader.GetString(3), reader.GetInt64(4)));
+            }
+            return messages;
+        }
+    }
+
     /// <summary>Every pending message, oldest first.</summary>
     public IReadOnlyList<OutboxMessage> Pending()
     {

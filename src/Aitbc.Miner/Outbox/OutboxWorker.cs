@@ -9,16 +9,23 @@ using Microsoft.Extensions.Logging;
 namespace Aitbc.Miner.Outbox;
 
 /// <summary>
-/// Delivers outbox messages to the coordinator one at a time, oldest first (so <c>running</c> arrives before
-/// <c>complete</c>). Network errors, 5xx, 408, 429 and auth failures are retried forever with exponential backoff and
-/// jitter, across restarts; any other 4xx means the coordinator has already decided about the job, so the message is
-/// dropped with a warning; a 2xx deletes it.
+/// Delivers outbox messages to the coordinator, oldest first: each job's messages strictly in order (so <c>running</c>
+/// arrives before <c>complete</c>), different jobs' messages concurrently (up to <see cref="MaxConcurrentJobs"/> jobs
+/// at once), so one slow answer does not hold up every other job's result. Network errors, 5xx, 408, 429 and auth
+/// failures are retried forever with exponential backoff and jitter, across restarts; any other 4xx means the
+/// coordinator has already decided about the job, so the message is dropped with a warning; a 2xx deletes it.
 /// </summary>
 internal sealed class OutboxWorker(
     Outbox outbox, CoordinatorClient coordinator, MinerOptions options, MinerMetrics metrics, ILogger<OutboxWorker> logger) : BackgroundService
 {
     /// <summary>How long an empty outbox waits before looking again without being woken.</summary>
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);
+
+    /// <summary>Jobs whose messages are delivered at the same time.</summary>
+    internal const int MaxConcurrentJobs = 32;
+
+    /// <summary>Messages read per pass: enough for every concurrent job to have a running and a complete.</summary>
+    private const int PassSize = MaxConcurrentJobs * 4;
 
     private enum Result
     {
@@ -39,36 +46,22 @@ internal sealed class OutboxWorker(
         {
             try
             {
-                var message = outbox.Store.Oldest();
-                if (message is null)
+                var messages = outbox.Store.Oldest(PassSize);
+                if (messages.Count == 0)
                 {
                     await outbox.WaitAsync(IdlePoll, stoppingToken).ConfigureAwait(false);
                     continue;
                 }
-                var (result, detail) = await DeliverAsync(message, stoppingToken).ConfigureAwait(false);
-                metrics.Delivery(Name(message.Kind), result.ToString().ToLowerInvariant());
-                if (result == Result.Transient)
+                // Per job in id order; the jobs whose oldest message is oldest go first.
+                var jobs = messages.GroupBy(m => m.JobId, StringComparer.Ordinal).Take(MaxConcurrentJobs).ToList();
+                var outcomes = await Task.WhenAll(jobs.Select(job => DeliverJobAsync(job.ToList(), failures, stoppingToken))).ConfigureAwait(false);
+                if (outcomes.Any(delivered => !delivered))
                 {
                     failures++;
                     var delay = Backoff(failures);
-                    if (failures == 1 || failures % 10 == 0)
-                    {
-                        logger.LogWarning("outbox: {Kind} for job {JobId} not delivered ({Error}); attempt {Attempt}, next in {Delay:0.0} s",
-                            Name(message.Kind), message.JobId, detail, failures, delay.TotalSeconds);
-                    }
                     await Task.Delay(delay, options.Time, stoppingToken).ConfigureAwait(false);
                     continue;
                 }
-                if (result == Result.Refused)
-                {
-                    logger.LogWarning("outbox: coordinator refused {Kind} for job {JobId} for good ({Error}); dropped",
-                        Name(message.Kind), message.JobId, detail);
-                }
-                else if (failures > 0)
-                {
-                    logger.LogInformation("outbox: {Kind} for job {JobId} delivered after {Attempts} attempts", Name(message.Kind), message.JobId, failures + 1);
-                }
-                outbox.Store.Remove(message.Id);
                 failures = 0;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -82,6 +75,37 @@ internal sealed class OutboxWorker(
                 await Task.Delay(options.OutboxMaxBackoff, options.Time, stoppingToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Delivers one job's messages in order; false when one could not be delivered yet (it and the rest of the job's wait).</summary>
+    private async Task<bool> DeliverJobAsync(List<OutboxMessage> messages, int failures, CancellationToken stoppingToken)
+    {
+        foreach (var message in messages)
+        {
+            var (result, detail) = await DeliverAsync(message, stoppingToken).ConfigureAwait(false);
+            metrics.Delivery(Name(message.Kind), result.ToString().ToLowerInvariant());
+            if (result == Result.Transient)
+            {
+                var attempt = failures + 1;
+                if (attempt == 1 || attempt % 10 == 0)
+                {
+                    logger.LogWarning("outbox: {Kind} for job {JobId} not delivered ({Error}); attempt {Attempt}, next in up to {Delay:0.0} s",
+                        Name(message.Kind), message.JobId, detail, attempt, Backoff(attempt).TotalSeconds);
+                }
+                return false;
+            }
+            if (result == Result.Refused)
+            {
+                logger.LogWarning("outbox: coordinator refused {Kind} for job {JobId} for good ({Error}); dropped",
+                    Name(message.Kind), message.JobId, detail);
+            }
+            else if (failures > 0)
+            {
+                logger.LogInformation("outbox: {Kind} for job {JobId} delivered after {Attempts} attempts", Name(message.Kind), message.JobId, failures + 1);
+            }
+            outbox.Store.Remove(message.Id);
+        }
+        return true;
     }
 
     private async Task<(Result, string?)> DeliverAsync(OutboxMessage message, CancellationToken cancellationToken)
