@@ -45,7 +45,8 @@ internal static class DemoCommand
             var options = network.Read(parse, defaultDataDir: temp, defaultPortBase: 0);
             try
             {
-                return await RunAsync(ctx, options, parse.GetValue(prompt)!, parse.GetValue(model), cancellationToken);
+                var logsKept = temp is null || parse.GetValue(keep);
+                return await RunAsync(ctx, options, parse.GetValue(prompt)!, parse.GetValue(model), logsKept, cancellationToken);
             }
             finally
             {
@@ -63,7 +64,7 @@ internal static class DemoCommand
         });
     }
 
-    private static async Task<int> RunAsync(CliContext ctx, DevnetOptions options, string prompt, string? model, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliContext ctx, DevnetOptions options, string prompt, string? model, bool logsKept, CancellationToken cancellationToken)
     {
         await using var devnet = await DevnetCommands.StartAsync(ctx, options, cancellationToken, quiet: ctx.IsJson);
         model ??= devnet.Models.FirstOrDefault() ?? throw new CliUsageException("the miners' backend lists no models; name one with --model");
@@ -103,11 +104,13 @@ internal static class DemoCommand
         else
         {
             ctx.Console.WriteLine();
-            ctx.Console.WriteLine($"Logs: {options.DataDirectory}/*/logs. Stopping the network.");
+            ctx.Console.WriteLine(logsKept
+                ? $"Logs: {options.DataDirectory}/*/logs. Stopping the network."
+                : "Stopping the network (its temp dir goes with it; --keep keeps data and logs).");
         }
         if (job.Status != JobStates.Completed)
         {
-            throw new CliException(ExitCodes.JobFailed, $"the demo job {job.JobId} {job.Status}: {job.Error ?? "no reason given"}; see the logs under {options.DataDirectory} (run with --keep to keep them)");
+            throw new CliException(ExitCodes.JobFailed, $"the demo job {job.JobId} {job.Status}: {job.Error ?? "no reason given"}; {(logsKept ? $"see the logs under {options.DataDirectory}" : "run again with --keep to keep the logs")}");
         }
         return verification is { Valid: true }
             ? ExitCodes.Ok
