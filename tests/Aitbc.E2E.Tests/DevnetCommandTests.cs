@@ -50,7 +50,8 @@ public sealed partial class DevnetCommandTests : IAsyncLifetime
         // Ctrl-C: a clean stop, exit 0.
         Assert.Equal(0, await InterruptAsync(first));
 
-        var second = await StartUpAsync(dataDir);
+        // The second run adds a miner the genesis never funded: the devnet funds it from the client wallet and it stakes.
+        var second = await StartUpAsync(dataDir, miners: 2);
         try
         {
             Assert.Contains($"resuming chain {chainId}", second.Output.ToString(), StringComparison.Ordinal);
@@ -64,6 +65,9 @@ public sealed partial class DevnetCommandTests : IAsyncLifetime
             Assert.Equal(JobStates.Completed, job.Status);
             var again = await ServiceProcess.RunAsync("aitbc", ["status", jobId], env);
             Assert.True(again.ExitCode == 0, again.Stdout + again.Stderr);
+            Assert.Contains("funded miner", second.Output.ToString(), StringComparison.Ordinal);
+            var market = await client.GetMarketMinersAsync();
+            Assert.Equal(2, market.Miners.Count(m => m.Online && m.Stake != "0"));
         }
         finally
         {
@@ -74,10 +78,10 @@ public sealed partial class DevnetCommandTests : IAsyncLifetime
     private sealed record Running(Process Process, System.Text.StringBuilder Output);
 
     /// <summary>Starts <c>aitbc up</c> on free ports and waits for its "is up" line.</summary>
-    private async Task<Running> StartUpAsync(string dataDir)
+    private async Task<Running> StartUpAsync(string dataDir, int miners = 1)
     {
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { ServiceProcess.Dll("aitbc"), "up", "--data-dir", dataDir, "--port-base", "0", "--backend", "embedded" })
+        foreach (var arg in new[] { ServiceProcess.Dll("aitbc"), "up", "--data-dir", dataDir, "--port-base", "0", "--backend", "embedded", "--miners", miners.ToString(System.Globalization.CultureInfo.InvariantCulture) })
         {
             info.ArgumentList.Add(arg);
         }
