@@ -2,20 +2,10 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using Aitbc.Chain.Genesis;
+using Aitbc.Cli.Devnet;
 using Aitbc.Client.Coordinator;
-using Aitbc.Client.Node;
-using Aitbc.Coordinator;
 using Aitbc.Core;
-using Aitbc.Core.Crypto;
-using Aitbc.Core.Transactions;
-using Aitbc.Miner;
 using Aitbc.Miner.Backends;
-using Aitbc.Node;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Aitbc.Load;
 
@@ -45,74 +35,27 @@ public static class JobLoad
     public static async Task<JobLoadReport> RunAsync(JobLoadOptions options, TextWriter log, CancellationToken cancellationToken)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), $"aitbc-load-jobs-{Guid.NewGuid():N}");
-        var services = new List<WebApplication>();
-        MinerHost[] miners = [];
         await using var backend = await FakeOllama.StartAsync(TimeSpan.FromMilliseconds(options.BackendLatencyMs), cancellationToken);
+        // The same composition as `aitbc up`, on free ports, with the miners on the fixed-latency Ollama-wire backend.
+        var devnet = await Devnet.StartAsync(new DevnetOptions
+        {
+            DataDirectory = dataDir,
+            PortBase = 0,
+            Backend = DevnetBackend.Ollama,
+            BackendUrl = backend.Url,
+            Miners = options.SubmitOnly ? 0 : options.Miners,
+            MinerCapacity = options.MinerCapacity,
+            MinerPricePerSecond = new Amount(1),
+            BlockIntervalMs = options.BlockIntervalMs,
+            // The limiter is not what is measured: one client key carries every client's load.
+            RateLimitPerSecond = 1_000_000,
+        }, cancellationToken: cancellationToken);
         try
         {
-            var coordinatorKey = Ed25519KeyPair.Generate();
-            var clientKey = Ed25519KeyPair.Generate();
-            var minerKeys = Enumerable.Range(0, options.Miners).Select(_ => Ed25519KeyPair.Generate()).ToArray();
-            var nodeOptions = new NodeOptions { DataDirectory = Path.Combine(dataDir, "node"), Port = 0, LogToConsole = false, Moniker = "load" };
-            var allocations = new List<GenesisAllocation> { new(clientKey.Address, Amount.FromAitbc(100_000_000)) };
-            allocations.AddRange(minerKeys.Select(k => new GenesisAllocation(k.Address, Amount.FromAitbc(10_000))));
-            GenesisInit.Run(nodeOptions, ChainId, [coordinatorKey.Address], allocations, options.BlockIntervalMs, maxBlockTxs: 5000);
-            var node = await NodeHost.BuildAsync(nodeOptions, cancellationToken);
-            services.Add(node);
-            await node.StartAsync(cancellationToken);
-            var nodeUrl = ListeningUrl(node);
-
-            var adminKey = "load-admin-" + Guid.NewGuid().ToString("N");
-            var coordinator = CoordinatorHost.Build(new CoordinatorOptions
-            {
-                DataDirectory = Path.Combine(dataDir, "coordinator"),
-                Port = 0,
-                NodeUrl = nodeUrl,
-                CoordinatorKey = coordinatorKey,
-                AdminKey = adminKey,
-                LogToConsole = false,
-                // The limiter is not what is measured: one client key carries every client's load.
-                RateLimitPerSecond = 1_000_000,
-                RateLimitBurst = 1_000_000,
-            });
-            services.Add(coordinator);
-            await coordinator.StartAsync(cancellationToken);
-            var coordinatorUrl = ListeningUrl(coordinator);
-            log.WriteLine($"node {nodeUrl}, coordinator {coordinatorUrl}, backend {backend.Url} ({options.BackendLatencyMs} ms)");
-
-            using var admin = CoordinatorClient.Create(coordinatorUrl, adminKey);
-            var clientApiKey = (await admin.CreateApiKeyAsync(new ApiKeyRequest("client", Address: clientKey.Address.Value), cancellationToken)).Key;
-            using var nodeClient = NodeClient.Create(nodeUrl);
-            var sender = await TxSender.CreateAsync(nodeClient, clientKey, cancellationToken);
-            var approved = await sender.SendAndCommitAsync(new ApproveBody(coordinatorKey.Address, Amount.FromAitbc(100_000_000)), cancellationToken);
-            if (!approved.CheckTx.IsOk || !approved.TxResult.IsOk)
-            {
-                throw new InvalidOperationException($"approve refused: {approved.CheckTx.Log} {approved.TxResult.Log}");
-            }
-
+            var coordinatorUrl = devnet.CoordinatorUrl;
+            var clientApiKey = devnet.State.ClientApiKey!;
             var minerCount = options.SubmitOnly ? 0 : options.Miners;
-            miners = new MinerHost[minerCount];
-            for (var i = 0; i < minerCount; i++)
-            {
-                var minerApiKey = (await admin.CreateApiKeyAsync(new ApiKeyRequest("miner", MinerPubKey: minerKeys[i].PublicKey.Base64), cancellationToken)).Key;
-                miners[i] = await MinerHost.BuildAsync(new MinerOptions
-                {
-                    DataDirectory = Path.Combine(dataDir, $"miner-{i + 1}"),
-                    Port = 0,
-                    CoordinatorUrl = coordinatorUrl,
-                    NodeUrl = nodeUrl,
-                    MinerApiKey = minerApiKey,
-                    MinerKey = minerKeys[i],
-                    Stake = Amount.FromAitbc(1000),
-                    PricePerSecond = new Amount(1),
-                    Capacity = options.MinerCapacity,
-                    Backend = new BackendOptions { Kind = BackendKind.Ollama, Url = backend.Url },
-                    LogToConsole = false,
-                }, cancellationToken);
-                await miners[i].StartAsync(cancellationToken);
-            }
-            using var client = CoordinatorClient.Create(coordinatorUrl, clientApiKey);
-            await WaitForMinersAsync(client, minerCount, cancellationToken);
+            log.WriteLine($"node {devnet.NodeUrl}, coordinator {coordinatorUrl}, backend {backend.Url} ({options.BackendLatencyMs} ms)");
             log.WriteLine($"{minerCount} miners online (capacity {options.MinerCapacity} each); {options.Clients} clients");
 
             // Baseline: the same backend called directly by the miner's own Ollama client, at the same concurrency.
@@ -171,25 +114,7 @@ public static class JobLoad
         }
         finally
         {
-            foreach (var miner in miners.Reverse())
-            {
-                if (miner is not null)
-                {
-                    await miner.DisposeAsync();
-                }
-            }
-            for (var i = services.Count - 1; i >= 0; i--)
-            {
-                try
-                {
-                    using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                    await services[i].StopAsync(stop.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                }
-                await services[i].DisposeAsync();
-            }
+            await devnet.DisposeAsync();
             try
             {
                 Directory.Delete(dataDir, recursive: true);
@@ -267,24 +192,6 @@ public static class JobLoad
         }, cancellationToken)));
     }
 
-    private static async Task WaitForMinersAsync(CoordinatorClient client, int count, CancellationToken cancellationToken)
-    {
-        var deadline = Stopwatch.GetTimestamp() + 60 * Stopwatch.Frequency;
-        while (count > 0)
-        {
-            var listed = await client.GetMarketMinersAsync(cancellationToken);
-            if (listed.Miners.Count(m => m.Online && Amount.TryParseAitbc(m.Stake, out var s) && !s.IsZero) >= count)
-            {
-                return;
-            }
-            if (Stopwatch.GetTimestamp() > deadline)
-            {
-                throw new TimeoutException("the miners did not come online within 60 s");
-            }
-            await Task.Delay(100, cancellationToken);
-        }
-    }
-
     private static void InterlockedMax(ref long target, long value)
     {
         var current = Interlocked.Read(ref target);
@@ -312,9 +219,6 @@ public static class JobLoad
             return double.NaN;
         }
     }
-
-    private static Uri ListeningUrl(WebApplication app) =>
-        new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/");
 
     internal static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1))];

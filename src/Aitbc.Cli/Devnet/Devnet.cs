@@ -143,6 +143,10 @@ public sealed class Devnet : IAsyncDisposable
         {
             coordinatorOptions = coordinatorOptions with { QueueTimeout = queueTimeout };
         }
+        if (o.RateLimitPerSecond is { } rate)
+        {
+            coordinatorOptions = coordinatorOptions with { RateLimitPerSecond = rate, RateLimitBurst = 2 * rate };
+        }
         var coordinator = CoordinatorHost.Build(coordinatorOptions);
         _services.Add(coordinator);
         await coordinator.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -63,6 +63,9 @@ public sealed record DevnetOptions
     /// <summary>How long a job waits for a miner before it fails with "no miner available"; the coordinator's default when null.</summary>
     public TimeSpan? QueueTimeout { get; init; }
 
+    /// <summary>The coordinator's per-key request rate (burst twice that); its default when null. Load tests raise it.</summary>
+    public int? RateLimitPerSecond { get; init; }
+
     /// <summary>Services also log to the console (they always log to files under the data directory).</summary>
     public bool LogToConsole { get; init; }
 
