@@ -37,7 +37,7 @@ public static class CliApp
         CliContext? current = null;
         var root = BuildRoot(globals, parse =>
         {
-            var settings = CliSettings.Resolve(env, parse.GetValue(globals.Output), parse.GetValue(globals.Node), parse.GetValue(globals.Url), parse.GetValue(globals.ApiKey), retry);
+            var settings = CliSettings.Resolve(env, parse.GetValue(globals.Output), parse.GetValue(globals.Node), parse.GetValue(globals.Url), parse.GetValue(globals.ApiKey), retry, parse.GetValue(globals.CaCert));
             current = new CliContext(settings, console, stdout, stdin ?? TextReader.Null, interactive)
             {
                 PasswordFromEnvironment = env[PasswordSource.EnvVar] as string,
@@ -159,7 +159,9 @@ internal sealed class GlobalOptions
 
     public Option<string?> ApiKey { get; } = new("--api-key") { Description = "Coordinator key [env CLIENT_API_KEY; admin commands: env AITBC_ADMIN_KEY or ADMIN_API_KEY]", Recursive = true };
 
-    public IEnumerable<Option> All => [Output, Node, Url, ApiKey];
+    public Option<string?> CaCert { get; } = new("--ca-cert") { Description = "PEM file of a CA (or self-signed server certificate) to trust for https URLs [env AITBC_CA_CERT]", Recursive = true };
+
+    public IEnumerable<Option> All => [Output, Node, Url, ApiKey, CaCert];
 
     public GlobalOptions() => Output.AcceptOnlyFromAmong("text", "json");
 }

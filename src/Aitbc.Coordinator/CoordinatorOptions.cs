@@ -14,6 +14,9 @@ public sealed record CoordinatorOptions
     /// <summary>Port to listen on; 0 picks a free one (tests).</summary>
     public int Port { get; init; } = DefaultPort;
 
+    /// <summary>Serve HTTPS with this certificate; null serves plain HTTP (loopback, or behind a TLS proxy).</summary>
+    public Aitbc.Core.Net.TlsServerSettings? Tls { get; init; }
+
     /// <summary>Home: config/ (coordinator key), data/ (coordinator.db), logs/.</summary>
     public string DataDirectory { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".aitbc", "coordinator");
 

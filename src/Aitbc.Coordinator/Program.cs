@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Aitbc.Coordinator;
+using Aitbc.Core.Net;
 
 var port = new Option<int>("--port") { Description = "Port to listen on", DefaultValueFactory = _ => CoordinatorOptions.DefaultPort };
 var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
@@ -35,7 +36,9 @@ var heartbeat = new Option<int?>("--heartbeat-interval") { Description = "Second
 var rateLimit = new Option<int?>("--rate-limit") { Description = "Requests per second per API key (default 2000; bursts of twice that)" };
 var logDir = new Option<string?>("--log-dir") { Description = "Directory for coordinator.log (default /var/log/aitbc when writable, else <data-dir>/logs)" };
 
-var start = new Command("start", "Run the coordinator's REST API") { port, host, dataDir, node, database, coordinatorKey, adminKey, logDir, queueTimeout, heartbeat, rateLimit };
+var tlsCert = new Option<string?>("--tls-cert") { Description = $"Serve HTTPS with this certificate: PEM (with --tls-key) or .pfx ({TlsServerSettings.CertificateVariable})" };
+var tlsKey = new Option<string?>("--tls-key") { Description = $"PEM private key of --tls-cert ({TlsServerSettings.KeyVariable})" };
+var start = new Command("start", "Run the coordinator's REST API") { port, host, dataDir, node, database, coordinatorKey, adminKey, logDir, queueTimeout, heartbeat, rateLimit, tlsCert, tlsKey };
 start.SetAction(async (parse, cancellationToken) =>
 {
     var options = new CoordinatorOptions
@@ -50,6 +53,7 @@ start.SetAction(async (parse, cancellationToken) =>
         // An admin key on the command line shows in the process list; the environment variable does not.
         AdminKey = parse.GetValue(adminKey) ?? Environment.GetEnvironmentVariable("AITBC_ADMIN_KEY"),
         LogDirectory = parse.GetValue(logDir) ?? DefaultLogDirectory(),
+        Tls = TlsServerSettings.From(parse.GetValue(tlsCert), parse.GetValue(tlsKey)),
     };
     if (parse.GetValue(queueTimeout) is { } queueSeconds)
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Aitbc.Core.Net;
 using Aitbc.Core;
 using Aitbc.Miner.Backends;
 
@@ -38,11 +39,13 @@ public static class MinerCommandLine
         var modelName = new Option<string?>("--model-name") { Description = "Model name the embedded backend serves (default the file name; AITBC_MINER_MODEL_NAME)", DefaultValueFactory = _ => Env("AITBC_MINER_MODEL_NAME") };
         var threads = new Option<int?>("--threads") { Description = "CPU threads for the embedded backend" };
         var logDir = new Option<string?>("--log-dir") { Description = "Directory for miner.log (default /var/log/aitbc when writable, else <data-dir>/logs)" };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = $"Serve HTTPS with this certificate: PEM (with --tls-key) or .pfx ({TlsServerSettings.CertificateVariable})" };
+        var tlsKey = new Option<string?>("--tls-key") { Description = $"PEM private key of --tls-cert ({TlsServerSettings.KeyVariable})" };
 
         var start = new Command("start", "Run the miner: register, heartbeat, accept assignments, run inference")
         {
             port, host, dataDir, coordinator, node, endpoint, minerApiKey, minerKey, stake, price, capacity, noChain,
-            backend, backendUrl, backendApiKey, modelPath, modelName, threads, logDir,
+            backend, backendUrl, backendApiKey, modelPath, modelName, threads, logDir, tlsCert, tlsKey,
         };
         start.SetAction(async (parse, cancellationToken) =>
         {
@@ -70,6 +73,7 @@ public static class MinerCommandLine
                     Threads = parse.GetValue(threads),
                 },
                 LogDirectory = parse.GetValue(logDir) ?? DefaultLogDirectory(),
+                Tls = TlsServerSettings.From(parse.GetValue(tlsCert), parse.GetValue(tlsKey)),
             };
             await using var miner = await MinerHost.BuildAsync(options, cancellationToken);
             await miner.RunAsync(cancellationToken);

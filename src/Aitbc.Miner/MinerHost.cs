@@ -89,12 +89,20 @@ public sealed class MinerHost : IAsyncDisposable
             var node = NodeClient.Create(options.NodeUrl, new RetryOptions { MaxRetries = 1, AttemptTimeout = TimeSpan.FromSeconds(30) }, options.Time);
             owned.Add(node);
 
+            // Loaded before serving, so a missing or keyless certificate stops the start, naming the file.
+            var certificate = options.Tls?.Load();
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
                 kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
                 kestrel.AddServerHeader = false;
-                kestrel.Listen(System.Net.IPAddress.Parse(options.Host), options.Port);
+                kestrel.Listen(System.Net.IPAddress.Parse(options.Host), options.Port, listen =>
+                {
+                    if (certificate is not null)
+                    {
+                        listen.UseHttps(certificate);
+                    }
+                });
             });
             builder.Logging.ClearProviders();
             builder.Services.AddSerilog(logger, dispose: true);

@@ -16,6 +16,9 @@ public sealed record MinerOptions
     /// <summary>Port to listen on; 0 picks a free one (tests, <c>aitbc up</c>).</summary>
     public int Port { get; init; } = DefaultPort;
 
+    /// <summary>Serve HTTPS with this certificate; null serves plain HTTP (loopback, or behind a TLS proxy).</summary>
+    public Aitbc.Core.Net.TlsServerSettings? Tls { get; init; }
+
     /// <summary>Home: config/ (miner key), data/ (outbox.db), logs/.</summary>
     public string DataDirectory { get; init; } = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".aitbc", "miner");
 

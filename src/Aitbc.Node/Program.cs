@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Aitbc.Core;
+using Aitbc.Core.Net;
 using Aitbc.Node;
 
 var dataDir = new Option<string>("--data-dir")
@@ -51,7 +52,9 @@ var follow = new Option<Uri?>("--follow")
 };
 var logDir = new Option<string?>("--log-dir") { Description = "Directory for node.log (default <data-dir>/logs)" };
 var moniker = new Option<string>("--moniker") { Description = "Node name shown in status", DefaultValueFactory = _ => Environment.MachineName };
-var start = new Command("start", "Run the node: the validator, or a follower with --follow") { dataDir, host, port, follow, logDir, moniker };
+var tlsCert = new Option<string?>("--tls-cert") { Description = $"Serve HTTPS with this certificate: PEM (with --tls-key) or .pfx ({TlsServerSettings.CertificateVariable})" };
+var tlsKey = new Option<string?>("--tls-key") { Description = $"PEM private key of --tls-cert ({TlsServerSettings.KeyVariable})" };
+var start = new Command("start", "Run the node: the validator, or a follower with --follow") { dataDir, host, port, follow, logDir, moniker, tlsCert, tlsKey };
 start.SetAction(async (parse, cancellationToken) =>
 {
     var app = await NodeHost.BuildAsync(new NodeOptions
@@ -62,6 +65,7 @@ start.SetAction(async (parse, cancellationToken) =>
         FollowUrl = parse.GetValue(follow),
         LogDirectory = parse.GetValue(logDir),
         Moniker = parse.GetValue(moniker)!,
+        Tls = TlsServerSettings.From(parse.GetValue(tlsCert), parse.GetValue(tlsKey)),
     }, cancellationToken);
     await app.RunAsync(cancellationToken);
     return 0;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Node;
+using Aitbc.Core.Net;
 using Spectre.Console;
 
 namespace Aitbc.Cli.Infrastructure;
@@ -33,7 +34,7 @@ public sealed class CliContext(CliSettings settings, IAnsiConsole console, TextW
 
     public bool IsJson => Settings.Output == OutputFormat.Json;
 
-    public NodeClient CreateNodeClient() => NodeClient.Create(Settings.NodeUrl, Settings.Retry);
+    public NodeClient CreateNodeClient() => NodeClient.Create(Settings.NodeUrl, Settings.Retry, transport: Tls.CreateClientHandler(Settings.CaCertificatePath));
 
     /// <summary>Which key the last coordinator client was made with, so a 401/403 can say which setting to fix.</summary>
     public CoordinatorKeyKind? CoordinatorKey { get; private set; }
@@ -47,7 +48,7 @@ public sealed class CliContext(CliSettings settings, IAnsiConsole console, TextW
         var key = kind == CoordinatorKeyKind.Admin ? Settings.AdminKey : Settings.ApiKey;
         CoordinatorKey = kind;
         CoordinatorKeyMissing = key is null;
-        return CoordinatorClient.Create(Settings.CoordinatorUrl, key, Settings.Retry);
+        return CoordinatorClient.Create(Settings.CoordinatorUrl, key, Settings.Retry, transport: Tls.CreateClientHandler(Settings.CaCertificatePath));
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Aitbc.Cli.Wallets;
 using Aitbc.Client.Http;
+using Aitbc.Core.Net;
 
 namespace Aitbc.Cli.Infrastructure;
 
@@ -48,6 +49,9 @@ public sealed record CliSettings
 
     public RetryOptions Retry { get; init; } = new();
 
+    /// <summary>PEM file of extra certificates to trust for https node and coordinator URLs (a private CA or a self-signed server).</summary>
+    public string? CaCertificatePath { get; init; }
+
     /// <summary>Argon2id cost for new keystores; tests lower it through the environment so they stay fast.</summary>
     public KdfParameters Kdf { get; init; } = KdfParameters.Default;
 
@@ -60,7 +64,7 @@ public sealed record CliSettings
     /// <paramref name="retry"/> replaces the built-in retry defaults (tests shorten the delays), which the
     /// environment and config file still adjust.
     /// </summary>
-    public static CliSettings Resolve(IDictionary env, string? output, string? node, string? url, string? apiKey, RetryOptions? retry = null)
+    public static CliSettings Resolve(IDictionary env, string? output, string? node, string? url, string? apiKey, RetryOptions? retry = null, string? caCert = null)
     {
         string? Env(string name) => env[name] as string is { Length: > 0 } v ? v : null;
 
@@ -96,6 +100,12 @@ public sealed record CliSettings
             kdf = kdf with { Iterations = ParseNonNegative(iterations, "AITBC_KDF_ITERATIONS") };
         }
 
+        var caCertificatePath = caCert ?? Env(Tls.CaCertificateVariable) ?? config.CaCert;
+        if (caCertificatePath is not null && !File.Exists(caCertificatePath))
+        {
+            throw new CliUsageException($"--ca-cert: the CA certificate file {caCertificatePath} does not exist");
+        }
+
         return new CliSettings
         {
             Home = home,
@@ -106,6 +116,7 @@ public sealed record CliSettings
             AdminKey = apiKey ?? Env("AITBC_ADMIN_KEY") ?? Env("ADMIN_API_KEY") ?? config.AdminKey,
             Wallet = Env("AITBC_WALLET") ?? config.Wallet ?? DefaultWallet,
             Retry = retry,
+            CaCertificatePath = caCertificatePath,
             Kdf = kdf,
         };
     }
@@ -127,7 +138,7 @@ public sealed record CliSettings
 }
 
 /// <summary>The optional <c>config.json</c>: the same settings as the options and environment, snake_case.</summary>
-public sealed record ConfigFile(string? Node, string? Url, string? ApiKey, string? Output, string? Wallet, int? RetryDelayMs, int? Retries, string? AdminKey = null)
+public sealed record ConfigFile(string? Node, string? Url, string? ApiKey, string? Output, string? Wallet, int? RetryDelayMs, int? Retries, string? AdminKey = null, string? CaCert = null)
 {
     private static readonly JsonSerializerOptions Options = new()
     {

@@ -57,7 +57,17 @@ public static class RetryPipeline
     /// from the connection pool, and is as transient as a refused connection.
     /// </summary>
     internal static bool IsTransient(Outcome<HttpResponseMessage> outcome) =>
-        HttpClientResiliencePredicates.IsTransient(outcome) || IsTransportFailure(outcome.Exception);
+        !IsTlsFailure(outcome.Exception) && (HttpClientResiliencePredicates.IsTransient(outcome) || IsTransportFailure(outcome.Exception));
+
+    /// <summary>The server's certificate was refused (untrusted, wrong name, expired): retrying cannot help.</summary>
+    public static bool IsTlsFailure(Exception? e) =>
+        e is HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException };
+
+    /// <summary>What went wrong with the connection, in words; a refused certificate names the setting that trusts one.</summary>
+    public static string DescribeTransportFailure(Exception e) =>
+        IsTlsFailure(e)
+            ? $"TLS handshake failed: {e.InnerException!.Message} (trust the server's CA with --ca-cert or {Aitbc.Core.Net.Tls.CaCertificateVariable})"
+            : e.Message;
 
     /// <summary>A failure of the connection itself, however HttpClient wrapped it.</summary>
     public static bool IsTransportFailure(Exception? e) =>

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aitbc.Client.Http;
 using Aitbc.Core;
+using Aitbc.Core.Net;
 using Aitbc.Core.Transactions;
 using Microsoft.Extensions.Http.Resilience;
 using Polly.Timeout;
@@ -49,7 +50,7 @@ public sealed class NodeClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(nodeUrl);
         var pipeline = RetryPipeline.Build(retry ?? new RetryOptions(), time ?? TimeProvider.System);
-        var handler = new ResilienceHandler(pipeline) { InnerHandler = new AttemptCounter(transport ?? new SocketsHttpHandler()) };
+        var handler = new ResilienceHandler(pipeline) { InnerHandler = new AttemptCounter(transport ?? Tls.CreateClientHandler()) };
         // The pipeline's attempt timeout bounds each try; HttpClient's own 100 s default would cut across retries.
         var http = new HttpClient(handler) { BaseAddress = nodeUrl, Timeout = Timeout.InfiniteTimeSpan };
         return new NodeClient(http, ownsHttp: true);
@@ -346,7 +347,7 @@ public sealed class NodeClient : IDisposable
         }
         catch (Exception e) when (e is HttpRequestException || RetryPipeline.IsTransportFailure(e))
         {
-            throw new NodeUnavailableException(NodeUrl, method, attempts.Value, e.Message, e);
+            throw new NodeUnavailableException(NodeUrl, method, attempts.Value, RetryPipeline.DescribeTransportFailure(e), e);
         }
         catch (TimeoutRejectedException e)
         {

@@ -1,5 +1,6 @@
 using Aitbc.Client.Http;
 using Aitbc.Client.Node;
+using Aitbc.Core.Net;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -21,6 +22,7 @@ public static class NodeClientServiceCollectionExtensions
             // The pipeline's attempt timeout bounds each try; HttpClient's own 100 s default would cut across retries.
             http.Timeout = Timeout.InfiniteTimeSpan;
         });
+        builder.ConfigurePrimaryHttpMessageHandler(() => Tls.CreateClientHandler());
         builder.AddResilienceHandler("aitbc-node", (pipeline, context) =>
             RetryPipeline.Configure(pipeline, options, context.ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System));
         builder.AddHttpMessageHandler(() => new AttemptCounter());

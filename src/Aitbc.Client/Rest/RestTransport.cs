@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Aitbc.Client.Http;
+using Aitbc.Core.Net;
 using Microsoft.Extensions.Http.Resilience;
 using Polly.Timeout;
 
@@ -26,11 +27,11 @@ public sealed class RestTransport : IDisposable
 
     public Uri? BaseAddress => _http.BaseAddress;
 
-    /// <summary>An HttpClient with the Aitbc retry pipeline and its own connection pool.</summary>
+    /// <summary>An HttpClient with the Aitbc retry pipeline and its own connection pool (trusting <see cref="Tls.CaCertificateVariable"/>'s CAs).</summary>
     public static RestTransport Create(Uri? baseAddress, RetryOptions? retry = null, TimeProvider? time = null, HttpMessageHandler? transport = null)
     {
         var pipeline = RetryPipeline.Build(retry ?? new RetryOptions(), time ?? TimeProvider.System);
-        var handler = new ResilienceHandler(pipeline) { InnerHandler = new AttemptCounter(transport ?? new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60) }) };
+        var handler = new ResilienceHandler(pipeline) { InnerHandler = new AttemptCounter(transport ?? Tls.CreateClientHandler()) };
         // The pipeline's attempt timeout bounds each try; HttpClient's own 100 s default would cut across retries.
         var http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
         return new RestTransport(http, ownsHttp: true);
@@ -86,7 +87,7 @@ public sealed class RestTransport : IDisposable
         }
         catch (Exception e) when (e is HttpRequestException || RetryPipeline.IsTransportFailure(e))
         {
-            throw new RestUnavailableException(url, attempts.Value, e.Message, e);
+            throw new RestUnavailableException(url, attempts.Value, RetryPipeline.DescribeTransportFailure(e), e);
         }
         catch (TimeoutRejectedException e)
         {

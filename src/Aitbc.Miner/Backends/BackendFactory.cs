@@ -1,3 +1,4 @@
+using Aitbc.Core.Net;
 using Microsoft.Extensions.Logging;
 
 namespace Aitbc.Miner.Backends;
@@ -25,12 +26,12 @@ public static class BackendFactory
 
     // The backends enforce the request timeout themselves (so it can be told from the caller's cancellation):
     // the client's own is off. The miner keeps one backend for its lifetime, so the client is never disposed early.
-    private static HttpClient NewHttpClient(BackendOptions options) =>
-        new(new SocketsHttpHandler { ConnectTimeout = options.ConnectTimeout })
-        {
-            BaseAddress = WithTrailingSlash(options.EffectiveUrl!),
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+    private static HttpClient NewHttpClient(BackendOptions options)
+    {
+        var handler = Tls.CreateClientHandler();
+        handler.ConnectTimeout = options.ConnectTimeout;
+        return new(handler) { BaseAddress = WithTrailingSlash(options.EffectiveUrl!), Timeout = Timeout.InfiniteTimeSpan };
+    }
 
     // Relative paths ("api/generate") must resolve under a URL such as http://host/ollama, not replace its last segment.
     private static Uri WithTrailingSlash(Uri url) =>

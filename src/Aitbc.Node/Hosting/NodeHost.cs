@@ -1,3 +1,4 @@
+using Aitbc.Core.Net;
 using System.Text.Json;
 using Aitbc.Chain;
 using Aitbc.Chain.Genesis;
@@ -46,12 +47,20 @@ public static class NodeHost
 
         try
         {
+            // Loaded before serving, so a missing or keyless certificate stops the start, naming the file.
+            var certificate = options.Tls?.Load();
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
                 kestrel.Limits.MaxRequestBodySize = JsonRpcEndpoint.MaxBodyBytes;
                 kestrel.AddServerHeader = false;
-                kestrel.Listen(System.Net.IPAddress.Parse(options.Host), options.Port);
+                kestrel.Listen(System.Net.IPAddress.Parse(options.Host), options.Port, listen =>
+                {
+                    if (certificate is not null)
+                    {
+                        listen.UseHttps(certificate);
+                    }
+                });
             });
             builder.Logging.ClearProviders();
             builder.Services.AddSerilog(logger, dispose: true);
@@ -62,7 +71,7 @@ public static class NodeHost
             if (options.FollowUrl is { } followUrl)
             {
                 var baseUrl = followUrl.AbsoluteUri.EndsWith('/') ? followUrl : new Uri(followUrl.AbsoluteUri + "/");
-                builder.Services.AddSingleton(_ => new ValidatorRpcClient(new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) }));
+                builder.Services.AddSingleton(_ => new ValidatorRpcClient(new HttpClient(Tls.CreateClientHandler()) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) }));
                 builder.Services.AddSingleton<FollowerService>();
                 builder.Services.AddHostedService(sp => sp.GetRequiredService<FollowerService>());
                 builder.Services.AddSingleton(sp => new NodeRpc(chain, Identity(options, nodeId), sp.GetRequiredService<ValidatorRpcClient>(),
@@ -130,7 +139,7 @@ public static class NodeHost
         {
             throw new InvalidOperationException($"no genesis at {options.GenesisPath}: run 'aitbc-node init --chain-id ID --data-dir {options.DataDirectory}' first");
         }
-        using var http = new HttpClient { BaseAddress = options.FollowUrl, Timeout = TimeSpan.FromSeconds(30) };
+        using var http = new HttpClient(Tls.CreateClientHandler()) { BaseAddress = options.FollowUrl, Timeout = TimeSpan.FromSeconds(30) };
         var client = new ValidatorRpcClient(http);
         var answer = await client.CallAsync("genesis", [], cancellationToken).ConfigureAwait(false);
         var genesis = answer.GetProperty("genesis").GetProperty("app_state").Deserialize<GenesisDocument>(WireJson.Options)?.Validate()

@@ -12,6 +12,9 @@ public sealed record NodeOptions
     /// <summary>RPC port; 0 picks a free one (tests).</summary>
     public int Port { get; init; } = DefaultPort;
 
+    /// <summary>Serve HTTPS with this certificate; null serves plain HTTP (loopback, or behind a TLS proxy).</summary>
+    public Aitbc.Core.Net.TlsServerSettings? Tls { get; init; }
+
     /// <summary>A validator's RPC URL to follow; null runs this node as the validator.</summary>
     public Uri? FollowUrl { get; init; }
 
