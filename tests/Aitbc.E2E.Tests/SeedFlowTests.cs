@@ -204,7 +204,7 @@ public sealed partial class SeedFlowTests(E2ENetwork net)
     }
 
     /// <summary>The value of a seed-style <c>Label: value</c> line.</summary>
-    private static string Field(string output, string label)
+    internal static string Field(string output, string label)
     {
         var match = Regex.Match(output, "^" + Regex.Escape(label) + @":\s*(.*)$", RegexOptions.Multiline);
         Assert.True(match.Success, $"no '{label}:' line in:\n{output}");

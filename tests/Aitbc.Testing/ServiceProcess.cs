@@ -25,6 +25,8 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public string Name { get; }
 
+    private string? _caCertificate;
+
     public int Pid => _process.Id;
 
     public bool HasExited => _process.HasExited;
@@ -76,7 +78,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default)
     {
         var process = new Process { StartInfo = StartInfo(Dll(assemblyName), args, environment), EnableRaisingEvents = true };
-        var service = new ServiceProcess(assemblyName, process);
+        // An https service's health is probed trusting the CA the service itself was told to trust.
+        var service = new ServiceProcess(assemblyName, process) { _caCertificate = environment?.GetValueOrDefault(Aitbc.Core.Net.Tls.CaCertificateVariable) };
         process.OutputDataReceived += (_, e) => service.Record(e.Data);
         process.ErrorDataReceived += (_, e) => service.Record(e.Data);
         process.Start();
@@ -143,7 +146,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public async Task WaitHealthyAsync(Uri healthUrl, CancellationToken cancellationToken = default)
     {
-        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        using var probe = new HttpClient(Aitbc.Core.Net.Tls.CreateClientHandler(_caCertificate)) { Timeout = TimeSpan.FromSeconds(2) };
         var watch = Stopwatch.StartNew();
         while (true)
         {
