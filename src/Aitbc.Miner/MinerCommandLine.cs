@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Aitbc.Core.Net;
 using Aitbc.Core;
+using Aitbc.Core.Net;
 using Aitbc.Miner.Backends;
 
 namespace Aitbc.Miner;

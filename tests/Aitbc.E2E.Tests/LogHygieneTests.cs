@@ -49,4 +49,45 @@ public sealed class LogHygieneTests(E2ENetwork net)
             }
         }
     }
+
+    [Fact]
+    public async Task Api_keys_rest_only_as_hashes_and_every_key_file_is_owner_only()
+    {
+        // The store is read as bytes, WAL included: a key kept in clear anywhere in the coordinator's data shows up.
+        using (var admin = net.AdminApi())
+        {
+            await admin.GetAdminMinersAsync();
+        }
+        var keys = new Dictionary<string, string> { ["client key"] = net.ClientApiKey, ["admin key"] = net.AdminKey };
+        for (var i = 0; i < net.MinerApiKeys.Count; i++)
+        {
+            keys[$"miner {i + 1} key"] = net.MinerApiKeys[i];
+        }
+        var dataFiles = Directory.EnumerateFiles(Path.Combine(net.Home, "coordinator"), "*", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}logs{Path.DirectorySeparatorChar}", StringComparison.Ordinal)).ToList();
+        Assert.Contains(dataFiles, f => f.EndsWith("coordinator.db", StringComparison.Ordinal));
+        foreach (var file in dataFiles)
+        {
+            byte[] bytes;
+            await using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            {
+                using var copy = new MemoryStream();
+                await stream.CopyToAsync(copy);
+                bytes = copy.ToArray();
+            }
+            foreach (var (what, key) in keys)
+            {
+                Assert.True(bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(key)) < 0, $"{Path.GetFileName(file)} holds the {what} in clear");
+            }
+        }
+
+        // Private keys the services created or were given: readable by their owner only.
+        var keyFiles = Directory.EnumerateFiles(net.Home, "*key*.json", SearchOption.AllDirectories).ToList();
+        Assert.True(keyFiles.Count >= 1 + net.MinerKeys.Count, string.Join(", ", keyFiles));
+        foreach (var file in keyFiles)
+        {
+            var mode = File.GetUnixFileMode(file);
+            Assert.True((mode & ~(UnixFileMode.UserRead | UnixFileMode.UserWrite)) == 0, $"{file} is {mode}");
+        }
+    }
 }

@@ -1,9 +1,9 @@
-using Aitbc.Core.Net;
 using System.Text.Json;
 using Aitbc.Chain;
 using Aitbc.Chain.Genesis;
 using Aitbc.Core.Crypto;
 using Aitbc.Core.Json;
+using Aitbc.Core.Net;
 using Aitbc.Node.Follower;
 using Aitbc.Node.Rpc;
 using Microsoft.AspNetCore.Builder;
