@@ -2,10 +2,14 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
 namespace Aitbc.Node.Rpc;
+
+/// <summary>One well-formed JSON-RPC request: its id (null when absent or null), method and params as sent.</summary>
+public sealed record RpcCall(JsonElement? Id, string Method, JsonElement? Params);
 
 /// <summary>
 /// JSON-RPC 2.0 over HTTP as CometBFT serves it: POST / with a request or a batch, and GET /&lt;method&gt;?args.
@@ -24,9 +28,22 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
         {
             body = await ReadBodyAsync(context.Request, cancellationToken).ConfigureAwait(false);
         }
-        catch (BadHttpRequestException e)
+        catch (Exception e) when (e is OperationCanceledException or IOException && cancellationToken.IsCancellationRequested)
         {
+            // The client went away mid-body: nobody is left to answer.
+            return;
+        }
+        catch (Exception e) when (e is BadHttpRequestException or IOException)
+        {
+            // Kestrel refuses broken framing (a chunk size that is not hex, or overflows) with either exception.
             await WriteAsync(context, w => WriteError(w, null, new RpcException(RpcErrorCode.InvalidRequest, "Invalid request", e.Message))).ConfigureAwait(false);
+            return;
+        }
+        // RFC 8259: JSON text is UTF-8. JsonDocument defers decoding strings, so bytes that are not UTF-8 would
+        // otherwise surface only when a member is read; refuse them here as the parse error they are.
+        if (!Utf8.IsValid(body))
+        {
+            await WriteAsync(context, w => WriteError(w, null, new RpcException(RpcErrorCode.ParseError, "Parse error", "error unmarshaling request: the body is not UTF-8"))).ConfigureAwait(false);
             return;
         }
         JsonDocument document;
@@ -50,22 +67,22 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
                     await WriteAsync(context, w => WriteError(w, null, new RpcException(RpcErrorCode.InvalidRequest, "Invalid request", $"a batch holds 1 to {MaxBatch} requests"))).ConfigureAwait(false);
                     return;
                 }
-                var admitted = rpc.TryAdmitBroadcastBatch(root);
+                var requests = root.EnumerateArray().Select(ParseRequest).ToList();
                 var answers = new (JsonElement? Id, JsonNode? Result, RpcException? Error)[count];
+                var admitted = requests.All(r => r.Error is null) ? rpc.TryAdmitBroadcastBatch([.. requests.Select(r => r.Call!)]) : null;
                 if (admitted is not null)
                 {
                     for (var a = 0; a < count; a++)
                     {
-                        answers[a] = (admitted[a].Id, admitted[a].Result, null);
+                        answers[a] = (requests[a].Call!.Id, admitted[a], null);
                     }
                     metrics.RpcRequests("broadcast_tx_sync", count);
                 }
                 else
                 {
-                    var i = 0;
-                    foreach (var request in root.EnumerateArray())
+                    for (var i = 0; i < count; i++)
                     {
-                        answers[i++] = await DispatchAsync(request, cancellationToken).ConfigureAwait(false);
+                        answers[i] = await DispatchAsync(requests[i], cancellationToken).ConfigureAwait(false);
                     }
                 }
                 await WriteAsync(context, w =>
@@ -79,7 +96,7 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
                 }).ConfigureAwait(false);
                 return;
             }
-            var single = await DispatchAsync(root, cancellationToken).ConfigureAwait(false);
+            var single = await DispatchAsync(ParseRequest(root), cancellationToken).ConfigureAwait(false);
             await WriteAsync(context, w => WriteAnswer(w, single)).ConfigureAwait(false);
         }
     }
@@ -91,24 +108,66 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
         await WriteAsync(context, w => WriteAnswer(w, (idDocument.RootElement, answer.Result, answer.Error))).ConfigureAwait(false);
     }
 
-    private async Task<(JsonElement? Id, JsonNode? Result, RpcException? Error)> DispatchAsync(JsonElement request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks one request object as JSON-RPC 2.0 defines it: <c>jsonrpc</c> exactly "2.0", an id that is a string, a
+    /// number or null, a method that is a string. A refused request is answered with the id when that id is valid.
+    /// </summary>
+    private static (RpcCall? Call, JsonElement? Id, RpcException? Error) ParseRequest(JsonElement request)
     {
         if (request.ValueKind != JsonValueKind.Object)
         {
-            return (null, null, new RpcException(RpcErrorCode.InvalidRequest, "Invalid request", "a request must be a JSON object"));
+            return (null, null, Invalid("a request must be a JSON object"));
         }
-        JsonElement? id = request.TryGetProperty("id", out var idElement) && idElement.ValueKind is JsonValueKind.Number or JsonValueKind.String ? idElement : null;
-        if (request.TryGetProperty("jsonrpc", out var version) && (version.ValueKind != JsonValueKind.String || version.GetString() != "2.0"))
+        JsonElement? id = null;
+        if (request.TryGetProperty("id", out var idElement))
         {
-            return (id, null, new RpcException(RpcErrorCode.InvalidRequest, "Invalid request", "jsonrpc must be \"2.0\""));
+            if (idElement.ValueKind is not (JsonValueKind.Number or JsonValueKind.String or JsonValueKind.Null))
+            {
+                return (null, null, Invalid("id must be a string, a number or null"));
+            }
+            id = idElement.ValueKind == JsonValueKind.Null ? null : idElement;
         }
-        if (!request.TryGetProperty("method", out var methodElement) || methodElement.ValueKind != JsonValueKind.String)
+        if (!request.TryGetProperty("jsonrpc", out var version) || !TryGetText(version, out var versionText) || versionText != "2.0")
         {
-            return (id, null, new RpcException(RpcErrorCode.InvalidRequest, "Invalid request", "method must be a string"));
+            return (null, id, Invalid("jsonrpc must be \"2.0\""));
+        }
+        if (!request.TryGetProperty("method", out var methodElement) || !TryGetText(methodElement, out var method))
+        {
+            return (null, id, Invalid("method must be a string of Unicode text"));
         }
         JsonElement? parameters = request.TryGetProperty("params", out var p) ? p : null;
-        var (result, error) = await InvokeAsync(methodElement.GetString()!, () => RpcParams.FromJson(parameters), cancellationToken).ConfigureAwait(false);
-        return (id, result, error);
+        return (new RpcCall(id, method, parameters), id, null);
+
+        static RpcException Invalid(string detail) => new(RpcErrorCode.InvalidRequest, "Invalid request", detail);
+    }
+
+    /// <summary>A JSON string's text; false for other kinds and for strings that are not Unicode (an escaped lone surrogate).</summary>
+    internal static bool TryGetText(JsonElement element, out string text)
+    {
+        text = "";
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            return false;
+        }
+        try
+        {
+            text = element.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<(JsonElement? Id, JsonNode? Result, RpcException? Error)> DispatchAsync((RpcCall? Call, JsonElement? Id, RpcException? Error) request, CancellationToken cancellationToken)
+    {
+        if (request.Call is not { } call)
+        {
+            return (request.Id, null, request.Error);
+        }
+        var (result, error) = await InvokeAsync(call.Method, () => RpcParams.FromJson(call.Params), cancellationToken).ConfigureAwait(false);
+        return (call.Id, result, error);
     }
 
     private async Task<(JsonNode? Result, RpcException? Error)> InvokeAsync(string method, Func<RpcParams> parameters, CancellationToken cancellationToken)
@@ -143,7 +202,7 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
         }
     }
 
-    private static string Truncate(string text) => text.Length <= 64 ? text : text[..64] + "…";
+    private static string Truncate(string text) => text.Length <= 64 ? text : text[..(char.IsHighSurrogate(text[63]) ? 63 : 64)] + "…";
 
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -152,7 +211,8 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
             throw new BadHttpRequestException($"request body exceeds {MaxBodyBytes} bytes");
         }
         // ArrayBufferWriter refuses a capacity of 0, which an empty body (Content-Length: 0) would ask for.
-        var buffer = new ArrayBufferWriter<byte>((int)Math.Clamp(request.ContentLength ?? 4096, 1, MaxBodyBytes));
+        // Grown as bytes arrive: a Content-Length alone (the body may never come) does not reserve megabytes.
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Clamp(request.ContentLength ?? 4096, 1, 64 * 1024));
         while (true)
         {
             var memory = buffer.GetMemory(16 * 1024);
@@ -209,7 +269,8 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
         writer.WritePropertyName("id");
         if (id is { } value)
         {
-            value.WriteTo(writer);
+            // The id exactly as sent: re-encoding would fail on a string holding an escaped lone surrogate.
+            writer.WriteRawValue(value.GetRawText(), skipInputValidation: true);
         }
         else
         {

@@ -265,9 +265,9 @@ public sealed class NodeRpc
                 return Address.TryParse(id, out var minerAddress) && _chain.Read(s => s.GetMiner(minerAddress)) is { } miner
                     ? Found(miner)
                     : (TxCode.UnknownMiner, $"miner {id} not found", null);
-            case "miners":
+            case "miners" when parts.Length == 1:
                 return Found(_chain.Miners());
-            case "supply":
+            case "supply" when parts.Length == 1:
                 return Found(new { total_supply = _chain.Genesis.TotalSupply, counted = _chain.ComputeSupply(), height = _chain.Status.Height });
             default:
                 return (TxCode.InvalidField, $"unknown query path '{path}' (known: /account/{{address}}, /job/{{id}}, /receipt/{{id}}, /miner/{{address}}, /miners, /supply)", null);
@@ -388,35 +388,34 @@ public sealed class NodeRpc
         p.GetBytes("tx") is { Length: > 0 } tx ? tx : throw RpcException.InvalidParams("tx is required (base64 of the transaction bytes)");
 
     /// <summary>
-    /// A JSON-RPC batch made only of well-formed broadcast_tx_sync/async calls is admitted in one go
-    /// (<see cref="Blockchain.CheckTxBatch"/>); anything else returns null and takes the per-call path.
+    /// A JSON-RPC batch made only of broadcast_tx_sync/async calls, each with a base64 tx, is admitted in one go
+    /// (<see cref="Blockchain.CheckTxBatch"/>); anything else returns null and takes the per-call path. The endpoint
+    /// has already checked each request's envelope (jsonrpc, id, method), the same way for both paths.
     /// </summary>
-    public IReadOnlyList<(JsonElement Id, JsonNode Result)>? TryAdmitBroadcastBatch(JsonElement batch)
+    public IReadOnlyList<JsonNode>? TryAdmitBroadcastBatch(IReadOnlyList<RpcCall> batch)
     {
-        if (_forwarder is not null || batch.GetArrayLength() < 2)
+        if (_forwarder is not null || batch.Count < 2)
         {
             return null;
         }
-        var ids = new List<JsonElement>(batch.GetArrayLength());
-        var txs = new List<byte[]>(batch.GetArrayLength());
-        foreach (var request in batch.EnumerateArray())
+        var txs = new List<byte[]>(batch.Count);
+        foreach (var call in batch)
         {
-            if (request.ValueKind != JsonValueKind.Object
-                || !request.TryGetProperty("id", out var id) || id.ValueKind is not (JsonValueKind.Number or JsonValueKind.String)
-                || (request.TryGetProperty("jsonrpc", out var version) && version.ValueKind == JsonValueKind.String && version.GetString() != "2.0")
-                || !request.TryGetProperty("method", out var method) || method.ValueKind != JsonValueKind.String
-                || method.GetString() is not ("broadcast_tx_sync" or "broadcast_tx_async")
-                || !request.TryGetProperty("params", out var parameters) || parameters.ValueKind != JsonValueKind.Object
-                || !parameters.TryGetProperty("tx", out var txElement) || txElement.ValueKind != JsonValueKind.String
-                || !txElement.TryGetBytesFromBase64(out var tx) || tx.Length == 0)
+            if (call.Method is not ("broadcast_tx_sync" or "broadcast_tx_async"))
             {
                 return null;
             }
-            ids.Add(id);
-            txs.Add(tx);
+            try
+            {
+                // The same reading of params as the per-call path, so both refuse the same requests.
+                txs.Add(TxParam(RpcParams.FromJson(call.Params)));
+            }
+            catch (RpcException)
+            {
+                return null;
+            }
         }
-        var checks = _chain.CheckTxBatch(txs);
-        return [.. checks.Select((check, i) => (ids[i], (JsonNode)BroadcastAnswer(check)))];
+        return [.. _chain.CheckTxBatch(txs).Select(check => (JsonNode)BroadcastAnswer(check))];
     }
 
     private static JsonObject BroadcastAnswer(CheckTxResult check) => new()

@@ -71,7 +71,17 @@ public sealed class RpcParams
         {
             return text;
         }
-        return element.ValueKind == JsonValueKind.String ? element.GetString() : throw RpcException.InvalidParams($"{name} must be a string");
+        return Text(name, element, $"{name} must be a string");
+    }
+
+    /// <summary>A JSON string's text; an escaped lone surrogate is not text, and is refused like any other bad value.</summary>
+    private static string Text(string name, JsonElement element, string wrongKind)
+    {
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            throw RpcException.InvalidParams(wrongKind);
+        }
+        return JsonRpcEndpoint.TryGetText(element, out var text) ? text : throw RpcException.InvalidParams($"{name} is not valid Unicode text");
     }
 
     public long? GetInt64(string name)
@@ -86,19 +96,25 @@ public sealed class RpcParams
             {
                 return n;
             }
-            if (element.ValueKind != JsonValueKind.String)
-            {
-                throw RpcException.InvalidParams($"{name} must be an integer");
-            }
-            text = element.GetString();
+            text = Text(name, element, $"{name} must be an integer");
         }
         if (string.IsNullOrEmpty(text))
         {
             return null;
         }
-        return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw RpcException.InvalidParams($"{name} must be an integer, got '{text}'");
+        return TryParseInt64(text, out var value) ? value : throw RpcException.InvalidParams($"{name} must be an integer, got '{text}'");
+    }
+
+    /// <summary>
+    /// An optional sign and ASCII digits, nothing else: long.TryParse alone also takes trailing NUL characters
+    /// ("1\0" reads as 1), so a value the client did not write could be served.
+    /// </summary>
+    public static bool TryParseInt64(string text, out long value)
+    {
+        value = 0;
+        var digits = text.AsSpan(text.Length > 0 && text[0] is '-' or '+' ? 1 : 0);
+        return !digits.IsEmpty && !digits.ContainsAnyExceptInRange('0', '9')
+            && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
     }
 
     public bool GetBool(string name)
@@ -128,11 +144,7 @@ public sealed class RpcParams
         }
         if (text is null)
         {
-            if (element.ValueKind != JsonValueKind.String)
-            {
-                throw RpcException.InvalidParams($"{name} must be a base64 string");
-            }
-            return DecodeBase64(name, element.GetString()!);
+            return DecodeBase64(name, Text(name, element, $"{name} must be a base64 string"));
         }
         if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
         {
