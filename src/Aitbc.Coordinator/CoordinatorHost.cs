@@ -32,7 +32,7 @@ public static class CoordinatorHost
         Directory.CreateDirectory(options.ConfigDirectory);
         var logger = CreateLogger(options);
         var ownsKey = options.CoordinatorKey is null;
-        var key = options.CoordinatorKey ?? CoordinatorKeyFile.LoadOrCreate(options.EffectiveCoordinatorKeyPath);
+        var key = options.CoordinatorKey ?? KeyFile.LoadOrCreate(options.EffectiveCoordinatorKeyPath);
         CoordinatorStore? store = null;
         try
         {

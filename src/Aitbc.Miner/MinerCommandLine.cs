@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Aitbc.Core;
+using Aitbc.Core.Crypto;
 using Aitbc.Core.Net;
 using Aitbc.Miner.Backends;
 
@@ -98,7 +99,7 @@ public static class MinerCommandLine
         key.SetAction(parse =>
         {
             var options = new MinerOptions { DataDirectory = parse.GetValue(keyDataDir)!, MinerKeyPath = parse.GetValue(keyFile) ?? Env("AITBC_MINER_KEY") };
-            using var minerKey = MinerKeyFile.LoadOrCreate(options.EffectiveMinerKeyPath);
+            using var minerKey = KeyFile.LoadOrCreate(options.EffectiveMinerKeyPath);
             Console.WriteLine($"address     {minerKey.Address}");
             Console.WriteLine($"public key  {minerKey.PublicKey.Base64}");
             Console.WriteLine($"key file    {options.EffectiveMinerKeyPath}");

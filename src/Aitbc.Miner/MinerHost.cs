@@ -78,7 +78,7 @@ public sealed class MinerHost : IAsyncDisposable
             var key = options.MinerKey;
             if (key is null)
             {
-                key = MinerKeyFile.LoadOrCreate(options.EffectiveMinerKeyPath);
+                key = KeyFile.LoadOrCreate(options.EffectiveMinerKeyPath);
                 owned.Add(key);
             }
             var store = new OutboxStore(options.OutboxPath);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Aitbc.Core;
+using Aitbc.Core.Crypto;
 using Aitbc.Core.Net;
 using Aitbc.Node;
 
@@ -71,7 +72,7 @@ start.SetAction(async (parse, cancellationToken) =>
     return 0;
 });
 
-var keyOut = new Option<string>("--out") { Description = "Key file to create (0600)", Required = true };
+var keyOut = new Option<string>("--out") { Description = $"Key file to create (0600; sealed under a passphrase when {KeyFile.PassphraseVariable} or {KeyFile.PassphraseFileVariable} is set)", Required = true };
 var keygen = new Command("keygen", "Create an Ed25519 key file and print its address") { keyOut };
 keygen.SetAction(parse =>
 {

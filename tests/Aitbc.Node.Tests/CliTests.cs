@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Aitbc.Core.Crypto;
 using Aitbc.Node.Tests.Infrastructure;
 
 namespace Aitbc.Node.Tests;

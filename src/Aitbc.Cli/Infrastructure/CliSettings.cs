@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Aitbc.Cli.Wallets;
 using Aitbc.Client.Http;
+using Aitbc.Core.Crypto;
 using Aitbc.Core.Net;
 
 namespace Aitbc.Cli.Infrastructure;

@@ -4,21 +4,8 @@ using System.Text.Json;
 using Aitbc.Cli.Infrastructure;
 using Aitbc.Core;
 using Aitbc.Core.Crypto;
-using NSec.Cryptography;
 
 namespace Aitbc.Cli.Wallets;
-
-/// <summary>Argon2id cost. The default is moderate (64 MiB, 3 passes: a fraction of a second); tests pass cheap values.</summary>
-public sealed record KdfParameters(int MemoryKib, int Iterations)
-{
-    public static KdfParameters Default { get; } = new(64 * 1024, 3);
-}
-
-/// <summary>The KDF section of a keystore file.</summary>
-public sealed record KeystoreKdf(string Algorithm, int MemoryKib, int Iterations, int Parallelism, string Salt);
-
-/// <summary>The cipher section of a keystore file: the seed sealed with the derived key.</summary>
-public sealed record KeystoreCipher(string Algorithm, string Nonce, string Ciphertext);
 
 /// <summary>
 /// A wallet file: the address and public key in clear (so <c>list</c>, <c>address</c> and <c>balance</c> need no
@@ -27,24 +14,15 @@ public sealed record KeystoreCipher(string Algorithm, string Nonce, string Ciphe
 public sealed record KeystoreFile(int Version, string Name, string Address, string PubKey, KeystoreKdf Kdf, KeystoreCipher Cipher, DateTimeOffset CreatedAt)
 {
     public const int CurrentVersion = 1;
-    private const string KdfName = "argon2id";
-    private const string CipherName = "xchacha20poly1305";
 
     /// <summary>Seals <paramref name="key"/>'s seed under <paramref name="password"/>.</summary>
     public static KeystoreFile Seal(string name, Ed25519KeyPair key, string password, KdfParameters kdf, DateTimeOffset now)
     {
-        var salt = RandomNumberGenerator.GetBytes(16);
-        var aead = AeadAlgorithm.XChaCha20Poly1305;
-        var nonce = RandomNumberGenerator.GetBytes(aead.NonceSize);
         var seed = key.ExportSeed();
         try
         {
-            using var sealingKey = DeriveKey(password, salt, kdf.MemoryKib, kdf.Iterations);
-            var ciphertext = aead.Encrypt(sealingKey, nonce, AssociatedData(key.Address.Value), seed);
-            return new KeystoreFile(CurrentVersion, name, key.Address.Value, key.PublicKey.Base64,
-                new KeystoreKdf(KdfName, kdf.MemoryKib, kdf.Iterations, 1, Convert.ToBase64String(salt)),
-                new KeystoreCipher(CipherName, Convert.ToBase64String(nonce), Convert.ToBase64String(ciphertext)),
-                now);
+            var (sealedKdf, cipher) = SeedSealing.Seal(seed, password, kdf, AssociatedData(key.Address.Value));
+            return new KeystoreFile(CurrentVersion, name, key.Address.Value, key.PublicKey.Base64, sealedKdf, cipher, now);
         }
         finally
         {
@@ -55,24 +33,20 @@ public sealed record KeystoreFile(int Version, string Name, string Address, stri
     /// <summary>Opens the seed with <paramref name="password"/>; a wrong password (or a tampered file) is a <see cref="CliAuthException"/>.</summary>
     public Ed25519KeyPair Unseal(string password)
     {
-        if (Version != CurrentVersion || Kdf.Algorithm != KdfName || Cipher.Algorithm != CipherName || Kdf.Parallelism != 1)
+        if (Version != CurrentVersion)
         {
             throw new CliUsageException($"wallet '{Name}' uses an unsupported keystore format (version {Version}, {Kdf.Algorithm}/{Cipher.Algorithm})");
         }
-        byte[] salt, nonce, ciphertext;
+        byte[]? seed;
         try
         {
-            salt = Convert.FromBase64String(Kdf.Salt);
-            nonce = Convert.FromBase64String(Cipher.Nonce);
-            ciphertext = Convert.FromBase64String(Cipher.Ciphertext);
+            // Binding the address as associated data means a file whose address was edited fails to open, not signs for another.
+            seed = SeedSealing.Open(Kdf, Cipher, password, AssociatedData(Address));
         }
-        catch (FormatException)
+        catch (InvalidDataException e)
         {
-            throw new CliUsageException($"wallet '{Name}' is damaged (salt, nonce or ciphertext is not base64); import it again from its seed");
+            throw new CliUsageException($"wallet '{Name}' cannot be opened: {e.Message}; import it again from its seed");
         }
-        using var sealingKey = DeriveKey(password, salt, Kdf.MemoryKib, Kdf.Iterations);
-        // Binding the address as associated data means a file whose address was edited fails to open, not signs for another.
-        var seed = AeadAlgorithm.XChaCha20Poly1305.Decrypt(sealingKey, nonce, AssociatedData(Address), ciphertext);
         if (seed is null)
         {
             throw new CliAuthException($"wrong password for wallet '{Name}' (or the file was altered); try again, or use --password-file / AITBC_WALLET_PASSWORD");
@@ -96,13 +70,6 @@ public sealed record KeystoreFile(int Version, string Name, string Address, stri
     public Address ParsedAddress => Core.Address.Parse(Address);
 
     private static byte[] AssociatedData(string address) => Encoding.UTF8.GetBytes("aitbc-keystore-v1:" + address);
-
-    private static Key DeriveKey(string password, byte[] salt, int memoryKib, int iterations)
-    {
-        var parameters = new Argon2Parameters { DegreeOfParallelism = 1, MemorySize = memoryKib, NumberOfPasses = iterations };
-        var kdf = PasswordBasedKeyDerivationAlgorithm.Argon2id(parameters);
-        return kdf.DeriveKey(password, salt, AeadAlgorithm.XChaCha20Poly1305);
-    }
 }
 
 /// <summary>The wallet files under <c>&lt;home&gt;/wallets</c>: one <c>&lt;name&gt;.json</c> each, readable by the owner only.</summary>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Aitbc.Chain.Genesis;
 using Aitbc.Core;
 using Aitbc.Core.Blocks;
+using Aitbc.Core.Crypto;
 
 namespace Aitbc.Node;
 
