@@ -86,6 +86,11 @@ public static class MinerJobEndpoints
         {
             return Problems.BadRequest("send {job_id, result, metrics{compute_time, tokens_generated}, proof{hash, signature}}");
         }
+        if (!double.IsFinite(body.Metrics.ComputeTime) || body.Metrics.GpuUtilization is { } utilization && !double.IsFinite(utilization))
+        {
+            // Checked before hashing: canonical JSON has no form for 1e400 (read as infinity), so it cannot be hashed.
+            return Problems.Validation(new Dictionary<string, string[]> { ["metrics"] = ["compute_time and gpu_utilization must be finite numbers"] });
+        }
         var completionHash = Convert.ToHexStringLower(SHA256.HashData(CanonicalJson.Serialize(body, RestJson.Options)));
         if (job!.Status == JobStatus.Completed)
         {
