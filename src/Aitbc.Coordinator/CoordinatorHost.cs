@@ -127,6 +127,7 @@ public static class CoordinatorHost
             var metrics = app.Services.GetRequiredService<CoordinatorMetrics>();
             app.UseHttpMetrics(o => o.SetMetricFactory(Metrics.WithCustomRegistry(metrics.Registry)));
             app.UseRateLimiter();
+            app.UseApiKeys();
             metrics.Registry.AddBeforeCollectCallback(async cancellationToken =>
                 metrics.JobsByStatus(await store.JobCountsByStatusAsync(cancellationToken).ConfigureAwait(false)));
             MapEndpoints(app);

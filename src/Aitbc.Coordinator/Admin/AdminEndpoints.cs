@@ -21,7 +21,7 @@ public static class AdminEndpoints
 {
     public static RouteGroupBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/v1/admin").WithTags("admin").AddEndpointFilter(new ApiKeyFilter(Roles.Admin));
+        var admin = app.MapGroup("/v1/admin").WithTags("admin").RequireApiKey(Roles.Admin);
         admin.MapPost("/keys", CreateKeyAsync);
         return admin;
     }

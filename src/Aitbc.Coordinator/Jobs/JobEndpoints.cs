@@ -25,10 +25,10 @@ public static class JobEndpoints
     public static RouteGroupBuilder MapJobEndpoints(this IEndpointRouteBuilder app)
     {
         var jobs = app.MapGroup("/v1/jobs").WithTags("jobs");
-        jobs.MapPost("/", SubmitAsync).AddEndpointFilter(new ApiKeyFilter(Roles.Client));
-        jobs.MapGet("/", ListAsync).AddEndpointFilter(new ApiKeyFilter(Roles.Client));
-        jobs.MapGet("/{id}", GetAsync).AddEndpointFilter(new ApiKeyFilter(Roles.Client, Roles.Admin));
-        jobs.MapPost("/{id}/cancel", CancelAsync).AddEndpointFilter(new ApiKeyFilter(Roles.Client));
+        jobs.MapPost("/", SubmitAsync).RequireApiKey(Roles.Client);
+        jobs.MapGet("/", ListAsync).RequireApiKey(Roles.Client);
+        jobs.MapGet("/{id}", GetAsync).RequireApiKey(Roles.Client, Roles.Admin);
+        jobs.MapPost("/{id}/cancel", CancelAsync).RequireApiKey(Roles.Client);
         return jobs;
     }
 

@@ -37,9 +37,9 @@ public static class MinerJobEndpoints
     public static void MapMinerJobEndpoints(this IEndpointRouteBuilder app)
     {
         var jobs = app.MapGroup("/v1/jobs").WithTags("miner jobs");
-        jobs.MapPost("/{id}/status", StatusAsync).AddEndpointFilter(new ApiKeyFilter(Roles.Miner));
-        jobs.MapPost("/{id}/complete", CompleteAsync).AddEndpointFilter(new ApiKeyFilter(Roles.Miner));
-        jobs.MapPost("/{id}/fail", FailAsync).AddEndpointFilter(new ApiKeyFilter(Roles.Miner));
+        jobs.MapPost("/{id}/status", StatusAsync).RequireApiKey(Roles.Miner);
+        jobs.MapPost("/{id}/complete", CompleteAsync).RequireApiKey(Roles.Miner);
+        jobs.MapPost("/{id}/fail", FailAsync).RequireApiKey(Roles.Miner);
     }
 
     private static async Task<Results<Ok<JobView>, ValidationProblem, ProblemHttpResult>> StatusAsync(

@@ -28,19 +28,19 @@ public static class ViewEndpoints
 
     public static void MapViewEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/receipts/{id}", GetReceiptAsync).WithTags("receipts").AddEndpointFilter(new ApiKeyFilter(AnyRole));
+        app.MapGet("/v1/receipts/{id}", GetReceiptAsync).WithTags("receipts").RequireApiKey(AnyRole);
 
-        var market = app.MapGroup("/v1/market").WithTags("market").AddEndpointFilter(new ApiKeyFilter(AnyRole));
+        var market = app.MapGroup("/v1/market").WithTags("market").RequireApiKey(AnyRole);
         market.MapGet("/miners", MarketMinersAsync);
         market.MapGet("/models", MarketModelsAsync);
         market.MapGet("/stats", MarketStatsAsync);
 
-        var explorer = app.MapGroup("/v1/explorer").WithTags("explorer").AddEndpointFilter(new ApiKeyFilter(AnyRole));
+        var explorer = app.MapGroup("/v1/explorer").WithTags("explorer").RequireApiKey(AnyRole);
         explorer.MapGet("/blocks", ExplorerBlocksAsync);
         explorer.MapGet("/transactions", ExplorerTransactionsAsync);
         explorer.MapGet("/receipts", ExplorerReceiptsAsync);
 
-        var admin = app.MapGroup("/v1/admin").WithTags("admin").AddEndpointFilter(new ApiKeyFilter(Roles.Admin));
+        var admin = app.MapGroup("/v1/admin").WithTags("admin").RequireApiKey(Roles.Admin);
         admin.MapGet("/miners", AdminMinersAsync);
         admin.MapGet("/jobs", AdminJobsAsync);
     }

@@ -400,6 +400,17 @@ public sealed class CoordinatorHostileTests(CoordinatorFixture fixture, HostileW
             {
                 table.Add(Make(name, headers, protocolLevel ? [400, 401, 431] : [401], protocolLevel));
             }
+            // The key is checked before the body is read: a bad body from a caller without the right key is still 401/403.
+            if (method == "POST")
+            {
+                var wrongRole = roles.First(r => !allowed.Contains(r));
+                foreach (var (name, bytes) in new[] { ("malformed body", "{"u8.ToArray()), ("body over the limit", new byte[world.Coordinator.Options.MaxRequestBodyBytes + 1]) })
+                {
+                    table.Add(Make($"no key, {name}", [], [401]) with { Body = bytes });
+                    table.Add(Make($"as {wrongRole}, {name}", cases.Key(wrongRole), [403]) with { Body = bytes });
+                }
+                table.Add(Make("no key, Content-Length of 1 TB", ["Content-Length: 1000000000000"], [401]) with { ContentLength = false });
+            }
         }
         await runner.RunAsync(table);
         runner.AssertAll("keys and roles on every endpoint");

@@ -137,6 +137,10 @@ public static class HostileJson
         return Encoding.UTF8.GetString(Fill(root, rawValue));
     }
 
+    /// <summary>
+    /// Mutation <paramref name="op"/> of <paramref name="validJson"/>: 0 replace a value, 1 remove it, 2 add a member, 3 truncate,
+    /// 4 insert a byte, 5 duplicate a member, 6 nest deep; <paramref name="at"/>, <paramref name="value"/> and <paramref name="offset"/> pick where and what.
+    /// </summary>
     public static JsonMutation Mutate(string validJson, int op, int at, int value, int offset)
     {
         var bytes = Encoding.UTF8.GetBytes(validJson);
@@ -169,7 +173,8 @@ public static class HostileJson
                 }
                 return new JsonMutation($"{where} removed", Encoding.UTF8.GetBytes(root.ToJsonString()));
             case 2:
-                var extended = Objects(root)[at % Objects(root).Count];
+                var objects = Objects(root);
+                var extended = objects[at % objects.Count];
                 extended[$"x{offset}"] = Placeholder;
                 return new JsonMutation($"extra member x{offset} = {HostileCase.Shorten(Values[value])}", Fill(root, Values[value]));
             case 5:
