@@ -65,6 +65,7 @@ public static class HostileJson
         yield return Text("NaN literal", "{\"x\":NaN}");
         yield return Text("hex literal", "{\"x\":0x10}");
         yield return Text("lone surrogate key", "{\"\\ud800\":1}");
+        yield return ("duplicate first member", Mutate(valid, 5, 0, Values.ToList().IndexOf("\"x\""), 0).Body, json, [400]);
         yield return ("BOM before invalid JSON", [0xEF, 0xBB, 0xBF, .. "{"u8.ToArray()], json, [400]);
         yield return ("two BOMs", [0xEF, 0xBB, 0xBF, 0xEF, 0xBB, 0xBF, .. utf8], json, [400]);
         yield return ("invalid UTF-8 byte in a string", Corrupt(utf8, [0xFF]), json, [400]);
