@@ -13,6 +13,7 @@ using Aitbc.Coordinator.Views;
 using Aitbc.Core.Crypto;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -69,6 +70,10 @@ public static class CoordinatorHost
                 json.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
                 // {"role":"client","role":"admin"} is ambiguous; readers disagree on which wins, so refuse it.
                 json.SerializerOptions.AllowDuplicateProperties = false;
+                // The web defaults read numbers from strings ("capacity":"4", "compute_time":"NaN"); the contract's numbers are JSON numbers.
+                json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+                // A missing field the contract requires ("in_flight") is refused, not read as 0.
+                json.SerializerOptions.RespectRequiredConstructorParameters = true;
             });
             builder.Services.AddProblemDetails();
             builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
@@ -130,6 +135,7 @@ public static class CoordinatorHost
             var metrics = app.Services.GetRequiredService<CoordinatorMetrics>();
             app.UseHttpMetrics(o => o.SetMetricFactory(Metrics.WithCustomRegistry(metrics.Registry)));
             app.UseRateLimiter();
+            app.UseApiKeys();
             metrics.Registry.AddBeforeCollectCallback(async cancellationToken =>
                 metrics.JobsByStatus(await store.JobCountsByStatusAsync(cancellationToken).ConfigureAwait(false)));
             MapEndpoints(app);
@@ -154,8 +160,10 @@ public static class CoordinatorHost
         var metrics = app.Services.GetRequiredService<CoordinatorMetrics>();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
         app.MapGet("/readyz", ReadyAsync);
-        app.MapMetrics("/metrics", metrics.Registry);
-        app.MapOpenApi("/openapi/{documentName}.json");
+        // MapMetrics answers every method; the metrics are read-only, so anything but GET is 405 like other routes.
+        app.MapMetrics("/metrics", metrics.Registry).WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
+        // The one document by its name, so that any other name is a plain 404 problem like other unknown routes.
+        app.MapOpenApi("/openapi/v1.json");
         app.MapJobEndpoints();
         app.MapMinerEndpoints();
         app.MapMinerJobEndpoints();

@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Prometheus;
@@ -156,7 +157,8 @@ public sealed class MinerHost : IAsyncDisposable
             app.MapGet("/readyz", (MinerSession s) => s.Registered
                 ? Results.Ok(new { status = "ready", miner_id = s.MinerId })
                 : TypedResults.Problem(detail: "not registered with the coordinator yet", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service Unavailable"));
-            app.MapMetrics("/metrics", metrics.Registry);
+            // MapMetrics answers every method; the metrics are read-only, so anything but GET is 405.
+            app.MapMetrics("/metrics", metrics.Registry).WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
             app.MapAssignEndpoint();
             logger.Information("miner {Address} for coordinator {Coordinator}, backend {Backend}, capacity {Capacity}, price {Price} AITBC/s, GPU {Gpu}, data in {DataDir}",
                 key.Address, options.CoordinatorUrl, options.BackendInstance is null ? options.Backend.Kind.ToString() : backend.GetType().Name,

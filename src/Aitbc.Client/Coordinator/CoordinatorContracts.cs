@@ -14,6 +14,14 @@ public static class CoordinatorHeaders
     public const string IdempotencyKey = "Idempotency-Key";
 }
 
+/// <summary>What a job may ask for: the coordinator checks submissions against these, and a miner checks assignments again.</summary>
+public static class JobLimits
+{
+    public const string InferenceType = "inference";
+    public const int MaxNumPredict = 8192;
+    public const double MaxTemperature = 2.0;
+}
+
 /// <summary>Inference options a job may carry; each is optional and validated by the coordinator.</summary>
 public sealed record JobOptions(double? Temperature = null, int? NumPredict = null, long? Seed = null);
 

@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Aitbc.Coordinator.Admin;
 
 /// <summary>Asks for a new API key: a client key names its wallet address, a miner key its Ed25519 public key (base64).</summary>
-public sealed record CreateKeyRequest(string? Role, string? Address, string? MinerPubKey);
+public sealed record CreateKeyRequest(string? Role, string? Address = null, string? MinerPubKey = null);
 
 /// <summary>A new key, shown this once: only its hash is kept.</summary>
 public sealed record CreatedKey(string KeyId, string Key, string Role, string? Address, string? MinerPubKey, string CreatedAt);
@@ -21,7 +21,7 @@ public static class AdminEndpoints
 {
     public static RouteGroupBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/v1/admin").WithTags("admin").AddEndpointFilter(new ApiKeyFilter(Roles.Admin));
+        var admin = app.MapGroup("/v1/admin").WithTags("admin").RequireApiKey(Roles.Admin);
         admin.MapPost("/keys", CreateKeyAsync);
         return admin;
     }

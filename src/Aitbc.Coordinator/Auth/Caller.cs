@@ -1,5 +1,6 @@
 using Aitbc.Coordinator.Http;
 using Aitbc.Coordinator.Storage;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
 namespace Aitbc.Coordinator.Auth;
@@ -9,23 +10,47 @@ public sealed record Caller(string KeyId, string Role, string? Address, string? 
 {
     public bool IsAdmin => Role == Roles.Admin;
 
-    /// <summary>The authenticated caller of <paramref name="context"/>; only endpoints behind <see cref="ApiKeyFilter"/> have one.</summary>
+    /// <summary>The authenticated caller of <paramref name="context"/>; only endpoints marked with <see cref="ApiKeyAuth.RequireApiKey{TBuilder}"/> have one.</summary>
     public static Caller Of(HttpContext context) =>
-        context.Items[typeof(Caller)] as Caller ?? throw new InvalidOperationException("endpoint has no ApiKeyFilter");
+        context.Items[typeof(Caller)] as Caller ?? throw new InvalidOperationException("endpoint does not require an API key");
 }
 
+/// <summary>The roles an endpoint admits: endpoint metadata that <see cref="ApiKeyAuth.UseApiKeys"/> enforces.</summary>
+public sealed record ApiKeyRoles(IReadOnlyList<string> Roles);
+
 /// <summary>
-/// Authenticates <c>X-Api-Key</c> (or <c>X-Miner-Key</c>) and admits only the given roles: 401 without a valid key,
-/// 403 for a key of another role.
+/// Authenticates <c>X-Api-Key</c> (or <c>X-Miner-Key</c>) for endpoints marked with <see cref="RequireApiKey{TBuilder}"/> and
+/// admits only their roles: 401 without a valid key, 403 for a key of another role. A middleware rather than an endpoint
+/// filter because minimal APIs bind (read and parse) the body before filters run: a caller without a valid key must
+/// not get the body read or a body error back.
 /// </summary>
-public sealed class ApiKeyFilter(params string[] roles) : IEndpointFilter
+public static class ApiKeyAuth
 {
     public const string ApiKeyHeader = "X-Api-Key";
     public const string MinerKeyHeader = "X-Miner-Key";
 
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>Admits only callers with a key of one of <paramref name="roles"/>.</summary>
+    public static TBuilder RequireApiKey<TBuilder>(this TBuilder builder, params string[] roles)
+        where TBuilder : IEndpointConventionBuilder => builder.WithMetadata(new ApiKeyRoles(roles));
+
+    /// <summary>The middleware; after routing (it reads the endpoint's <see cref="ApiKeyRoles"/>), before the endpoint runs.</summary>
+    public static IApplicationBuilder UseApiKeys(this IApplicationBuilder app) => app.Use(async (http, next) =>
     {
-        var http = context.HttpContext;
+        if (http.GetEndpoint()?.Metadata.GetMetadata<ApiKeyRoles>() is not { } required)
+        {
+            await next(http).ConfigureAwait(false);
+            return;
+        }
+        if (await AuthenticateAsync(http, required.Roles).ConfigureAwait(false) is { } refusal)
+        {
+            await refusal.ExecuteAsync(http).ConfigureAwait(false);
+            return;
+        }
+        await next(http).ConfigureAwait(false);
+    });
+
+    private static async Task<IResult?> AuthenticateAsync(HttpContext http, IReadOnlyList<string> roles)
+    {
         var presented = http.Request.Headers[MinerKeyHeader].FirstOrDefault() ?? http.Request.Headers[ApiKeyHeader].FirstOrDefault();
         if (string.IsNullOrEmpty(presented))
         {
@@ -45,6 +70,6 @@ public sealed class ApiKeyFilter(params string[] roles) : IEndpointFilter
         http.Items[typeof(Caller)] = caller;
         // The request log line names the key id (never the key itself).
         http.RequestServices.GetService<Serilog.IDiagnosticContext>()?.Set("KeyId", caller.KeyId);
-        return await next(context).ConfigureAwait(false);
+        return null;
     }
 }

@@ -37,7 +37,7 @@ public static class RateLimits
 
     private static string PartitionOf(HttpContext http)
     {
-        var key = http.Request.Headers[ApiKeyFilter.MinerKeyHeader].FirstOrDefault() ?? http.Request.Headers[ApiKeyFilter.ApiKeyHeader].FirstOrDefault();
+        var key = http.Request.Headers[ApiKeyAuth.MinerKeyHeader].FirstOrDefault() ?? http.Request.Headers[ApiKeyAuth.ApiKeyHeader].FirstOrDefault();
         return key is { Length: > 0 and <= 256 }
             ? "key:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)), 0, 12)
             : "ip:" + http.Connection.RemoteIpAddress;

@@ -25,10 +25,10 @@ public static class JobEndpoints
     public static RouteGroupBuilder MapJobEndpoints(this IEndpointRouteBuilder app)
     {
         var jobs = app.MapGroup("/v1/jobs").WithTags("jobs");
-        jobs.MapPost("/", SubmitAsync).AddEndpointFilter(new ApiKeyFilter(Roles.Client));
-        jobs.MapGet("/", ListAsync).AddEndpointFilter(new ApiKeyFilter(Roles.Client));
-        jobs.MapGet("/{id}", GetAsync).AddEndpointFilter(new ApiKeyFilter(Roles.Client, Roles.Admin));
-        jobs.MapPost("/{id}/cancel", CancelAsync).AddEndpointFilter(new ApiKeyFilter(Roles.Client));
+        jobs.MapPost("/", SubmitAsync).RequireApiKey(Roles.Client);
+        jobs.MapGet("/", ListAsync).RequireApiKey(Roles.Client);
+        jobs.MapGet("/{id}", GetAsync).RequireApiKey(Roles.Client, Roles.Admin);
+        jobs.MapPost("/{id}/cancel", CancelAsync).RequireApiKey(Roles.Client);
         return jobs;
     }
 
@@ -118,7 +118,7 @@ public static class JobEndpoints
     {
         var caller = Caller.Of(context);
         var waitSeconds = 0;
-        if (wait is not null && (!int.TryParse(wait, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out waitSeconds) || waitSeconds > options.MaxWaitSeconds))
+        if (wait is not null && (!QueryNumbers.TryParse(wait, out waitSeconds) || waitSeconds > options.MaxWaitSeconds))
         {
             return Problems.Validation(new Dictionary<string, string[]> { ["wait"] = [$"wait must be an integer from 0 to {options.MaxWaitSeconds} (seconds)"] });
         }
@@ -154,7 +154,7 @@ public static class JobEndpoints
         var caller = Caller.Of(context);
         var errors = new Dictionary<string, string[]>();
         var pageSize = DefaultPageSize;
-        if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxPageSize))
+        if (limit is not null && (!QueryNumbers.TryParse(limit, out pageSize) || pageSize is < 1 or > MaxPageSize))
         {
             errors["limit"] = [$"limit must be an integer from 1 to {MaxPageSize}"];
         }
@@ -208,7 +208,7 @@ public static class JobEndpoints
             padded += new string('=', (4 - (padded.Length % 4)) % 4);
             var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(padded));
             var colon = decoded.IndexOf(':', StringComparison.Ordinal);
-            if (colon > 0 && long.TryParse(decoded.AsSpan(0, colon), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var at))
+            if (colon > 0 && QueryNumbers.TryParse(decoded.AsSpan(0, colon), out long at))
             {
                 cursor = new JobCursor(at, decoded[(colon + 1)..]);
                 return true;

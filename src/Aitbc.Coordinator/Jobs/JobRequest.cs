@@ -29,11 +29,12 @@ public sealed record JobSubmission(string Type, string Prompt, string Model, Jso
 /// </summary>
 public static partial class JobRequestParser
 {
-    public const string InferenceType = "inference";
-    public const int MaxNumPredict = 8192;
-    public const double MaxTemperature = 2.0;
+    public const string InferenceType = Client.Coordinator.JobLimits.InferenceType;
+    public const int MaxNumPredict = Client.Coordinator.JobLimits.MaxNumPredict;
+    public const double MaxTemperature = Client.Coordinator.JobLimits.MaxTemperature;
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")]
+    // \z, not $: $ also matches before a final newline, which would let "model\n" through.
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}\z")]
     private static partial Regex ModelPattern();
 
     /// <summary>Whether <paramref name="model"/> is a valid model name (jobs and miners' model lists share the rule).</summary>

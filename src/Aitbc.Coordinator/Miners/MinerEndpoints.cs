@@ -22,8 +22,8 @@ public static class MinerEndpoints
     public static RouteGroupBuilder MapMinerEndpoints(this IEndpointRouteBuilder app)
     {
         var miners = app.MapGroup("/v1/miners").WithTags("miners");
-        miners.MapPost("/register", RegisterAsync).AddEndpointFilter(new ApiKeyFilter(Roles.Miner));
-        miners.MapPost("/heartbeat", HeartbeatAsync).AddEndpointFilter(new ApiKeyFilter(Roles.Miner));
+        miners.MapPost("/register", RegisterAsync).RequireApiKey(Roles.Miner);
+        miners.MapPost("/heartbeat", HeartbeatAsync).RequireApiKey(Roles.Miner);
         return miners;
     }
 

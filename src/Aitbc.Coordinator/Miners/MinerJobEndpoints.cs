@@ -37,9 +37,9 @@ public static class MinerJobEndpoints
     public static void MapMinerJobEndpoints(this IEndpointRouteBuilder app)
     {
         var jobs = app.MapGroup("/v1/jobs").WithTags("miner jobs");
-        jobs.MapPost("/{id}/status", StatusAsync).AddEndpointFilter(new ApiKeyFilter(Roles.Miner));
-        jobs.MapPost("/{id}/complete", CompleteAsync).AddEndpointFilter(new ApiKeyFilter(Roles.Miner));
-        jobs.MapPost("/{id}/fail", FailAsync).AddEndpointFilter(new ApiKeyFilter(Roles.Miner));
+        jobs.MapPost("/{id}/status", StatusAsync).RequireApiKey(Roles.Miner);
+        jobs.MapPost("/{id}/complete", CompleteAsync).RequireApiKey(Roles.Miner);
+        jobs.MapPost("/{id}/fail", FailAsync).RequireApiKey(Roles.Miner);
     }
 
     private static async Task<Results<Ok<JobView>, ValidationProblem, ProblemHttpResult>> StatusAsync(
@@ -85,6 +85,11 @@ public static class MinerJobEndpoints
         if (body is null || body.Result is null || body.Metrics is null || body.Proof is null)
         {
             return Problems.BadRequest("send {job_id, result, metrics{compute_time, tokens_generated}, proof{hash, signature}}");
+        }
+        if (!double.IsFinite(body.Metrics.ComputeTime) || body.Metrics.GpuUtilization is { } utilization && !double.IsFinite(utilization))
+        {
+            // Checked before hashing: canonical JSON has no form for 1e400 (read as infinity), so it cannot be hashed.
+            return Problems.Validation(new Dictionary<string, string[]> { ["metrics"] = ["compute_time and gpu_utilization must be finite numbers"] });
         }
         var completionHash = Convert.ToHexStringLower(SHA256.HashData(CanonicalJson.Serialize(body, RestJson.Options)));
         if (job!.Status == JobStatus.Completed)

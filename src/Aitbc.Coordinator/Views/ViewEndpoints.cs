@@ -28,19 +28,19 @@ public static class ViewEndpoints
 
     public static void MapViewEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/receipts/{id}", GetReceiptAsync).WithTags("receipts").AddEndpointFilter(new ApiKeyFilter(AnyRole));
+        app.MapGet("/v1/receipts/{id}", GetReceiptAsync).WithTags("receipts").RequireApiKey(AnyRole);
 
-        var market = app.MapGroup("/v1/market").WithTags("market").AddEndpointFilter(new ApiKeyFilter(AnyRole));
+        var market = app.MapGroup("/v1/market").WithTags("market").RequireApiKey(AnyRole);
         market.MapGet("/miners", MarketMinersAsync);
         market.MapGet("/models", MarketModelsAsync);
         market.MapGet("/stats", MarketStatsAsync);
 
-        var explorer = app.MapGroup("/v1/explorer").WithTags("explorer").AddEndpointFilter(new ApiKeyFilter(AnyRole));
+        var explorer = app.MapGroup("/v1/explorer").WithTags("explorer").RequireApiKey(AnyRole);
         explorer.MapGet("/blocks", ExplorerBlocksAsync);
         explorer.MapGet("/transactions", ExplorerTransactionsAsync);
         explorer.MapGet("/receipts", ExplorerReceiptsAsync);
 
-        var admin = app.MapGroup("/v1/admin").WithTags("admin").AddEndpointFilter(new ApiKeyFilter(Roles.Admin));
+        var admin = app.MapGroup("/v1/admin").WithTags("admin").RequireApiKey(Roles.Admin);
         admin.MapGet("/miners", AdminMinersAsync);
         admin.MapGet("/jobs", AdminJobsAsync);
     }
@@ -252,7 +252,7 @@ public static class ViewEndpoints
     private static bool TryPage(string? text, out int size, int max)
     {
         size = Math.Min(DefaultPageSize, max);
-        return text is null || (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out size) && size >= 1 && size <= max);
+        return text is null || (QueryNumbers.TryParse(text, out size) && size >= 1 && size <= max);
     }
 
     private static bool TryLong(string? text, out long? value)
@@ -262,7 +262,7 @@ public static class ViewEndpoints
         {
             return true;
         }
-        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v))
+        if (QueryNumbers.TryParse(text, out long v))
         {
             value = v;
             return true;
@@ -282,7 +282,7 @@ public static class ViewEndpoints
             padded += new string('=', (4 - (padded.Length % 4)) % 4);
             var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(padded));
             var colon = decoded.IndexOf(':', StringComparison.Ordinal);
-            if (colon > 0 && long.TryParse(decoded.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var at))
+            if (colon > 0 && QueryNumbers.TryParse(decoded.AsSpan(0, colon), out long at))
             {
                 cursor = new TimeCursor(at, decoded[(colon + 1)..]);
                 return true;

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Aitbc.Miner.Jobs;
 
 /// <summary><c>POST /v1/jobs/assign</c> (PROTOCOL.md, "Miner REST"): the coordinator pushes a job, the miner answers 202 at once.</summary>
-public static class AssignEndpoint
+public static partial class AssignEndpoint
 {
     private static readonly JsonSerializerOptions Json = CreateJson();
 
@@ -31,6 +31,10 @@ public static class AssignEndpoint
         {
             return Problem(StatusCodes.Status401Unauthorized, "Unauthorized", $"{CoordinatorHeaders.ApiKey} must be the assign key this miner got at registration");
         }
+        if (!context.Request.HasJsonContentType())
+        {
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type", "send the assignment as application/json");
+        }
         JobAssignment? job;
         try
         {
@@ -39,6 +43,11 @@ public static class AssignEndpoint
         catch (JsonException e)
         {
             return Problem(StatusCodes.Status400BadRequest, "Bad Request", $"the body is not a job assignment: {e.Message}");
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel's body limit (MaxRequestBodyBytes), met while reading: 413, never a 500.
+            return Problem(e.StatusCode, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Payload Too Large" : "Bad Request", e.Message);
         }
         if (job is null)
         {
@@ -67,9 +76,27 @@ public static class AssignEndpoint
         {
             return "job_id is required";
         }
+        // The id goes into the paths of the miner's reports (/v1/jobs/{id}/complete): no separators, no dots, no escapes.
+        if (!JobIdPattern().IsMatch(job.JobId))
+        {
+            return "job_id must be 1 to 128 characters of A-Z a-z 0-9 _ -";
+        }
         if (job.JobData is null || string.IsNullOrWhiteSpace(job.JobData.Model) || job.JobData.Prompt is null)
         {
             return "job_data needs model and prompt";
+        }
+        if (job.JobData.Type != JobLimits.InferenceType)
+        {
+            return $"job_data.type must be \"{JobLimits.InferenceType}\"";
+        }
+        if (job.JobData.Options is { } o
+            && (o.Temperature is { } t && !(t >= 0 && t <= JobLimits.MaxTemperature) || o.NumPredict is < 1 or > JobLimits.MaxNumPredict))
+        {
+            return $"job_data.options: temperature must be 0 to {JobLimits.MaxTemperature:0.0} and num_predict 1 to {JobLimits.MaxNumPredict}";
+        }
+        if (!Aitbc.Core.Amount.TryParseAitbc(job.Reward, out _))
+        {
+            return "reward must be an AITBC decimal string";
         }
         if (!DateTimeOffset.TryParse(job.Deadline, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out deadline))
         {
@@ -78,6 +105,9 @@ public static class AssignEndpoint
         return null;
     }
 
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9_-]{1,128}\z")]
+    private static partial System.Text.RegularExpressions.Regex JobIdPattern();
+
     private static ProblemHttpResult Problem(int status, string title, string detail) => TypedResults.Problem(detail: detail, statusCode: status, title: title);
 
     private static JsonSerializerOptions CreateJson()
@@ -85,6 +115,8 @@ public static class AssignEndpoint
         var json = new JsonSerializerOptions(Aitbc.Client.Http.RestJson.Options)
         {
             RespectRequiredConstructorParameters = true,
+            // Two job_ids in one assignment are ambiguous; readers disagree on which wins, so refuse it (as the coordinator does).
+            AllowDuplicateProperties = false,
         };
         json.MakeReadOnly(populateMissingResolver: true);
         return json;
