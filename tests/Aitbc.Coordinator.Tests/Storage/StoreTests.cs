@@ -306,7 +306,10 @@ public abstract class StoreTests : IAsyncLifetime
         var counts = await store.JobCountsByStatusAsync(default);
         Assert.Equal(new Dictionary<string, long>
         {
-            [JobStatus.Assigned] = 1, [JobStatus.Cancelled] = 1, [JobStatus.Completed] = 1, [JobStatus.Failed] = 2,
+            [JobStatus.Assigned] = 1,
+            [JobStatus.Cancelled] = 1,
+            [JobStatus.Completed] = 1,
+            [JobStatus.Failed] = 2,
         }, counts);
         Assert.Equal(25UL, await store.TotalPaidAsync(default));
     }
