@@ -325,6 +325,39 @@ public sealed class SqliteStoreTests : StoreTests, IDisposable
         return Task.FromResult<Func<CoordinatorStore>>(() => CoordinatorStore.Create(null, path));
     }
 
+    [Fact]
+    public async Task Upgrading_to_job_totals_counts_the_jobs_already_ended()
+    {
+        var store = await SeededAsync(await StoreAsync());
+        await store.UpsertMinerAsync(new MinerRecord("miner-a", "pub", "key_a", "http://127.0.0.1:1/", ["model-a"], 4, 0, 1, null, null, 1, 1, 0.5, 0, 0, 0), default);
+        for (var i = 0; i < 3; i++)
+        {
+            await store.InsertJobAsync(Job($"job_{i}", 1000 + i), Row($"job_{i}", OutboxKind.SubmitJob, 1000 + i), default);
+        }
+        Assert.True(await store.AssignJobAsync("job_0", "miner-a", 1, 1100, default));
+        var done = (await store.GetJobAsync("job_0", default))! with { Result = "r", CostMicro = 40, CompletedAt = 2000 };
+        Assert.True(await store.CompleteJobAsync(done, new ReceiptRecord("rcpt_0", "job_0", "miner-a", "aitbc1client", "{}", "h", 2000), Row("job_0", OutboxKind.RecordReceipt, 2000), default));
+        Assert.True(await store.FailJobAsync("job_1", "refused", 2100, default));
+        // As a database from before migration 4: no totals table, the ended jobs only in jobs.
+        await using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, "coordinator.db")}"))
+        {
+            await db.OpenAsync();
+            await using var downgrade = db.CreateCommand();
+            downgrade.CommandText = "DROP TABLE job_totals; DELETE FROM schema_migrations WHERE version = 4;";
+            await downgrade.ExecuteNonQueryAsync();
+        }
+
+        var upgraded = await StoreAsync();
+
+        Assert.Equal(new Dictionary<string, long>
+        {
+            [JobStatus.Pending] = 1,
+            [JobStatus.Completed] = 1,
+            [JobStatus.Failed] = 1,
+        }, await upgraded.JobCountsByStatusAsync(default));
+        Assert.Equal(40UL, await upgraded.TotalPaidAsync(default));
+    }
+
     public void Dispose() => TempDir.Delete(_dir);
 }
 
