@@ -247,7 +247,10 @@ public static class ScaleLoad
             var t0 = Stopwatch.GetTimestamp();
             var accepted = await client.SubmitJobAsync(new JobSubmission("inference", $"scale job {n}", FakeOllama.Model, MaxPrice: "0.01"), cancellationToken: cancellationToken);
             var t1 = Stopwatch.GetTimestamp();
-            Interlocked.Exchange(ref lastSubmit, Math.Max(Interlocked.Read(ref lastSubmit), t1));
+            long seen;
+            while ((seen = Interlocked.Read(ref lastSubmit)) < t1 && Interlocked.CompareExchange(ref lastSubmit, t1, seen) != seen)
+            {
+            }
             ids.Add(accepted.JobId);
             submitMs.Add(Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds);
             if (waitForResult)
