@@ -25,12 +25,16 @@ public sealed class FakeOllama : IAsyncDisposable
 
     public Uri Url { get; private set; } = null!;
 
+    /// <summary>When the latest <c>/api/generate</c> arrived and when its answer was written (UTC; the timeline reads them).</summary>
+    public (DateTimeOffset Arrived, DateTimeOffset Answered) LastGenerate { get; private set; }
+
     public static async Task<FakeOllama> StartAsync(TimeSpan latency, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
         var app = builder.Build();
+        FakeOllama? fake = null;
         var tags = JsonSerializer.SerializeToUtf8Bytes(new { models = new[] { new { name = Model } } });
         app.MapGet("/api/tags", (HttpContext context) =>
         {
@@ -40,6 +44,7 @@ public sealed class FakeOllama : IAsyncDisposable
         app.MapPost("/api/generate", async (HttpContext context) =>
         {
             var started = Stopwatch.GetTimestamp();
+            var arrived = DateTimeOffset.UtcNow;
             // The request body is read (as Ollama would) but not interpreted: every prompt gets the same answer.
             await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
             if (latency > TimeSpan.Zero)
@@ -59,9 +64,10 @@ public sealed class FakeOllama : IAsyncDisposable
             });
             await context.Response.Body.WriteAsync(line, context.RequestAborted);
             await context.Response.Body.WriteAsync("\n"u8.ToArray(), context.RequestAborted);
+            fake!.LastGenerate = (arrived, DateTimeOffset.UtcNow);
         });
         await app.StartAsync(cancellationToken);
-        var fake = new FakeOllama(app)
+        fake = new FakeOllama(app)
         {
             Url = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/"),
         };

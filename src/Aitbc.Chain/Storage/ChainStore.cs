@@ -23,6 +23,9 @@ public sealed class ChainStore : IDisposable
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
 
+    /// <summary>Transactions committed so far (meta <c>tx_count</c>), so that counting "every transaction above height h" is not a scan.</summary>
+    private long _txCount;
+
     private ChainStore(string path)
     {
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
@@ -43,6 +46,20 @@ public sealed class ChainStore : IDisposable
             CREATE TABLE IF NOT EXISTS tx_events (key TEXT NOT NULL, value TEXT NOT NULL, tx_id INTEGER NOT NULL, PRIMARY KEY (key, value, tx_id)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS state (kind TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;
             """);
+        if (ReadMeta("tx_count") is { } stored)
+        {
+            _txCount = long.Parse(stored, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            // A store from before tx_count was kept: counted once here, then kept by every commit.
+            using var count = _writer.CreateCommand();
+            count.CommandText = "SELECT count(*) FROM txs";
+            _txCount = Convert.ToInt64(count.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            using var transaction = _writer.BeginTransaction();
+            WriteMeta(transaction, "tx_count", _txCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            transaction.Commit();
+        }
     }
 
     public static ChainStore Open(string path) => new(path);
@@ -146,7 +163,10 @@ public sealed class ChainStore : IDisposable
         }
         WriteState(transaction, changes);
         WriteTip(transaction, tip);
+        var txCount = _txCount + block.Txs.Count;
+        WriteMeta(transaction, "tx_count", txCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
         transaction.Commit();
+        Volatile.Write(ref _txCount, txCount);
     }
 
     public (Block Block, string ResultAppHash)? GetBlock(long height)
@@ -263,8 +283,24 @@ public sealed class ChainStore : IDisposable
             }
         }
         var filter = where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);
-        command.CommandText = $"SELECT count(*) FROM txs t {filter}";
-        var total = Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        int total;
+        if (conditions.All(c => c.Key == "tx.height" && c.Op is ">" or ">="))
+        {
+            // Only lower bounds on the height (the explorer's "tx.height>0"): everything committed less what lies below
+            // the bound, so the count costs what lies below it, not the whole chain.
+            var from = conditions.Select(c => TxId(Math.Clamp(long.Parse(c.Value, System.Globalization.CultureInfo.InvariantCulture), 0, MaxHeight) + (c.Op == ">" ? 1 : 0), 0))
+                .DefaultIfEmpty(0).Max();
+            var committed = Volatile.Read(ref _txCount);
+            using var below = connection.CreateCommand();
+            below.CommandText = "SELECT count(*) FROM txs WHERE id < $from";
+            below.Parameters.AddWithValue("$from", from);
+            total = (int)Math.Max(0, committed - Convert.ToInt64(below.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            command.CommandText = $"SELECT count(*) FROM txs t {filter}";
+            total = Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
         command.CommandText = $"SELECT {TxColumns} FROM txs t {filter} ORDER BY t.id {(descending ? "DESC" : "ASC")} LIMIT $limit OFFSET $offset";
         command.Parameters.AddWithValue("$limit", perPage);
         command.Parameters.AddWithValue("$offset", (long)(page - 1) * perPage);

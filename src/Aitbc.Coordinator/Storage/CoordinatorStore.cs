@@ -142,6 +142,9 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, tx, "DELETE FROM outbox WHERE job_id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false);
+        // A job that ended before its escrow was refused (cancelled meanwhile) leaves the totals with it.
+        await ExecuteAsync(connection, tx, "UPDATE job_totals SET jobs = jobs - 1, paid = paid - COALESCE((SELECT cost FROM jobs WHERE id = @id), 0) "
+            + "WHERE status = (SELECT status FROM jobs WHERE id = @id)", cancellationToken, ("@id", id)).ConfigureAwait(false);
         await ExecuteAsync(connection, tx, "DELETE FROM jobs WHERE id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -158,6 +161,7 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
             return false;
         }
         await InsertOutboxAsync(connection, tx, refund, cancellationToken).ConfigureAwait(false);
+        await CountEndedAsync(connection, tx, JobStatus.Cancelled, 0, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return true;
     }
@@ -165,9 +169,16 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
     public async Task<bool> FailJobAsync(string id, string error, long now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await ExecuteAsync(connection, null, "UPDATE jobs SET status = @failed, error = @error, completed_at = @now, updated_at = @now WHERE id = @id AND status NOT IN (@c1, @c2, @c3)",
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        if (await ExecuteAsync(connection, tx, "UPDATE jobs SET status = @failed, error = @error, completed_at = @now, updated_at = @now WHERE id = @id AND status NOT IN (@c1, @c2, @c3)",
             cancellationToken, ("@failed", JobStatus.Failed), ("@error", error), ("@now", now), ("@id", id),
-            ("@c1", JobStatus.Completed), ("@c2", JobStatus.Failed), ("@c3", JobStatus.Cancelled)).ConfigureAwait(false) > 0;
+            ("@c1", JobStatus.Completed), ("@c2", JobStatus.Failed), ("@c3", JobStatus.Cancelled)).ConfigureAwait(false) == 0)
+        {
+            return false;
+        }
+        await CountEndedAsync(connection, tx, JobStatus.Failed, 0, cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     public async Task<OutboxRecord?> NextDueOutboxAsync(long now, CancellationToken cancellationToken)
@@ -330,6 +341,7 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
             ("@hash", receipt.CompletionHash), ("@at", receipt.IssuedAt)).ConfigureAwait(false);
         await InsertOutboxAsync(connection, tx, recordReceipt, cancellationToken).ConfigureAwait(false);
         await UpdateMinerRecordAsync(connection, tx, receipt.Miner, MinerOutcome.Completed, cancellationToken).ConfigureAwait(false);
+        await CountEndedAsync(connection, tx, JobStatus.Completed, checked((long)completed.CostMicro!.Value), cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return true;
     }
@@ -356,6 +368,7 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
             return false;
         }
         await InsertOutboxAsync(connection, tx, refund, cancellationToken).ConfigureAwait(false);
+        await CountEndedAsync(connection, tx, JobStatus.Failed, 0, cancellationToken).ConfigureAwait(false);
         var holder = miner ?? (await ScalarAsync(connection, tx, "SELECT miner FROM jobs WHERE id = @id", cancellationToken, ("@id", jobId)).ConfigureAwait(false) as string);
         if (holder is not null)
         {
@@ -409,7 +422,9 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
     public async Task<IReadOnlyDictionary<string, long>> JobCountsByStatusAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, "SELECT status, COUNT(*) FROM jobs GROUP BY status");
+        // Unfinished jobs are few and counted from the status index; ended ones are kept counted in job_totals.
+        await using var command = Command(connection, null, "SELECT status, COUNT(*) FROM jobs WHERE status IN (@p, @a, @r) GROUP BY status "
+            + "UNION ALL SELECT status, jobs FROM job_totals", ("@p", JobStatus.Pending), ("@a", JobStatus.Assigned), ("@r", JobStatus.Running));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -422,9 +437,14 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
     public async Task<ulong> TotalPaidAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        var sum = await ScalarAsync(connection, null, "SELECT COALESCE(SUM(cost), 0) FROM jobs WHERE status = @c", cancellationToken, ("@c", JobStatus.Completed)).ConfigureAwait(false);
+        var sum = await ScalarAsync(connection, null, "SELECT COALESCE(SUM(paid), 0) FROM job_totals WHERE status = @c", cancellationToken, ("@c", JobStatus.Completed)).ConfigureAwait(false);
         return checked((ulong)Convert.ToInt64(sum, System.Globalization.CultureInfo.InvariantCulture));
     }
+
+    /// <summary>Counts a job that just ended (and, completed, what it paid), in the transaction that ended it.</summary>
+    private static Task<int> CountEndedAsync(DbConnection connection, DbTransaction tx, string status, long paid, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, tx, "INSERT INTO job_totals (status, jobs, paid) VALUES (@s, 1, @paid) "
+            + "ON CONFLICT (status) DO UPDATE SET jobs = job_totals.jobs + 1, paid = job_totals.paid + excluded.paid", cancellationToken, ("@s", status), ("@paid", paid));
 
     // Reputation moves toward 1 by 5 % of the gap on a completion, and loses 20 % (failure) or 30 % (timeout) of itself: it stays in [0, 1].
     private static Task<int> UpdateMinerRecordAsync(DbConnection connection, DbTransaction tx, string miner, MinerOutcome outcome, CancellationToken cancellationToken) =>

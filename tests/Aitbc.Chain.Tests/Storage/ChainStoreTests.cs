@@ -153,6 +153,41 @@ public sealed class ChainStoreTests(IndexedChainFixture fixture) : IClassFixture
         Assert.Equal(fixture.Blocks[2][2], Assert.Single(second).Hash);
     }
 
+    [Theory]
+    [InlineData(">", "0", 9)]
+    [InlineData(">=", "1", 9)]
+    [InlineData(">", "1", 6)]
+    [InlineData(">=", "3", 3)]
+    [InlineData(">", "3", 0)]
+    public void Search_by_height_lower_bound_reports_the_total_from_the_kept_count(string op, string height, int expected)
+    {
+        var (page, total) = _store.SearchTxs([Where("tx.height", height, op)], page: 1, perPage: 2, descending: true);
+
+        Assert.Equal(expected, total);
+        Assert.Equal(Math.Min(2, expected), page.Count);
+    }
+
+    [Fact]
+    public void Kept_transaction_count_survives_reopening_the_store()
+    {
+        var path = Path.Combine(fixture.Chain.Directory, "data-copy.db");
+        using (var copy = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}"))
+        {
+            copy.Open();
+            using var backup = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(fixture.Chain.Directory, "chain.db")}");
+            backup.Open();
+            backup.BackupDatabase(copy);
+            using var forget = copy.CreateCommand();
+            // A store written before the count was kept has no tx_count: opening it counts once.
+            forget.CommandText = "DELETE FROM meta WHERE key = 'tx_count'";
+            forget.ExecuteNonQuery();
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        using var reopened = ChainStore.Open(path);
+
+        Assert.Equal(9, reopened.SearchTxs([Where("tx.height", "0", ">")], 1, 1, descending: false).Total);
+    }
+
     [Fact]
     public void Search_in_descending_order_starts_from_the_newest()
     {

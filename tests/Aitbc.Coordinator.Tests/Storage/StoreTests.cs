@@ -279,6 +279,40 @@ public abstract class StoreTests : IAsyncLifetime
         Assert.Equal(30UL, await store.TotalPaidAsync(default));
         Assert.Equal(3, (await store.GetMinerAsync("miner-a", default))!.JobsCompleted);
     }
+
+    [Fact]
+    public async Task Counts_by_status_and_total_paid_follow_every_way_a_job_ends()
+    {
+        var store = await SeededAsync(await StoreAsync());
+        await store.UpsertMinerAsync(Miner("miner-a"), default);
+        for (var i = 0; i < 6; i++)
+        {
+            await store.InsertJobAsync(Job($"job_{i}", 1000 + i), Row($"job_{i}", OutboxKind.SubmitJob, 1000 + i), default);
+        }
+        foreach (var id in new[] { "job_0", "job_1", "job_2" })
+        {
+            Assert.True(await store.AssignJobAsync(id, "miner-a", 1, 1100, default));
+        }
+        var done = (await store.GetJobAsync("job_0", default))! with { Result = "r", CostMicro = 25, CompletedAt = 2000 };
+        Assert.True(await store.CompleteJobAsync(done, new ReceiptRecord("rcpt_0", "job_0", "miner-a", "aitbc1client", "{}", "h", 2000), Row("job_0", OutboxKind.RecordReceipt, 2000), default));
+        Assert.True(await store.FailJobWithRefundAsync("job_1", "backend", [JobStatus.Assigned], "miner-a", MinerOutcome.Failed, Row("job_1", OutboxKind.RefundJob, 2100), 2100, default));
+        Assert.True(await store.FailJobAsync("job_3", "refused", 2200, default));
+        Assert.False(await store.FailJobAsync("job_3", "again", 2300, default));
+        Assert.True(await store.CancelJobAsync("job_4", 2400, Row("job_4", OutboxKind.RefundJob, 2400), default));
+        Assert.True(await store.CancelJobAsync("job_5", 2500, Row("job_5", OutboxKind.RefundJob, 2500), default));
+        // The chain refused job_5's escrow after it was cancelled: it goes, and so does its count.
+        await store.DeleteJobAsync("job_5", default);
+
+        var counts = await store.JobCountsByStatusAsync(default);
+        Assert.Equal(new Dictionary<string, long>
+        {
+            [JobStatus.Assigned] = 1,
+            [JobStatus.Cancelled] = 1,
+            [JobStatus.Completed] = 1,
+            [JobStatus.Failed] = 2,
+        }, counts);
+        Assert.Equal(25UL, await store.TotalPaidAsync(default));
+    }
 }
 
 public sealed class SqliteStoreTests : StoreTests, IDisposable
@@ -289,6 +323,39 @@ public sealed class SqliteStoreTests : StoreTests, IDisposable
     {
         var path = Path.Combine(_dir, "coordinator.db");
         return Task.FromResult<Func<CoordinatorStore>>(() => CoordinatorStore.Create(null, path));
+    }
+
+    [Fact]
+    public async Task Upgrading_to_job_totals_counts_the_jobs_already_ended()
+    {
+        var store = await SeededAsync(await StoreAsync());
+        await store.UpsertMinerAsync(new MinerRecord("miner-a", "pub", "key_a", "http://127.0.0.1:1/", ["model-a"], 4, 0, 1, null, null, 1, 1, 0.5, 0, 0, 0), default);
+        for (var i = 0; i < 3; i++)
+        {
+            await store.InsertJobAsync(Job($"job_{i}", 1000 + i), Row($"job_{i}", OutboxKind.SubmitJob, 1000 + i), default);
+        }
+        Assert.True(await store.AssignJobAsync("job_0", "miner-a", 1, 1100, default));
+        var done = (await store.GetJobAsync("job_0", default))! with { Result = "r", CostMicro = 40, CompletedAt = 2000 };
+        Assert.True(await store.CompleteJobAsync(done, new ReceiptRecord("rcpt_0", "job_0", "miner-a", "aitbc1client", "{}", "h", 2000), Row("job_0", OutboxKind.RecordReceipt, 2000), default));
+        Assert.True(await store.FailJobAsync("job_1", "refused", 2100, default));
+        // As a database from before migration 4: no totals table, the ended jobs only in jobs.
+        await using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, "coordinator.db")}"))
+        {
+            await db.OpenAsync();
+            await using var downgrade = db.CreateCommand();
+            downgrade.CommandText = "DROP TABLE job_totals; DELETE FROM schema_migrations WHERE version = 4;";
+            await downgrade.ExecuteNonQueryAsync();
+        }
+
+        var upgraded = await StoreAsync();
+
+        Assert.Equal(new Dictionary<string, long>
+        {
+            [JobStatus.Pending] = 1,
+            [JobStatus.Completed] = 1,
+            [JobStatus.Failed] = 1,
+        }, await upgraded.JobCountsByStatusAsync(default));
+        Assert.Equal(40UL, await upgraded.TotalPaidAsync(default));
     }
 
     public void Dispose() => TempDir.Delete(_dir);
