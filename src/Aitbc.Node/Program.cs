@@ -64,7 +64,8 @@ start.SetAction(async (parse, cancellationToken) =>
         Moniker = parse.GetValue(moniker)!,
     }, cancellationToken);
     await app.RunAsync(cancellationToken);
-    return 0;
+    // Non-zero when a service stopped the node on a failure (BlockProducerService), zero after a requested shutdown.
+    return Environment.ExitCode;
 });
 
 var keyOut = new Option<string>("--out") { Description = "Key file to create (0600)", Required = true };

@@ -113,6 +113,8 @@ public sealed class FaultScenarioTests(FaultNetwork net, ITestOutputHelper outpu
             File.Delete(filler);
             if (stopped)
             {
+                // Stopping is fine; stopping with exit code 0 is not: systemd's Restart=on-failure would leave the node down.
+                Assert.NotEqual(0, net.Net.NodeProcess.ExitCode);
                 await net.Net.StartNodeAsync();
             }
             return $"node tmpfs filled ({filled / (1024 * 1024)} MiB filler) {Seconds(from)}–{Seconds(watch.Elapsed)}: {observed}, freed{(stopped ? " and restarted" : "")}";
