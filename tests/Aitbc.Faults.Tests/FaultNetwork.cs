@@ -8,7 +8,7 @@ namespace Aitbc.Faults.Tests;
 /// The network the fault scenarios run against, shared by them: a node whose data directory is a small tmpfs of its own
 /// (so a scenario can fill it), a coordinator on SQLite that reaches the node through a <see cref="FlakyProxy"/> (so a
 /// scenario can make the node refuse it), and three miners on a fake Ollama with a small fixed latency. Short queue
-/// timeout and heartbeats, so the deadlines the invariants speak of pass within a scenario.
+/// timeout, heartbeats and resend delay, so the deadlines the invariants speak of pass within a scenario.
 /// </summary>
 public sealed class FaultNetwork : IAsyncLifetime
 {
@@ -16,6 +16,9 @@ public sealed class FaultNetwork : IAsyncLifetime
     public const string MinerPrice = "0.02";
     public static readonly TimeSpan QueueTimeout = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>A transaction a killed node dropped from its mempool is sent again after this (30 s in production).</summary>
+    public static readonly TimeSpan ResendAfter = TimeSpan.FromSeconds(5);
 
     /// <summary>Size of the node's tmpfs: room for the scenarios' blocks, small enough to fill in a moment.</summary>
     public const int NodeDiskMegabytes = 64;
@@ -72,7 +75,8 @@ public sealed class FaultNetwork : IAsyncLifetime
 
     public Task StartCoordinatorAsync() =>
         Net.StartCoordinatorAsync(NodeLink.Url,
-            ["--queue-timeout", ServiceNetwork.Seconds(QueueTimeout), "--heartbeat-interval", ServiceNetwork.Seconds(HeartbeatInterval)]);
+            ["--queue-timeout", ServiceNetwork.Seconds(QueueTimeout), "--heartbeat-interval", ServiceNetwork.Seconds(HeartbeatInterval),
+             "--resend-after", ServiceNetwork.Seconds(ResendAfter)]);
 
     public async Task StartMinerAsync(int index) =>
         Miners[index] = await Net.StartMinerAsync(index,
