@@ -133,6 +133,7 @@ public sealed record CoordinatorOptions
         Require(OutboxPollInterval > TimeSpan.Zero, nameof(OutboxPollInterval), "must be positive");
         Require(OutboxBaseBackoff > TimeSpan.Zero && OutboxMaxBackoff >= OutboxBaseBackoff, nameof(OutboxBaseBackoff), "must be positive and at most OutboxMaxBackoff");
         Require(AdminKey is null || AdminKey.Length >= 16, nameof(AdminKey), "must be at least 16 characters");
+        Require(ResendAfter > TimeSpan.Zero, nameof(ResendAfter), "must be positive");
         Require(HeartbeatInterval > TimeSpan.Zero, nameof(HeartbeatInterval), "must be positive");
         Require(QueueTimeout > TimeSpan.Zero, nameof(QueueTimeout), "must be positive");
         Require(SchedulerPollInterval > TimeSpan.Zero, nameof(SchedulerPollInterval), "must be positive");

@@ -34,11 +34,12 @@ var adminKey = new Option<string?>("--admin-key") { Description = "Bootstrap adm
 var queueTimeout = new Option<int?>("--queue-timeout") { Description = "Seconds a job may wait for a miner before it fails and is refunded (default 60)" };
 var heartbeat = new Option<int?>("--heartbeat-interval") { Description = "Seconds between miner heartbeats; 3 missed make a miner offline (default 5)" };
 var rateLimit = new Option<int?>("--rate-limit") { Description = "Requests per second per API key (default 2000; bursts of twice that)" };
+var resendAfter = new Option<int?>("--resend-after") { Description = "Seconds a sent chain transaction may stay out of a block before it is broadcast again (default 30)" };
 var logDir = new Option<string?>("--log-dir") { Description = "Directory for coordinator.log (default /var/log/aitbc when writable, else <data-dir>/logs)" };
 
 var tlsCert = new Option<string?>("--tls-cert") { Description = $"Serve HTTPS with this certificate: PEM (with --tls-key) or .pfx ({TlsServerSettings.CertificateVariable})" };
 var tlsKey = new Option<string?>("--tls-key") { Description = $"PEM private key of --tls-cert ({TlsServerSettings.KeyVariable})" };
-var start = new Command("start", "Run the coordinator's REST API") { port, host, dataDir, node, database, coordinatorKey, adminKey, logDir, queueTimeout, heartbeat, rateLimit, tlsCert, tlsKey };
+var start = new Command("start", "Run the coordinator's REST API") { port, host, dataDir, node, database, coordinatorKey, adminKey, logDir, queueTimeout, heartbeat, rateLimit, resendAfter, tlsCert, tlsKey };
 start.SetAction(async (parse, cancellationToken) =>
 {
     var options = new CoordinatorOptions
@@ -66,6 +67,10 @@ start.SetAction(async (parse, cancellationToken) =>
     if (parse.GetValue(rateLimit) is { } perSecond)
     {
         options = options with { RateLimitPerSecond = perSecond, RateLimitBurst = 2 * perSecond };
+    }
+    if (parse.GetValue(resendAfter) is { } resendSeconds)
+    {
+        options = options with { ResendAfter = TimeSpan.FromSeconds(resendSeconds) };
     }
     var app = CoordinatorHost.Build(options);
     await app.RunAsync(cancellationToken);

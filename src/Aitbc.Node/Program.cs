@@ -69,7 +69,8 @@ start.SetAction(async (parse, cancellationToken) =>
         Tls = TlsServerSettings.From(parse.GetValue(tlsCert), parse.GetValue(tlsKey)),
     }, cancellationToken);
     await app.RunAsync(cancellationToken);
-    return 0;
+    // Non-zero when a service stopped the node on a failure (BlockProducerService), zero after a requested shutdown.
+    return Environment.ExitCode;
 });
 
 var keyOut = new Option<string>("--out") { Description = $"Key file to create (0600; sealed under a passphrase when {KeyFile.PassphraseVariable} or {KeyFile.PassphraseFileVariable} is set)", Required = true };

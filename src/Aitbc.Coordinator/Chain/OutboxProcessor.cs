@@ -171,6 +171,17 @@ public sealed class OutboxProcessor(
     public async Task ApplyAsync(OutboxRecord row, Delivery delivery, CancellationToken cancellationToken)
     {
         var now = Now;
+        if (delivery is Delivery.Refused { Code: TxCode.UnknownJob } unknown && row.Kind is OutboxKind.RecordReceipt or OutboxKind.RefundJob
+            && await UnsettledSubmitAsync(row.JobId, cancellationToken).ConfigureAwait(false) is { } submit)
+        {
+            // No escrow yet, but the job's submit_job is not settled: it may still be in the mempool, or lost from it by a
+            // node restart. Closing this row now would leave the escrow, once it lands, open for good; so send the
+            // submit_job again first (a copy still in the mempool is answered as a duplicate) and this row after it.
+            logger.LogWarning("outbox row {Row} ({Kind} for job {JobId}): the chain has no escrow yet; sending its submit_job (row {Submit}) again first",
+                row.Id, row.Kind, row.JobId, submit.Id);
+            await store.RequeueOutboxAsync(submit.Id, now, cancellationToken).ConfigureAwait(false);
+            delivery = new Delivery.Transient($"{unknown.Code}: {unknown.Log}");
+        }
         metrics.OutboxDelivery(row.Kind, delivery);
         switch (delivery)
         {
@@ -208,6 +219,11 @@ public sealed class OutboxProcessor(
                 break;
         }
     }
+
+    /// <summary>The job's submit_job row while it is still pending or sent (not yet known to be in a block), else null.</summary>
+    private async Task<OutboxRecord?> UnsettledSubmitAsync(string jobId, CancellationToken cancellationToken) =>
+        (await store.OutboxForJobAsync(jobId, cancellationToken).ConfigureAwait(false))
+            .FirstOrDefault(o => o.Kind == OutboxKind.SubmitJob && o.Status is OutboxStatus.Pending or OutboxStatus.Sent);
 
     /// <summary>Doubling from the base delay, capped: attempt 1 waits the base.</summary>
     public TimeSpan Backoff(int attempt)

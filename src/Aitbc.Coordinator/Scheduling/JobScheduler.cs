@@ -50,6 +50,9 @@ public sealed class JobScheduler(
 
     private readonly Dictionary<(string Job, string Miner), long> _refusals = [];
 
+    /// <summary>When this process started scheduling: a miner cannot have reached a coordinator that was down.</summary>
+    private readonly long _startedAt = options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+
     private long Now => options.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>One pass over sweeps and the queue.</summary>
@@ -64,10 +67,14 @@ public sealed class JobScheduler(
         {
             await FailAsync(job, "deadline exceeded", Unfinished, job.Miner is null ? MinerOutcome.None : MinerOutcome.TimedOut, now, cancellationToken).ConfigureAwait(false);
         }
+        // A miner silent only because this coordinator was down (killed, restarted) is not offline: its heartbeats are
+        // counted from our start as well, so a restart does not fail every job in flight while the miners still run them.
+        var heard = miners.Where(m => MinerEndpoints.IsOnline(m with { LastSeen = Math.Max(m.LastSeen, _startedAt) }, now, options))
+            .Select(m => m.Address).ToHashSet(StringComparer.Ordinal);
         var active = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var job in await store.ActiveJobsAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (job.Miner is null || !online.ContainsKey(job.Miner))
+            if (job.Miner is null || !heard.Contains(job.Miner))
             {
                 await FailAsync(job, "the miner went offline", Held, MinerOutcome.Failed, now, cancellationToken).ConfigureAwait(false);
                 continue;

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Aitbc.Node;
 
-/// <summary>Runs the validator's block production loop for the life of the host; a failure to commit stops the node rather than letting it run on with a broken chain.</summary>
+/// <summary>Runs the validator's block production loop for the life of the host; a failure to commit stops the node (exit code 1) rather than letting it run on with a broken chain.</summary>
 public sealed class BlockProducerService(Blockchain chain, IHostApplicationLifetime lifetime, ILogger<BlockProducerService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -22,6 +22,8 @@ public sealed class BlockProducerService(Blockchain chain, IHostApplicationLifet
         catch (Exception e)
         {
             logger.LogCritical(e, "block production failed; stopping the node");
+            // A non-zero exit, so a supervisor (systemd's Restart=on-failure) brings the node back once the cause (a full disk, say) is gone.
+            Environment.ExitCode = 1;
             lifetime.StopApplication();
         }
     }

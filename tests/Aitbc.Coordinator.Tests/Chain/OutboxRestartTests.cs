@@ -3,6 +3,7 @@ using Aitbc.Client.Node;
 using Aitbc.Coordinator.Storage;
 using Aitbc.Coordinator.Tests.Infrastructure;
 using Aitbc.Core.Transactions;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Aitbc.Coordinator.Tests.Chain;
 
@@ -111,6 +112,46 @@ public sealed class OutboxRetryTests(CoordinatorFixture fixture)
             proxy.Down = false;
             await fixture.EscrowAsync(jobId, EscrowStatus.Refunded);
             Assert.Equal(new Core.Amount(fixture.Node.FundedMicro), await fixture.BalanceAsync(fixture.Node.Funded[17].Address));
+        }
+        finally
+        {
+            TempDir.Delete(dataDir);
+        }
+    }
+
+    [Fact]
+    public async Task A_refund_the_chain_cannot_place_before_its_escrow_waits_and_resends_the_submit_job_instead_of_giving_up()
+    {
+        // A node restart empties its mempool: the job's submit_job, sent but not in a block, is gone, and the refund after
+        // it finds no escrow. Giving up on the refund would leave the escrow open for good once submit_job is resent.
+        var dataDir = TempDir.Create("lost-escrow");
+        try
+        {
+            await using var coordinator = await fixture.StartOwnCoordinatorAsync(o => o with { RunOutboxWorker = false, RunScheduler = false }, dataDir);
+            using var client = await fixture.ClientAsync(62, coordinator: coordinator, coordinatorKey: fixture.OwnKey);
+            var jobId = await client.SubmitOkAsync(Bodies.Flat(maxPrice: "2"));
+            Assert.Equal(HttpStatusCode.OK, (await client.Http.PostAsync($"v1/jobs/{jobId}/cancel", null)).StatusCode);
+            var rows = await coordinator.Store.OutboxForJobAsync(jobId, default);
+            Assert.Equal(OutboxStatus.Sent, rows.Single(r => r.Kind == OutboxKind.SubmitJob).Status);
+            var refund = rows.Single(r => r.Kind == OutboxKind.RefundJob);
+
+            var processor = coordinator.App.Services.GetRequiredService<Coordinator.Chain.OutboxProcessor>();
+            await processor.ApplyAsync(refund, new Coordinator.Chain.Delivery.Refused(TxCode.UnknownJob, $"job {jobId} has no escrow"), default);
+
+            rows = await coordinator.Store.OutboxForJobAsync(jobId, default);
+            Assert.Equal(OutboxStatus.Pending, rows.Single(r => r.Kind == OutboxKind.SubmitJob).Status);
+            var waiting = rows.Single(r => r.Kind == OutboxKind.RefundJob);
+            Assert.Equal(OutboxStatus.Pending, waiting.Status);
+            Assert.Contains("UnknownJob", waiting.LastError, StringComparison.Ordinal);
+
+            // Delivered in order from there: the escrow (already on chain here, so found by its hash), then the refund.
+            await Poll.UntilAsync(async () =>
+            {
+                await processor.PumpOnceAsync(default);
+                await processor.ConfirmAsync(default);
+                return (await fixture.Chain.GetEscrowAsync(jobId))?.Status == EscrowStatus.Refunded;
+            });
+            Assert.Equal(new Core.Amount(fixture.Node.FundedMicro), await fixture.BalanceAsync(fixture.Node.Funded[62].Address));
         }
         finally
         {

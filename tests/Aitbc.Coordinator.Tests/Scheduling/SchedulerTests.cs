@@ -125,6 +125,47 @@ public abstract class SchedulerTests(CoordinatorFixture fixture)
     }
 
     [Fact]
+    public async Task A_restarted_coordinator_gives_miners_their_heartbeats_before_failing_their_jobs_as_offline()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var dataDir = TempDir.Create("restart-offline");
+        try
+        {
+            string jobId;
+            var first = await fixture.StartOwnCoordinatorAsync(o => o with { Time = time, HeartbeatInterval = TimeSpan.FromSeconds(5) }, dataDir);
+            await using (first)
+            {
+                using var client = await fixture.ClientAsync(61, coordinator: first, coordinatorKey: fixture.OwnKey);
+                await using var miner = await FakeMiner.StartAsync(fixture, 63, "held-over-restart", mode: MinerMode.Hold, coordinator: first);
+                jobId = await client.SubmitOkAsync(Bodies.Flat(model: "held-over-restart"));
+                await miner.NextAssignmentAsync();
+            }
+
+            // The coordinator was down for a minute: no heartbeat could reach it, which says nothing about the miner.
+            time.Advance(TimeSpan.FromMinutes(1));
+            await using var second = await fixture.StartOwnCoordinatorAsync(o => o with { Time = time, HeartbeatInterval = TimeSpan.FromSeconds(5) }, dataDir);
+            for (var i = 0; i < 10; i++)
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+                await Task.Delay(50);
+            }
+            Assert.Equal(JobStatus.Assigned, (await second.Store.GetJobAsync(jobId, default))!.Status);
+
+            // Silent for 3 heartbeats after the restart as well: now it is offline.
+            await Poll.UntilAsync(async () =>
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+                return (await second.Store.GetJobAsync(jobId, default))!.Status == JobStatus.Failed;
+            });
+            Assert.Equal("the miner went offline", (await second.Store.GetJobAsync(jobId, default))!.Error);
+        }
+        finally
+        {
+            TempDir.Delete(dataDir);
+        }
+    }
+
+    [Fact]
     public async Task A_job_whose_miner_goes_silent_fails_and_is_refunded()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);

@@ -6,22 +6,29 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Aitbc.E2E.Tests;
+namespace Aitbc.Testing;
 
 /// <summary>
 /// The one edge we cannot run here, an Ollama server, speaking its wire format with two faulty models:
-/// <see cref="E2ENetwork.BrokenModel"/> answers <c>/api/generate</c> with Ollama's 500 error body, and
-/// <see cref="E2ENetwork.StalledModel"/> never answers (until the caller goes away), as a hung GPU would; and one good
-/// model, <see cref="E2ENetwork.GatedModel"/>, whose answer (streamed NDJSON, stats on the <c>done</c> line) waits until
-/// a test opens its gate, so the test decides when a job completes.
+/// <see cref="BrokenModel"/> answers <c>/api/generate</c> with Ollama's 500 error body, and <see cref="StalledModel"/>
+/// never answers (until the caller goes away), as a hung GPU would; and two good models (streamed NDJSON, stats on the
+/// <c>done</c> line): <see cref="GatedModel"/>, whose answer waits until a test opens its gate, so the test decides when
+/// a job completes, and <see cref="QuickModel"/>, which answers after <see cref="QuickLatency"/> unless the test
+/// <see cref="Stall"/>s it, as a backend that hangs for a while and then recovers.
 /// </summary>
 public sealed class FakeOllama : IAsyncDisposable
 {
+    public const string BrokenModel = "broken:latest";
+    public const string StalledModel = "stalled:latest";
+    public const string GatedModel = "gated:latest";
+    public const string QuickModel = "quick:latest";
     public const string BrokenError = "llama runner process has terminated: signal: killed";
     private readonly WebApplication _app;
     private int _stalled;
     private TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _quickGate = Open();
     private int _waiting;
+    private int _quickAnswered;
 
     private FakeOllama(WebApplication app)
     {
@@ -41,6 +48,31 @@ public sealed class FakeOllama : IAsyncDisposable
 
     public void CloseGate() => Interlocked.Exchange(ref _gate, new(TaskCreationOptions.RunContinuationsAsynchronously));
 
+    /// <summary>How long <see cref="QuickModel"/> takes to answer when not stalled.</summary>
+    public TimeSpan QuickLatency { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How many <see cref="QuickModel"/> generations were answered.</summary>
+    public int QuickAnswered => Volatile.Read(ref _quickAnswered);
+
+    /// <summary><see cref="QuickModel"/> holds every answer (waiting and later ones) until <see cref="Resume"/>.</summary>
+    public void Stall()
+    {
+        var current = Volatile.Read(ref _quickGate);
+        if (current.Task.IsCompleted)
+        {
+            Interlocked.CompareExchange(ref _quickGate, new(TaskCreationOptions.RunContinuationsAsynchronously), current);
+        }
+    }
+
+    public void Resume() => Volatile.Read(ref _quickGate).TrySetResult();
+
+    private static TaskCompletionSource Open()
+    {
+        var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        open.SetResult();
+        return open;
+    }
+
     public static async Task<FakeOllama> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -50,7 +82,7 @@ public sealed class FakeOllama : IAsyncDisposable
         var fake = new FakeOllama(app);
         app.MapGet("/api/tags", () => Results.Json(new
         {
-            models = new[] { E2ENetwork.BrokenModel, E2ENetwork.StalledModel, E2ENetwork.GatedModel }.Select(name => new
+            models = new[] { BrokenModel, StalledModel, GatedModel, QuickModel }.Select(name => new
             {
                 name,
                 model = name,
@@ -70,7 +102,7 @@ public sealed class FakeOllama : IAsyncDisposable
     {
         using var body = await System.Text.Json.JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
         var model = body.RootElement.GetProperty("model").GetString();
-        if (model == E2ENetwork.StalledModel)
+        if (model == StalledModel)
         {
             Interlocked.Increment(ref _stalled);
             try
@@ -86,7 +118,15 @@ public sealed class FakeOllama : IAsyncDisposable
             }
             return Results.Empty;
         }
-        if (model == E2ENetwork.GatedModel)
+        if (model == QuickModel)
+        {
+            await Task.Delay(QuickLatency, context.RequestAborted);
+            await Volatile.Read(ref _quickGate).Task.WaitAsync(context.RequestAborted);
+            await StreamAnswerAsync(context, model, ["Quick", " answer", "."]);
+            Interlocked.Increment(ref _quickAnswered);
+            return Results.Empty;
+        }
+        if (model == GatedModel)
         {
             Interlocked.Increment(ref _waiting);
             try
@@ -100,7 +140,7 @@ public sealed class FakeOllama : IAsyncDisposable
             await StreamAnswerAsync(context, model, ["Machine", " learning", " is", " learning", " from", " data", "."]);
             return Results.Empty;
         }
-        return model == E2ENetwork.BrokenModel
+        return model == BrokenModel
             ? Results.Json(new { error = BrokenError }, statusCode: 500)
             : Results.Json(new { error = $"model '{model}' not found" }, statusCode: 404);
     }

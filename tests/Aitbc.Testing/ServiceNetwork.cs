@@ -1,0 +1,213 @@
+using System.Globalization;
+using Aitbc.Client.Coordinator;
+using Aitbc.Client.Node;
+using Aitbc.Core;
+using Aitbc.Core.Crypto;
+using Aitbc.Core.Transactions;
+using Aitbc.Node;
+
+namespace Aitbc.Testing;
+
+/// <summary>
+/// A network of separate processes built the way an operator would with the real executables: <c>aitbc-node init</c>
+/// and <c>start</c>, <c>aitbc-coordinator start</c>, API keys through the admin API, the client's <c>approve</c>, and
+/// miners started with their keys. Every service restarts on its own port and data, so a test can kill -9 one and
+/// bring it back as an operator would. Owns the processes and keys it makes.
+/// </summary>
+public sealed class ServiceNetwork : IAsyncDisposable
+{
+    public const ulong ClientFunds = 1_000_000_000_000;
+    public const ulong MinerFunds = 10_000_000_000;
+    private readonly List<ServiceProcess> _processes = [];
+    private readonly Dictionary<int, int> _minerPorts = [];
+    private int _nodePort;
+
+    /// <param name="name">Prefix of the temporary home.</param>
+    /// <param name="minerCount">Miner keys to make, each funded in genesis.</param>
+    /// <param name="nodeDirectory">The node's data directory (a mount point, say); default <c>HOME/node</c>.</param>
+    public ServiceNetwork(string name, int minerCount, string? nodeDirectory = null)
+    {
+        Home = TempDir.Create(name);
+        Directory.CreateDirectory(Home);
+        MinerKeys = [.. Enumerable.Range(0, minerCount).Select(_ => Ed25519KeyPair.Generate())];
+        NodeDirectory = nodeDirectory ?? Path.Combine(Home, "node");
+    }
+
+    public string Home { get; }
+
+    public string NodeDirectory { get; }
+
+    public string AdminKey { get; } = "net-admin-key-" + Guid.NewGuid().ToString("N");
+
+    public Ed25519KeyPair CoordinatorKey { get; } = Ed25519KeyPair.Generate();
+
+    public Ed25519KeyPair ClientKey { get; } = Ed25519KeyPair.Generate();
+
+    public IReadOnlyList<Ed25519KeyPair> MinerKeys { get; }
+
+    public Uri NodeUrl { get; private set; } = null!;
+
+    public Uri CoordinatorUrl { get; private set; } = null!;
+
+    public string ClientApiKey { get; private set; } = null!;
+
+    public IReadOnlyList<string> MinerApiKeys { get; private set; } = [];
+
+    public Amount TotalSupply { get; private set; }
+
+    public NodeClient Node { get; private set; } = null!;
+
+    public ServiceProcess NodeProcess { get; private set; } = null!;
+
+    public ServiceProcess Coordinator { get; private set; } = null!;
+
+    public string CoordinatorKeyPath => Path.Combine(Home, "coordinator_key.json");
+
+    /// <summary>Genesis with the coordinator named, the client and every miner funded (<c>aitbc-node init</c>).</summary>
+    public async Task InitChainAsync(string chainId, int blockIntervalMs = 50)
+    {
+        KeyFile.Save(CoordinatorKeyPath, CoordinatorKey);
+        var funds = new List<string> { $"{ClientKey.Address.Value}={ClientFunds}" };
+        funds.AddRange(MinerKeys.Select(k => $"{k.Address.Value}={MinerFunds}"));
+        var init = await ServiceProcess.RunAsync("aitbc-node", ["init", "--chain-id", chainId, "--data-dir", NodeDirectory,
+            "--coordinator", CoordinatorKey.Address.Value, "--alloc", .. funds, "--block-interval-ms", Number(blockIntervalMs)]);
+        if (init.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"aitbc-node init failed: {init.Stdout}{init.Stderr}");
+        }
+        TotalSupply = new Amount(ClientFunds + MinerFunds * (ulong)MinerKeys.Count);
+    }
+
+    /// <summary>Starts the node (again, on the same port and data directory when it ran before).</summary>
+    public async Task StartNodeAsync()
+    {
+        if (_nodePort == 0)
+        {
+            _nodePort = ServiceProcess.FreePort();
+            NodeUrl = new Uri($"http://127.0.0.1:{_nodePort}/");
+            Node = NodeClient.Create(NodeUrl);
+        }
+        NodeProcess = Track(await ServiceProcess.StartAsync("aitbc-node",
+            ["start", "--data-dir", NodeDirectory, "--port", Number(_nodePort), "--moniker", "net", "--log-dir", LogDirectory("node")],
+            new Uri(NodeUrl, "healthz")));
+    }
+
+    /// <summary>
+    /// Starts the coordinator on SQLite (again, on the same port and data when it ran before), reaching the node at
+    /// <paramref name="node"/> (default the node itself), with <paramref name="extraArgs"/> after the common ones.
+    /// </summary>
+    public async Task StartCoordinatorAsync(Uri? node = null, IEnumerable<string>? extraArgs = null)
+    {
+        var port = CoordinatorUrl?.Port ?? ServiceProcess.FreePort();
+        CoordinatorUrl = new Uri($"http://127.0.0.1:{port}/");
+        Coordinator = Track(await ServiceProcess.StartAsync("aitbc-coordinator",
+            ["start", "--data-dir", Path.Combine(Home, "coordinator"), "--port", Number(port), "--node", (node ?? NodeUrl).AbsoluteUri,
+             "--log-dir", LogDirectory("coordinator"), "--coordinator-key", CoordinatorKeyPath, .. extraArgs ?? []],
+            new Uri(CoordinatorUrl, "readyz"),
+            new Dictionary<string, string> { ["AITBC_ADMIN_KEY"] = AdminKey }));
+    }
+
+    /// <summary>The client's key (bound to its wallet) and one key per miner, made through the admin API.</summary>
+    public async Task CreateApiKeysAsync()
+    {
+        using var admin = AdminApi();
+        ClientApiKey = (await admin.CreateApiKeyAsync(new ApiKeyRequest("client", Address: ClientKey.Address.Value))).Key;
+        var minerKeys = new List<string>();
+        foreach (var key in MinerKeys)
+        {
+            minerKeys.Add((await admin.CreateApiKeyAsync(new ApiKeyRequest("miner", MinerPubKey: key.PublicKey.Base64))).Key);
+        }
+        MinerApiKeys = minerKeys;
+    }
+
+    /// <summary>The client allows the coordinator to escrow its budgets (what <c>aitbc wallet approve</c> sends).</summary>
+    public async Task ApproveAsync(Amount allowance)
+    {
+        var client = await TxSender.CreateAsync(Node, ClientKey);
+        var approved = await client.SendAndCommitAsync(new ApproveBody(CoordinatorKey.Address, allowance));
+        if (!approved.IsOk)
+        {
+            throw new InvalidOperationException($"approve failed: {approved.Log}");
+        }
+    }
+
+    /// <summary>Miner <paramref name="index"/>'s home, holding its key (config/) and outbox (data/outbox.db).</summary>
+    public string MinerDirectory(int index) => Path.Combine(Home, $"miner-{index + 1}");
+
+    /// <summary>
+    /// Starts miner <paramref name="index"/> (again, on the same port and data when it ran before) as
+    /// <c>PROGRAM COMMAND… --data-dir … ARGS</c>, where <paramref name="args"/> name stake, price, capacity and backend.
+    /// </summary>
+    public async Task<ServiceProcess> StartMinerAsync(int index, IEnumerable<string> args, string program = "aitbc-miner", params string[] command)
+    {
+        if (!_minerPorts.TryGetValue(index, out var port))
+        {
+            _minerPorts[index] = port = ServiceProcess.FreePort();
+        }
+        var keyPath = Path.Combine(MinerDirectory(index), "config", "miner_key.json");
+        if (!File.Exists(keyPath))
+        {
+            KeyFile.Save(keyPath, MinerKeys[index]);
+        }
+        return Track(await ServiceProcess.StartAsync(program,
+            [.. command.Length == 0 ? ["start"] : command, "--data-dir", MinerDirectory(index), "--log-dir", LogDirectory($"miner-{index + 1}"), "--port", Number(port),
+             "--coordinator", CoordinatorUrl.AbsoluteUri, "--node", NodeUrl.AbsoluteUri, .. args],
+            new Uri($"http://127.0.0.1:{port}/healthz"),
+            new Dictionary<string, string> { ["AITBC_MINER_API_KEY"] = MinerApiKeys[index] }));
+    }
+
+    /// <summary>Until the coordinator lists <paramref name="count"/> miners online with their stake on chain.</summary>
+    public async Task WaitForMinersAsync(int count, int timeoutMs = 60_000)
+    {
+        using var client = ClientApi();
+        await Poll.UntilAsync(async () =>
+        {
+            try
+            {
+                var market = await client.GetMarketMinersAsync();
+                return market.Miners.Count(m => m.Online && m.Stake != "0") >= count;
+            }
+            catch (Aitbc.Client.Rest.RestClientException)
+            {
+                return false;
+            }
+        }, timeoutMs);
+    }
+
+    /// <summary>Each service's log directory, named explicitly so a machine with a writable /var/log/aitbc changes nothing.</summary>
+    public string LogDirectory(string service) => Path.Combine(Home, "logs", service);
+
+    /// <summary>Every log file the network's services wrote.</summary>
+    public IEnumerable<string> LogFiles() => Directory.EnumerateFiles(Path.Combine(Home, "logs"), "*.log", SearchOption.AllDirectories);
+
+    public CoordinatorClient ClientApi() => CoordinatorClient.Create(CoordinatorUrl, ClientApiKey);
+
+    public CoordinatorClient AdminApi() => CoordinatorClient.Create(CoordinatorUrl, AdminKey);
+
+    /// <summary>Remembers <paramref name="process"/> so that <see cref="DisposeAsync"/> stops it.</summary>
+    public ServiceProcess Track(ServiceProcess process)
+    {
+        _processes.Add(process);
+        return process;
+    }
+
+    public static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    public static string Seconds(TimeSpan span) => span.TotalSeconds.ToString(CultureInfo.InvariantCulture);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in Enumerable.Reverse(_processes))
+        {
+            await process.DisposeAsync();
+        }
+        Node?.Dispose();
+        CoordinatorKey.Dispose();
+        ClientKey.Dispose();
+        foreach (var key in MinerKeys)
+        {
+            key.Dispose();
+        }
+        TempDir.Delete(Home);
+    }
+}
