@@ -78,6 +78,9 @@ public static class OutboxStatus
     public const string Refused = "refused";
 }
 
+/// <summary>The transaction signed for outbox row <paramref name="Id"/>: its nonce, wire bytes (base64) and hash.</summary>
+public sealed record OutboxSignature(long Id, ulong Nonce, string TxBytes, string TxHash);
+
 /// <summary>An outgoing chain transaction: its body, and once signed its nonce, wire bytes (base64) and hash.</summary>
 public sealed record OutboxRecord(
     long Id,
