@@ -113,6 +113,68 @@ public sealed class ChainSender(NodeClient node, Ed25519KeyPair key, ICoordinato
         return deliveries;
     }
 
+    /// <summary>
+    /// Puts freshly signed transactions of outbox rows on the mempool as one batch (<paramref name="txs"/>[i] signed by
+    /// <see cref="SignManyAsync"/> over <paramref name="bodies"/>[i] and already recorded on row <paramref name="rowIds"/>[i]).
+    /// Those the node saw as a nonce gap (after a refused one) or with a stale nonce are signed again from the nonce
+    /// the chain wants, recorded on their rows before the next broadcast, and sent again: at once after a gap (each
+    /// round settles at least the refused one), after <paramref name="backoff"/> when the count itself was wrong (at most
+    /// <paramref name="maxStaleRetries"/> times; then they stay undecided for the outbox worker). Caller holds the lock.
+    /// </summary>
+    public async Task<IReadOnlyList<Delivery>> SendManyAsync(IReadOnlyList<long> rowIds, IReadOnlyList<TxBody> bodies, IReadOnlyList<SignedTransaction> txs,
+        Func<int, TimeSpan> backoff, int maxStaleRetries, CancellationToken cancellationToken)
+    {
+        var deliveries = new Delivery[txs.Count];
+        var current = txs.ToArray();
+        var sending = Enumerable.Range(0, txs.Count).ToList();
+        var staleRetries = 0;
+        while (true)
+        {
+            var results = await BroadcastManyAsync([.. sending.Select(i => current[i])], cancellationToken).ConfigureAwait(false);
+            for (var k = 0; k < sending.Count; k++)
+            {
+                deliveries[sending[k]] = results[k];
+            }
+            var again = sending.Where(i => deliveries[i] is Delivery.Transient { StaleNonce: true }).ToList();
+            if (again.Count == 0)
+            {
+                return deliveries;
+            }
+            if (!NonceKnown)
+            {
+                if (++staleRetries > maxStaleRetries)
+                {
+                    return deliveries;
+                }
+                // A stale nonce (the chain's count lags our transactions in its mempool): wait, then sign again.
+                await Task.Delay(backoff(staleRetries), time, cancellationToken).ConfigureAwait(false);
+            }
+            IReadOnlyList<SignedTransaction> resigned;
+            try
+            {
+                resigned = await SignManyAsync([.. again.Select(i => bodies[i])], cancellationToken).ConfigureAwait(false);
+            }
+            catch (NodeClientException e)
+            {
+                // The rows keep their last signed bytes; the outbox worker takes them from here.
+                foreach (var i in again)
+                {
+                    deliveries[i] = new Delivery.Transient(e.Message);
+                }
+                return deliveries;
+            }
+            var signatures = new List<OutboxSignature>(again.Count);
+            for (var k = 0; k < again.Count; k++)
+            {
+                current[again[k]] = resigned[k];
+                signatures.Add(new OutboxSignature(rowIds[again[k]], resigned[k].Tx.Nonce, Convert.ToBase64String(resigned[k].WireBytes), resigned[k].Hash));
+            }
+            // Recorded before the broadcast, as always: after a crash the row's hash says whether these bytes landed.
+            await store.MarkOutboxSignedAsync(signatures, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
+            sending = again;
+        }
+    }
+
     /// <summary>Broadcasts a transaction just signed by <see cref="SignAsync"/> and reads the node's verdict. Caller holds the lock.</summary>
     public async Task<Delivery> BroadcastAsync(SignedTransaction tx, CancellationToken cancellationToken)
     {

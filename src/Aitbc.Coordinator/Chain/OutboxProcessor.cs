@@ -1,6 +1,8 @@
+using System.Text.Json;
 using System.Threading.Channels;
 using Aitbc.Coordinator.Jobs;
 using Aitbc.Coordinator.Storage;
+using Aitbc.Core.Json;
 using Aitbc.Core.Transactions;
 using Microsoft.Extensions.Logging;
 
@@ -33,19 +35,77 @@ public sealed class OutboxProcessor(
 
     private long Now => Time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>Delivers the oldest due row; false when none was due or its delivery must wait (then later rows wait too, to keep order).</summary>
+    /// <summary>Rows signed and broadcast together at most by one pump.</summary>
+    private const int PumpBatch = 256;
+
+    /// <summary>
+    /// Delivers the oldest due rows; false when none was due or a delivery must wait (then later rows wait too, to keep
+    /// order). A row signed before (its bytes may be on chain already) goes alone through <see cref="ChainSender.DeliverAsync"/>;
+    /// the never-signed rows at the head of the queue (settlements: at most one per job, so none depends on another) are
+    /// signed with consecutive nonces, recorded in one transaction and broadcast as one batch.
+    /// </summary>
     public async Task<bool> PumpOnceAsync(CancellationToken cancellationToken)
     {
         using var hold = await sender.LockAsync(cancellationToken).ConfigureAwait(false);
-        // Read under the lock: the request path may have just sent (or deleted) this row while we waited.
-        var row = await store.NextDueOutboxAsync(Now, cancellationToken).ConfigureAwait(false);
-        if (row is null)
+        // Read under the lock: the request path may have just sent (or deleted) these rows while we waited.
+        var due = await store.DueOutboxAsync(Now, PumpBatch, cancellationToken).ConfigureAwait(false);
+        if (due.Count == 0)
         {
             return false;
         }
-        var delivery = await sender.DeliverAsync(row, cancellationToken).ConfigureAwait(false);
-        await ApplyAsync(row, delivery, cancellationToken).ConfigureAwait(false);
-        return delivery is not Delivery.Transient;
+        var fresh = due.TakeWhile(r => r.TxHash is null).ToList();
+        if (fresh.Count <= 1)
+        {
+            var row = due[0];
+            var delivery = await sender.DeliverAsync(row, cancellationToken).ConfigureAwait(false);
+            await ApplyAsync(row, delivery, cancellationToken).ConfigureAwait(false);
+            return delivery is not Delivery.Transient;
+        }
+
+        var bodies = fresh.Select(r => (TxBody)(JsonSerializer.Deserialize(r.BodyJson, TxType.BodyType(r.Kind), WireJson.Options)
+            ?? throw new InvalidDataException($"outbox row {r.Id} has an empty body"))).ToList();
+        IReadOnlyList<SignedTransaction> txs;
+        try
+        {
+            txs = await sender.SignManyAsync(bodies, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Client.Node.NodeClientException e)
+        {
+            logger.LogWarning("outbox rows from {Row}: node unavailable: {Error}", fresh[0].Id, e.Message);
+            await ApplyAsync(fresh[0], new Delivery.Transient(e.Message), cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+        await store.MarkOutboxSignedAsync([.. fresh.Select((r, i) => new OutboxSignature(r.Id, txs[i].Tx.Nonce, Convert.ToBase64String(txs[i].WireBytes), txs[i].Hash))],
+            Now, cancellationToken).ConfigureAwait(false);
+        // No waiting here for a stale nonce: such rows back off like any undecided delivery.
+        var deliveries = await sender.SendManyAsync([.. fresh.Select(r => r.Id)], bodies, txs, Backoff, maxStaleRetries: 0, cancellationToken).ConfigureAwait(false);
+        await ApplyManyAsync(fresh, deliveries, cancellationToken).ConfigureAwait(false);
+        return !deliveries.Any(d => d is Delivery.Transient);
+    }
+
+    /// <summary><see cref="ApplyAsync"/> for several rows: the admitted ones marked sent in one transaction.</summary>
+    public async Task ApplyManyAsync(IReadOnlyList<OutboxRecord> rows, IReadOnlyList<Delivery> deliveries, CancellationToken cancellationToken)
+    {
+        var sent = new List<long>();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (deliveries[i] is Delivery.Sent)
+            {
+                metrics.OutboxDelivery(rows[i].Kind, deliveries[i]);
+                sent.Add(rows[i].Id);
+            }
+        }
+        if (sent.Count > 0)
+        {
+            await store.MarkOutboxSentAsync(sent, Now, cancellationToken).ConfigureAwait(false);
+        }
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (deliveries[i] is not Delivery.Sent)
+            {
+                await ApplyAsync(rows[i], deliveries[i], cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>Sent rows looked at per confirmation pass.</summary>

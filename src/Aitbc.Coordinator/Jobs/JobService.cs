@@ -215,116 +215,48 @@ public sealed class JobService(
             entries[i].Row = entries[i].Row with { Id = rowIds[i] };
         }
 
-        await BroadcastAsync(entries).ConfigureAwait(false);
-        await RecordAsync(entries).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Broadcasts the group's transactions as one batch. Those the node saw as a nonce gap (after a refused one) or
-    /// with a stale nonce are signed again from the nonce the chain wants, their rows updated before the next
-    /// broadcast, and sent again: at once after a gap (each round settles at least the refused one), after a
-    /// backoff when the count itself was wrong (at most <see cref="MaxNonceRetries"/> times; then the outbox worker takes over).
-    /// </summary>
-    private async Task BroadcastAsync(List<Entry> entries)
-    {
-        var cancellationToken = CancellationToken.None;
-        var sending = entries;
-        var staleRetries = 0;
-        while (true)
+        // A refusal in the middle leaves a nonce gap the node will not bridge: the ones after it are re-signed.
+        var deliveries = await sender.SendManyAsync([.. entries.Select(e => e.Row.Id)], [.. entries.Select(e => (TxBody)e.Body)], [.. entries.Select(e => e.Tx)],
+            outbox.Backoff, MaxNonceRetries, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < entries.Count; i++)
         {
-            var deliveries = await sender.BroadcastManyAsync([.. sending.Select(e => e.Tx)], cancellationToken).ConfigureAwait(false);
-            for (var i = 0; i < sending.Count; i++)
-            {
-                sending[i].Delivery = deliveries[i];
-            }
-            var again = sending.Where(e => e.Delivery is Delivery.Transient { StaleNonce: true }).ToList();
-            if (again.Count == 0)
-            {
-                return;
-            }
-            if (!sender.NonceKnown)
-            {
-                if (++staleRetries > MaxNonceRetries)
-                {
-                    return;
-                }
-                // A stale nonce (the chain's count lags our transactions in its mempool): wait, then sign again.
-                await Task.Delay(outbox.Backoff(staleRetries), options.Time, cancellationToken).ConfigureAwait(false);
-            }
-            IReadOnlyList<SignedTransaction> resigned;
-            try
-            {
-                resigned = await sender.SignManyAsync([.. again.Select(e => (TxBody)e.Body)], cancellationToken).ConfigureAwait(false);
-            }
-            catch (Client.Node.NodeClientException e)
-            {
-                // The rows keep their last signed bytes; the outbox worker takes them from here.
-                foreach (var entry in again)
-                {
-                    entry.Delivery = new Delivery.Transient(e.Message);
-                }
-                return;
-            }
-            var signatures = new List<OutboxSignature>(again.Count);
-            for (var i = 0; i < again.Count; i++)
-            {
-                var tx = resigned[i];
-                again[i].Tx = tx;
-                again[i].Row = again[i].Row with { Nonce = tx.Tx.Nonce, TxBytes = Convert.ToBase64String(tx.WireBytes), TxHash = tx.Hash };
-                signatures.Add(new OutboxSignature(again[i].Row.Id, tx.Tx.Nonce, again[i].Row.TxBytes!, tx.Hash));
-            }
-            // Recorded before the broadcast, as always: after a crash the row's hash says whether these bytes landed.
-            await store.MarkOutboxSignedAsync(signatures, Now, cancellationToken).ConfigureAwait(false);
-            sending = again;
+            entries[i].Delivery = deliveries[i];
         }
+        await RecordAsync(entries).ConfigureAwait(false);
     }
 
     /// <summary>Records the group's outcomes (admitted rows marked sent in one transaction, refused jobs deleted in one) and answers each caller.</summary>
     private async Task RecordAsync(List<Entry> entries)
     {
         var cancellationToken = CancellationToken.None;
-        var now = Now;
-        var sent = entries.Where(e => e.Delivery is Delivery.Sent).ToList();
         var refused = entries.Where(e => e.Delivery is Delivery.Refused).ToList();
-        if (sent.Count > 0)
-        {
-            await store.MarkOutboxSentAsync([.. sent.Select(e => e.Row.Id)], now, cancellationToken).ConfigureAwait(false);
-        }
+        var accepted = entries.Where(e => e.Delivery is not Delivery.Refused).ToList();
         if (refused.Count > 0)
         {
             await store.DeleteJobsAsync([.. refused.Select(e => e.Job.Id)], cancellationToken).ConfigureAwait(false);
         }
-        var retry = false;
-        foreach (var entry in entries)
+        // Undecided rows (the node unreachable, its mempool full, the nonce still stale) wait for the outbox worker; their jobs stand.
+        await outbox.ApplyManyAsync([.. accepted.Select(e => e.Row)], [.. accepted.Select(e => e.Delivery!)], cancellationToken).ConfigureAwait(false);
+        foreach (var entry in refused)
         {
-            var delivery = entry.Delivery!;
-            switch (delivery)
-            {
-                case Delivery.Sent:
-                    metrics.OutboxDelivery(OutboxKind.SubmitJob, delivery);
-                    break;
-                case Delivery.Refused r:
-                    metrics.OutboxDelivery(OutboxKind.SubmitJob, delivery);
-                    metrics.Submission("refused");
-                    logger.LogInformation("job escrow refused for client {Client}: {Code} {Log}", entry.Queued.Client, r.Code, r.Log);
-                    entry.Queued.Outcome.TrySetResult(new SubmitOutcome.Refused(r.Code, r.Log));
-                    continue;
-                default:
-                    // Undecided (the node unreachable, its mempool full, the nonce still stale): the row waits for the outbox worker.
-                    await outbox.ApplyAsync(entry.Row, delivery, cancellationToken).ConfigureAwait(false);
-                    retry |= delivery is Delivery.Transient;
-                    break;
-            }
+            var r = (Delivery.Refused)entry.Delivery!;
+            metrics.OutboxDelivery(OutboxKind.SubmitJob, r);
+            metrics.Submission("refused");
+            logger.LogInformation("job escrow refused for client {Client}: {Code} {Log}", entry.Queued.Client, r.Code, r.Log);
+            entry.Queued.Outcome.TrySetResult(new SubmitOutcome.Refused(r.Code, r.Log));
+        }
+        foreach (var entry in accepted)
+        {
             metrics.Submission("accepted");
             logger.LogInformation("job {JobId} accepted for client {Client} (model {Model}, max price {MaxPrice})",
                 entry.Job.Id, entry.Queued.Client, entry.Queued.Submission.Model, entry.Queued.Submission.MaxPrice);
             entry.Queued.Outcome.TrySetResult(new SubmitOutcome.Accepted(entry.Job, Replayed: false));
         }
-        if (retry)
+        if (accepted.Any(e => e.Delivery is Delivery.Transient))
         {
             outboxSignal.Kick();
         }
-        if (refused.Count < entries.Count)
+        if (accepted.Count > 0)
         {
             scheduler.Kick();
         }

@@ -206,13 +206,16 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
             ("@c1", JobStatus.Completed), ("@c2", JobStatus.Failed), ("@c3", JobStatus.Cancelled)).ConfigureAwait(false) > 0;
     }
 
-    public async Task<OutboxRecord?> NextDueOutboxAsync(long now, CancellationToken cancellationToken)
+    public async Task<OutboxRecord?> NextDueOutboxAsync(long now, CancellationToken cancellationToken) =>
+        (await DueOutboxAsync(now, 1, cancellationToken).ConfigureAwait(false)).SingleOrDefault();
+
+    public async Task<IReadOnlyList<OutboxRecord>> DueOutboxAsync(long now, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         // In id order, and never past a row still backing off: a job's refund must not overtake its submit_job.
-        var head = (await QueryOutboxAsync(connection, $"SELECT {OutboxColumns} FROM outbox WHERE status = @pending ORDER BY id LIMIT 1",
-            cancellationToken, ("@pending", OutboxStatus.Pending)).ConfigureAwait(false)).SingleOrDefault();
-        return head is not null && head.NotBefore <= now ? head : null;
+        var rows = await QueryOutboxAsync(connection, $"SELECT {OutboxColumns} FROM outbox WHERE status = @pending ORDER BY id LIMIT @n",
+            cancellationToken, ("@pending", OutboxStatus.Pending), ("@n", limit)).ConfigureAwait(false);
+        return [.. rows.TakeWhile(r => r.NotBefore <= now)];
     }
 
     public async Task<long?> NextOutboxDueTimeAsync(CancellationToken cancellationToken)

@@ -53,6 +53,9 @@ public interface ICoordinatorStore
     /// <summary>The oldest pending outbox row due at <paramref name="now"/>, in id order.</summary>
     Task<OutboxRecord?> NextDueOutboxAsync(long now, CancellationToken cancellationToken);
 
+    /// <summary>The oldest pending outbox rows in id order, up to <paramref name="limit"/>, stopping before the first not due at <paramref name="now"/>.</summary>
+    Task<IReadOnlyList<OutboxRecord>> DueOutboxAsync(long now, int limit, CancellationToken cancellationToken);
+
     /// <summary>The earliest time a pending row becomes due, or null when none waits.</summary>
     Task<long?> NextOutboxDueTimeAsync(CancellationToken cancellationToken);
 
