@@ -83,28 +83,64 @@ public sealed class OutboxProcessor(
         return !deliveries.Any(d => d is Delivery.Transient);
     }
 
-    /// <summary><see cref="ApplyAsync"/> for several rows: the admitted ones marked sent in one transaction.</summary>
+    /// <summary>
+    /// <see cref="ApplyAsync"/> for several rows: the admitted ones marked sent in one transaction, the ones found in a
+    /// block closed in one; anything else (rare) row by row.
+    /// </summary>
     public async Task ApplyManyAsync(IReadOnlyList<OutboxRecord> rows, IReadOnlyList<Delivery> deliveries, CancellationToken cancellationToken)
     {
+        var now = Now;
         var sent = new List<long>();
+        var closes = new List<OutboxClose>();
         for (var i = 0; i < rows.Count; i++)
         {
-            if (deliveries[i] is Delivery.Sent)
+            switch (deliveries[i])
             {
-                metrics.OutboxDelivery(rows[i].Kind, deliveries[i]);
-                sent.Add(rows[i].Id);
+                case Delivery.Sent:
+                    metrics.OutboxDelivery(rows[i].Kind, deliveries[i]);
+                    sent.Add(rows[i].Id);
+                    break;
+                case Delivery.Committed c when !FailsJob(rows[i], c):
+                    metrics.OutboxDelivery(rows[i].Kind, c);
+                    closes.Add(new OutboxClose(rows[i].Id, OutboxStatus.Committed, c.Height, c.Code == TxCode.Ok ? null : $"{c.Code}: {c.Log}"));
+                    break;
             }
         }
         if (sent.Count > 0)
         {
-            await store.MarkOutboxSentAsync(sent, Now, cancellationToken).ConfigureAwait(false);
+            await store.MarkOutboxSentAsync(sent, now, cancellationToken).ConfigureAwait(false);
+        }
+        if (closes.Count > 0)
+        {
+            await store.CloseOutboxAsync(closes, now, cancellationToken).ConfigureAwait(false);
         }
         for (var i = 0; i < rows.Count; i++)
         {
-            if (deliveries[i] is not Delivery.Sent)
+            switch (deliveries[i])
             {
-                await ApplyAsync(rows[i], deliveries[i], cancellationToken).ConfigureAwait(false);
+                case Delivery.Sent:
+                    break;
+                case Delivery.Committed c when !FailsJob(rows[i], c):
+                    if (rows[i].Kind == OutboxKind.RecordReceipt)
+                    {
+                        await ObserveReceiptAsync(rows[i], now, cancellationToken).ConfigureAwait(false);
+                    }
+                    break;
+                default:
+                    await ApplyAsync(rows[i], deliveries[i], cancellationToken).ConfigureAwait(false);
+                    break;
             }
+        }
+    }
+
+    /// <summary>A submit_job admitted by CheckTx can still fail in its block (the client spent the funds meanwhile): then its job fails.</summary>
+    private static bool FailsJob(OutboxRecord row, Delivery.Committed c) => row.Kind == OutboxKind.SubmitJob && c.Code is not (TxCode.Ok or TxCode.AlreadyExists);
+
+    private async Task ObserveReceiptAsync(OutboxRecord row, long now, CancellationToken cancellationToken)
+    {
+        if (await store.GetJobAsync(row.JobId, cancellationToken).ConfigureAwait(false) is { CompletedAt: { } completedAt })
+        {
+            metrics.ReceiptCommitted(TimeSpan.FromMilliseconds(Math.Max(0, now - completedAt)));
         }
     }
 
@@ -163,11 +199,13 @@ public sealed class OutboxProcessor(
 
         // Asking per row stops at the first row not yet in a block: the later ones are younger, and land in blocks read later.
         var asking = perRow;
+        var found = rows.Where(r => _committed.ContainsKey(r.TxHash!)).ToList();
+        // The rows found in the blocks read are closed together: one transaction however many a block held.
+        await ApplyManyAsync(found, [.. found.Select(r => (Delivery)_committed[r.TxHash!])], cancellationToken).ConfigureAwait(false);
         foreach (var row in rows)
         {
-            if (_committed.TryGetValue(row.TxHash!, out var committed))
+            if (_committed.ContainsKey(row.TxHash!))
             {
-                await ApplyAsync(row, committed, cancellationToken).ConfigureAwait(false);
                 continue;
             }
             var overdue = row.SentAt is { } sentAt && Now - sentAt > (long)options.ResendAfter.TotalMilliseconds;
@@ -240,12 +278,11 @@ public sealed class OutboxProcessor(
             case Delivery.Committed c:
                 var note = c.Code == TxCode.Ok ? null : $"{c.Code}: {c.Log}";
                 await store.CloseOutboxAsync(row.Id, OutboxStatus.Committed, c.Height, note, now, cancellationToken).ConfigureAwait(false);
-                if (row.Kind == OutboxKind.RecordReceipt && await store.GetJobAsync(row.JobId, cancellationToken).ConfigureAwait(false) is { CompletedAt: { } completedAt })
+                if (row.Kind == OutboxKind.RecordReceipt)
                 {
-                    metrics.ReceiptCommitted(TimeSpan.FromMilliseconds(Math.Max(0, now - completedAt)));
+                    await ObserveReceiptAsync(row, now, cancellationToken).ConfigureAwait(false);
                 }
-                // A submit_job admitted by CheckTx can still fail in its block (the client spent the funds meanwhile).
-                if (row.Kind == OutboxKind.SubmitJob && c.Code is not (TxCode.Ok or TxCode.AlreadyExists))
+                if (FailsJob(row, c))
                 {
                     await FailJobAsync(row.JobId, $"the chain refused the job's escrow: {c.Log}", now, cancellationToken).ConfigureAwait(false);
                 }

@@ -282,11 +282,19 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
             ("@pending", OutboxStatus.Pending), ("@now", now), ("@id", id), ("@sent", OutboxStatus.Sent)).ConfigureAwait(false);
     }
 
-    public async Task CloseOutboxAsync(long id, string status, long? height, string? note, long now, CancellationToken cancellationToken)
+    public Task CloseOutboxAsync(long id, string status, long? height, string? note, long now, CancellationToken cancellationToken) =>
+        CloseOutboxAsync([new OutboxClose(id, status, height, note)], now, cancellationToken);
+
+    public async Task CloseOutboxAsync(IReadOnlyList<OutboxClose> closes, long now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, null, "UPDATE outbox SET status = @status, height = @height, last_error = @note, updated_at = @now WHERE id = @id", cancellationToken,
-            ("@status", status), ("@height", height), ("@note", note), ("@now", now), ("@id", id)).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var close in closes)
+        {
+            await ExecuteAsync(connection, tx, "UPDATE outbox SET status = @status, height = @height, last_error = @note, updated_at = @now WHERE id = @id", cancellationToken,
+                ("@status", close.Status), ("@height", close.Height), ("@note", close.Note), ("@now", now), ("@id", close.Id)).ConfigureAwait(false);
+        }
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task UpsertMinerAsync(MinerRecord miner, CancellationToken cancellationToken)

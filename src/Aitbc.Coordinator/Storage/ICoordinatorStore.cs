@@ -84,6 +84,9 @@ public interface ICoordinatorStore
     /// <summary>Closes a row: committed (with its block height, and a note when the chain had it done already) or refused.</summary>
     Task CloseOutboxAsync(long id, string status, long? height, string? note, long now, CancellationToken cancellationToken);
 
+    /// <summary>Closes several rows, in one transaction.</summary>
+    Task CloseOutboxAsync(IReadOnlyList<OutboxClose> closes, long now, CancellationToken cancellationToken);
+
     /// <summary>Inserts a miner or refreshes its registration (endpoint, models, capacity, price, GPU), keeping its reputation and counts.</summary>
     Task UpsertMinerAsync(MinerRecord miner, CancellationToken cancellationToken);
 
