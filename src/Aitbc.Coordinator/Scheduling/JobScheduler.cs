@@ -34,6 +34,7 @@ public sealed class SchedulerSignal
 /// </summary>
 public sealed class JobScheduler(
     ICoordinatorStore store,
+    SchedulerSignal signal,
     MinerStakes stakes,
     MinerClient minerClient,
     AssignKeys assignKeys,
@@ -80,6 +81,9 @@ public sealed class JobScheduler(
             _refusals.Remove(key);
         }
         var pending = await PendingAsync(online.Values, active, now, cancellationToken).ConfigureAwait(false);
+        // Claims are made one after another (each decides a miner's free slots for the next), but the pushes to the miners
+        // run concurrently: one miner's round trip no longer holds up the rest of the queue.
+        var pushes = new List<(JobRecord Job, MinerRecord Miner, Task<AssignResult> Push)>();
         foreach (var job in pending)
         {
             if (now - job.SubmittedAt >= (long)options.QueueTimeout.TotalMilliseconds)
@@ -100,19 +104,32 @@ public sealed class JobScheduler(
                     candidates.Add((miner, stake));
                 }
             }
-            foreach (var miner in MinerRanking.Rank(candidates))
+            // The best-ranked miner gets the offer; if it refuses, the job is pending again and the next pass (kicked at once)
+            // offers it to the next, the refusal remembered.
+            if (MinerRanking.Rank(candidates).FirstOrDefault() is not { } chosen)
             {
-                var outcome = await TryAssignAsync(job, miner, cancellationToken).ConfigureAwait(false);
-                if (outcome == AssignResult.Assigned)
-                {
-                    active[miner.Address] = active.GetValueOrDefault(miner.Address) + 1;
-                }
-                if (outcome != AssignResult.Refused)
-                {
-                    break;
-                }
-                _refusals[(job.Id, miner.Address)] = Now + (long)options.RefusalMemory.TotalMilliseconds;
+                continue;
             }
+            if (!await store.AssignJobAsync(job.Id, chosen.Address, chosen.PricePerSecondMicro, Now, cancellationToken).ConfigureAwait(false))
+            {
+                continue;
+            }
+            active[chosen.Address] = active.GetValueOrDefault(chosen.Address) + 1;
+            jobSignals.Notify(job.Id);
+            pushes.Add((job, chosen, PushAsync(job, chosen, cancellationToken)));
+        }
+        var refused = false;
+        foreach (var (job, miner, push) in pushes)
+        {
+            if (await push.ConfigureAwait(false) == AssignResult.Refused)
+            {
+                _refusals[(job.Id, miner.Address)] = Now + (long)options.RefusalMemory.TotalMilliseconds;
+                refused = true;
+            }
+        }
+        if (refused)
+        {
+            signal.Kick();
         }
     }
 
@@ -143,14 +160,11 @@ public sealed class JobScheduler(
         JobGone,
     }
 
-    private async Task<AssignResult> TryAssignAsync(JobRecord job, MinerRecord miner, CancellationToken cancellationToken)
+    /// <summary>Offers a job just claimed for <paramref name="miner"/>; on a refusal or network error puts it back to pending.</summary>
+    private async Task<AssignResult> PushAsync(JobRecord job, MinerRecord miner, CancellationToken cancellationToken)
     {
-        var now = Now;
-        if (!await store.AssignJobAsync(job.Id, miner.Address, miner.PricePerSecondMicro, now, cancellationToken).ConfigureAwait(false))
-        {
-            return AssignResult.JobGone;
-        }
-        jobSignals.Notify(job.Id);
+        // Off the caller's thread at once: the scheduler goes on claiming while this push is under way.
+        await Task.Yield();
         var assignment = new JobAssignment(job.Id,
             new JobData(JobRequestParser.InferenceType, job.Prompt, job.Model, JsonSerializer.Deserialize<JobOptions>(job.OptionsJson, RestJson.Options)),
             new Amount(job.MaxPriceMicro).ToAitbcString(), Timestamps.Format(job.DeadlineAt));
