@@ -28,9 +28,9 @@ public sealed class SchedulerSignal
 /// Assigns pending jobs to miners, oldest job first, and sweeps jobs that can no longer finish. Each pass: fail jobs past
 /// their deadline, and jobs held by a miner that went offline (no requeue: the miner may still be running it); then for
 /// each pending job either fail it (no miner within <see cref="CoordinatorOptions.QueueTimeout"/>) or offer it to eligible
-/// miners in <see cref="MinerRanking"/> order — claim with a conditional UPDATE, push <c>POST /v1/jobs/assign</c>, and on a
-/// refusal or network error put it back to pending and try the next. Every failure queues the refund in the same
-/// database transaction.
+/// miners in <see cref="MinerRanking"/> order — claim for the best with a conditional UPDATE, push <c>POST /v1/jobs/assign</c>
+/// (the pushes of a pass concurrently), and on a refusal or network error put it back to pending, remember the refusal
+/// and kick the next pass, which offers it to the next. Every failure queues the refund in the same database transaction.
 /// </summary>
 public sealed class JobScheduler(
     ICoordinatorStore store,
