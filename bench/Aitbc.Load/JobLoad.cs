@@ -21,7 +21,14 @@ public sealed record JobLoadReport(
     double CompletedPerSecond, double EndToEndP50Ms, double EndToEndP99Ms,
     double SubmitToAssignP50Ms, double SubmitToAssignP99Ms, double CompleteToVisibleP50Ms, double CompleteToVisibleP99Ms,
     double DirectP50Ms, double DirectP99Ms, double OverheadRatioP50, double OverheadRatioP99,
-    double AddedP50Ms, double AddedP99Ms, double LoadAverage, string FirstError);
+    double AddedP50Ms, double AddedP99Ms, double LoadAverage, string FirstError)
+{
+    /// <summary>
+    /// CPU time of this whole process (node, coordinator, miners, backend and the clients) during the measured run, per
+    /// job: unlike rates and latencies it barely moves when other processes share the cores.
+    /// </summary>
+    public double CpuMsPerJob { get; init; }
+}
 
 /// <summary>
 /// A whole network in this process on free loopback ports (a validator node with a fresh genesis, the coordinator on
@@ -89,8 +96,11 @@ public static class JobLoad
                 log.WriteLine($"warm-up: {options.Warmup} jobs");
             }
             var loadBefore = LoadAverage();
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var run = await DriveAsync(clients, options, options.Jobs, cancellationToken);
+            var cpuMsPerJob = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / Math.Max(1, run.Samples.Count);
             var loadAfter = LoadAverage();
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"process CPU: {cpuMsPerJob:0.00} ms per job"));
 
             var submits = run.Samples.Select(s => s.SubmitMs).Order().ToArray();
             var done = run.Samples.Where(s => s.Status == "completed").ToArray();
@@ -110,7 +120,8 @@ public static class JobLoad
                 directP50, directP99,
                 directP50 > 0 ? e2eP50 / directP50 : 0, directP99 > 0 ? e2eP99 / directP99 : 0,
                 options.SubmitOnly ? 0 : e2eP50 - directP50, options.SubmitOnly ? 0 : e2eP99 - directP99,
-                (loadBefore + loadAfter) / 2, run.FirstError);
+                (loadBefore + loadAfter) / 2, run.FirstError)
+            { CpuMsPerJob = cpuMsPerJob };
         }
         finally
         {

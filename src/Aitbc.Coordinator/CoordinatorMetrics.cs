@@ -16,6 +16,7 @@ public sealed class CoordinatorMetrics
     private readonly Counter _completions;
     private readonly Histogram _submitToAssign;
     private readonly Histogram _completeToReceipt;
+    private readonly Histogram _submissionGroups;
 
     public CoordinatorMetrics()
     {
@@ -34,6 +35,8 @@ public sealed class CoordinatorMetrics
             new CounterConfiguration { LabelNames = ["reason"] });
         _completions = factory.CreateCounter("aitbc_coordinator_jobs_completed_total", "Jobs completed with a verified proof.");
         var buckets = Histogram.ExponentialBuckets(0.001, 2, 16);
+        _submissionGroups = factory.CreateHistogram("aitbc_coordinator_submission_group_size", "Submissions stored and broadcast together (one transaction, one batch).",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 2, 9) });
         _submitToAssign = factory.CreateHistogram("aitbc_coordinator_submit_to_assign_seconds", "From submission to a miner accepting the job.",
             new HistogramConfiguration { Buckets = buckets });
         _completeToReceipt = factory.CreateHistogram("aitbc_coordinator_complete_to_receipt_seconds", "From a completion accepted to its record_receipt committed on chain.",
@@ -41,6 +44,8 @@ public sealed class CoordinatorMetrics
     }
 
     public void MinersOnline(int count) => _minersOnline.Set(count);
+
+    public void SubmissionGroup(int size) => _submissionGroups.Observe(size);
 
     public void QueueDepth(int count) => _queueDepth.Set(count);
 

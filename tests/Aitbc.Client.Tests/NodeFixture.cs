@@ -28,7 +28,7 @@ public sealed class NodeFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _node = await InProcessNode.StartAsync("node", fundedWallets: 16);
+        _node = await InProcessNode.StartAsync("node", fundedWallets: 17);
         Client = NodeClient.Create(_node.Url, QuickRetries);
     }
 

@@ -159,6 +159,69 @@ public sealed class NodeClient : IDisposable
     public Task<BroadcastResult> BroadcastTxSyncAsync(byte[] tx, CancellationToken cancellationToken = default) =>
         BroadcastAsync("broadcast_tx_sync", tx, cancellationToken);
 
+    /// <summary>
+    /// Submits <paramref name="txs"/> as one JSON-RPC batch of <c>broadcast_tx_sync</c> calls (the node admits such a
+    /// batch in order under one lock) and returns each one's CheckTx verdict, in the same order. A call the node
+    /// answered with a JSON-RPC error comes back as an <see cref="BatchBroadcastResult.Error"/> of its own; a transport
+    /// failure throws for the whole batch, as then nothing is known about any of them.
+    /// </summary>
+    public async Task<IReadOnlyList<BatchBroadcastResult>> BroadcastTxSyncBatchAsync(IReadOnlyList<byte[]> txs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(txs);
+        if (txs.Count == 0)
+        {
+            return [];
+        }
+        const string method = "broadcast_tx_sync";
+        var firstId = Interlocked.Add(ref _nextId, txs.Count) - txs.Count + 1;
+        var batch = new JsonArray();
+        for (var i = 0; i < txs.Count; i++)
+        {
+            batch.Add(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = firstId + i, ["method"] = method, ["params"] = TxParams(txs[i]) });
+        }
+        var bytes = await PostAsync(method, batch, cancellationToken).ConfigureAwait(false);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(bytes);
+        }
+        catch (JsonException e)
+        {
+            throw new NodeProtocolException(NodeUrl, method, $"the body is not JSON ({e.Message})", e);
+        }
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Array)
+            {
+                // A single error object: the node refused the batch as a whole (too large, malformed).
+                ParseAnswer(method, bytes);
+                throw new NodeProtocolException(NodeUrl, method, "a batch was answered with a single result");
+            }
+            var results = new BatchBroadcastResult?[txs.Count];
+            foreach (var answer in document.RootElement.EnumerateArray())
+            {
+                // JSON-RPC lets a server answer a batch in any order: match by id.
+                if (answer.ValueKind != JsonValueKind.Object || !answer.TryGetProperty("id", out var idElement) || !idElement.TryGetInt64(out var id)
+                    || id < firstId || id >= firstId + txs.Count)
+                {
+                    throw new NodeProtocolException(NodeUrl, method, "a batch answer carries an id that was not asked");
+                }
+                if (answer.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
+                {
+                    var code = error.TryGetProperty("code", out var c) && c.TryGetInt32(out var n) ? n : 0;
+                    results[id - firstId] = new BatchBroadcastResult(null, new NodeRpcException(method, code, OptStr(error, "message"), OptStr(error, "data")).Message);
+                    continue;
+                }
+                if (!answer.TryGetProperty("result", out var result))
+                {
+                    throw new NodeProtocolException(NodeUrl, method, "a batch answer has neither result nor error");
+                }
+                results[id - firstId] = new BatchBroadcastResult(Read(method, result, ReadBroadcast), null);
+            }
+            return [.. results.Select(r => r ?? throw new NodeProtocolException(NodeUrl, method, "a batch answer is missing a call"))];
+        }
+    }
+
     /// <summary>Submits <paramref name="tx"/>; CometBFT answers before CheckTx, our node after it, so read the code either way.</summary>
     public Task<BroadcastResult> BroadcastTxAsyncAsync(byte[] tx, CancellationToken cancellationToken = default) =>
         BroadcastAsync("broadcast_tx_async", tx, cancellationToken);
@@ -287,11 +350,13 @@ public sealed class NodeClient : IDisposable
     // ---------------- transport ----------------
 
     private async Task<BroadcastResult> BroadcastAsync(string method, byte[] tx, CancellationToken cancellationToken) =>
-        Read(method, await CallAsync(method, TxParams(tx), cancellationToken).ConfigureAwait(false), r => new BroadcastResult(
-            (TxCode)checked((uint)Long(r, "code")),
-            OptStr(r, "log"),
-            OptStr(r, "codespace"),
-            Str(r, "hash")));
+        Read(method, await CallAsync(method, TxParams(tx), cancellationToken).ConfigureAwait(false), ReadBroadcast);
+
+    private static BroadcastResult ReadBroadcast(JsonElement r) => new(
+        (TxCode)checked((uint)Long(r, "code")),
+        OptStr(r, "log"),
+        OptStr(r, "codespace"),
+        Str(r, "hash"));
 
     private static JsonObject TxParams(byte[] tx)
     {
@@ -328,6 +393,12 @@ public sealed class NodeClient : IDisposable
             ["method"] = method,
             ["params"] = parameters ?? new JsonObject(),
         };
+        return ParseAnswer(method, await PostAsync(method, body, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>POSTs one JSON-RPC body (a request or a batch) and returns the answer's bytes; transport and HTTP failures as <see cref="NodeClientException"/>s.</summary>
+    private async Task<byte[]> PostAsync(string method, JsonNode body, CancellationToken cancellationToken)
+    {
         var attempts = new AttemptCount();
         // A null URI means the BaseAddress itself, so a node behind a path prefix (https://host/rpc) works too.
         using var request = new HttpRequestMessage(HttpMethod.Post, (Uri?)null)
@@ -370,8 +441,7 @@ public sealed class NodeClient : IDisposable
             {
                 throw new NodeProtocolException(NodeUrl, method, $"{statusText} (is this a node's RPC URL?)");
             }
-            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            return ParseAnswer(method, bytes);
+            return await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -43,6 +43,9 @@ public sealed record BroadcastResult(TxCode Code, string Log, string Codespace, 
     public bool IsOk => Code == TxCode.Ok;
 }
 
+/// <summary>One call's answer in a batch of broadcasts: the CheckTx verdict, or the JSON-RPC error the node gave that call.</summary>
+public sealed record BatchBroadcastResult(BroadcastResult? Result, string? Error);
+
 /// <summary>The answer to <c>broadcast_tx_commit</c>: CheckTx, then (when admitted) the execution in the block at <see cref="Height"/>.</summary>
 public sealed record CommitResult(ExecTxResult CheckTx, ExecTxResult TxResult, string Hash, long Height)
 {

@@ -43,6 +43,138 @@ public sealed class ChainSender(NodeClient node, Ed25519KeyPair key, ICoordinato
         return new UnsignedTransaction(_chainId, key.PublicKey, _nextNonce.Value, body).Sign(key);
     }
 
+    /// <summary>
+    /// Signs <paramref name="bodies"/> with consecutive nonces from the next one (read from the chain when unknown), in
+    /// order. Nothing is counted until <see cref="BroadcastManyAsync"/> learns which were admitted. Caller holds the lock.
+    /// </summary>
+    public async Task<IReadOnlyList<SignedTransaction>> SignManyAsync(IReadOnlyList<TxBody> bodies, CancellationToken cancellationToken)
+    {
+        _chainId ??= (await node.GetStatusAsync(cancellationToken).ConfigureAwait(false)).ChainId;
+        _nextNonce ??= (await node.GetAccountAsync(key.Address, cancellationToken).ConfigureAwait(false)).NextNonce;
+        var txs = new SignedTransaction[bodies.Count];
+        for (var i = 0; i < bodies.Count; i++)
+        {
+            txs[i] = new UnsignedTransaction(_chainId, key.PublicKey, _nextNonce.Value + (ulong)i, bodies[i]).Sign(key);
+        }
+        return txs;
+    }
+
+    /// <summary>Whether the next nonce is known (false after an undecided broadcast or a BadNonce at the expected nonce: then it is re-read from the chain).</summary>
+    public bool NonceKnown => _nextNonce is not null;
+
+    /// <summary>
+    /// Broadcasts transactions just signed by <see cref="SignManyAsync"/> (consecutive nonces) as one JSON-RPC batch and
+    /// reads each verdict, in order. The node admits only the next nonce, so after a refusal every later transaction
+    /// comes back BadNonce (<see cref="Delivery.Transient"/> with StaleNonce): those must be signed again from the
+    /// refused one's nonce, which <see cref="SignManyAsync"/> then hands out. Caller holds the lock.
+    /// </summary>
+    public async Task<IReadOnlyList<Delivery>> BroadcastManyAsync(IReadOnlyList<SignedTransaction> txs, CancellationToken cancellationToken)
+    {
+        if (txs.Count <= 1)
+        {
+            return txs.Count == 0 ? [] : [await BroadcastAsync(txs[0], cancellationToken).ConfigureAwait(false)];
+        }
+        IReadOnlyList<BatchBroadcastResult> results;
+        try
+        {
+            results = await node.BroadcastTxSyncBatchAsync([.. txs.Select(t => t.WireBytes)], cancellationToken).ConfigureAwait(false);
+        }
+        catch (NodeClientException e)
+        {
+            _nextNonce = null;
+            return [.. txs.Select(_ => (Delivery)new Delivery.Transient(e.Message))];
+        }
+        var deliveries = new Delivery[txs.Count];
+        // What the chain expects next, walking the verdicts: an admitted tx moves it on, a refused one leaves it.
+        var expected = txs[0].Tx.Nonce;
+        var known = true;
+        for (var i = 0; i < txs.Count; i++)
+        {
+            var nonce = txs[i].Tx.Nonce;
+            if (results[i].Result is not { } result)
+            {
+                // The node answered this call with an error (a follower that could not forward it): whether it landed is unknown.
+                deliveries[i] = new Delivery.Transient(results[i].Error ?? "no answer");
+                known = false;
+                continue;
+            }
+            deliveries[i] = Classify(result.Code, result.Log, txs[i].Hash);
+            if (deliveries[i] is Delivery.Sent)
+            {
+                expected = nonce + 1;
+            }
+            else if (result.Code == TxCode.BadNonce && nonce == expected)
+            {
+                // Refused at the very nonce we expected the chain to want: our count is wrong, not a gap left by a refusal.
+                known = false;
+            }
+        }
+        _nextNonce = known ? expected : null;
+        return deliveries;
+    }
+
+    /// <summary>
+    /// Puts freshly signed transactions of outbox rows on the mempool as one batch (<paramref name="txs"/>[i] signed by
+    /// <see cref="SignManyAsync"/> over <paramref name="bodies"/>[i] and already recorded on row <paramref name="rowIds"/>[i]).
+    /// Those the node saw as a nonce gap (after a refused one) or with a stale nonce are signed again from the nonce
+    /// the chain wants, recorded on their rows before the next broadcast, and sent again: at once after a gap (each
+    /// round settles at least the refused one), after <paramref name="backoff"/> when the count itself was wrong (at most
+    /// <paramref name="maxStaleRetries"/> times; then they stay undecided for the outbox worker). Caller holds the lock.
+    /// </summary>
+    public async Task<IReadOnlyList<Delivery>> SendManyAsync(IReadOnlyList<long> rowIds, IReadOnlyList<TxBody> bodies, IReadOnlyList<SignedTransaction> txs,
+        Func<int, TimeSpan> backoff, int maxStaleRetries, CancellationToken cancellationToken)
+    {
+        var deliveries = new Delivery[txs.Count];
+        var current = txs.ToArray();
+        var sending = Enumerable.Range(0, txs.Count).ToList();
+        var staleRetries = 0;
+        while (true)
+        {
+            var results = await BroadcastManyAsync([.. sending.Select(i => current[i])], cancellationToken).ConfigureAwait(false);
+            for (var k = 0; k < sending.Count; k++)
+            {
+                deliveries[sending[k]] = results[k];
+            }
+            var again = sending.Where(i => deliveries[i] is Delivery.Transient { StaleNonce: true }).ToList();
+            if (again.Count == 0)
+            {
+                return deliveries;
+            }
+            if (!NonceKnown)
+            {
+                if (++staleRetries > maxStaleRetries)
+                {
+                    return deliveries;
+                }
+                // A stale nonce (the chain's count lags our transactions in its mempool): wait, then sign again.
+                await Task.Delay(backoff(staleRetries), time, cancellationToken).ConfigureAwait(false);
+            }
+            IReadOnlyList<SignedTransaction> resigned;
+            try
+            {
+                resigned = await SignManyAsync([.. again.Select(i => bodies[i])], cancellationToken).ConfigureAwait(false);
+            }
+            catch (NodeClientException e)
+            {
+                // The rows keep their last signed bytes; the outbox worker takes them from here.
+                foreach (var i in again)
+                {
+                    deliveries[i] = new Delivery.Transient(e.Message);
+                }
+                return deliveries;
+            }
+            var signatures = new List<OutboxSignature>(again.Count);
+            for (var k = 0; k < again.Count; k++)
+            {
+                current[again[k]] = resigned[k];
+                signatures.Add(new OutboxSignature(rowIds[again[k]], resigned[k].Tx.Nonce, Convert.ToBase64String(resigned[k].WireBytes), resigned[k].Hash));
+            }
+            // Recorded before the broadcast, as always: after a crash the row's hash says whether these bytes landed.
+            await store.MarkOutboxSignedAsync(signatures, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
+            sending = again;
+        }
+    }
+
     /// <summary>Broadcasts a transaction just signed by <see cref="SignAsync"/> and reads the node's verdict. Caller holds the lock.</summary>
     public async Task<Delivery> BroadcastAsync(SignedTransaction tx, CancellationToken cancellationToken)
     {

@@ -1,6 +1,8 @@
+using System.Text.Json;
 using System.Threading.Channels;
 using Aitbc.Coordinator.Jobs;
 using Aitbc.Coordinator.Storage;
+using Aitbc.Core.Json;
 using Aitbc.Core.Transactions;
 using Microsoft.Extensions.Logging;
 
@@ -33,19 +35,113 @@ public sealed class OutboxProcessor(
 
     private long Now => Time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>Delivers the oldest due row; false when none was due or its delivery must wait (then later rows wait too, to keep order).</summary>
+    /// <summary>Rows signed and broadcast together at most by one pump.</summary>
+    private const int PumpBatch = 256;
+
+    /// <summary>
+    /// Delivers the oldest due rows; false when none was due or a delivery must wait (then later rows wait too, to keep
+    /// order). A row signed before (its bytes may be on chain already) goes alone through <see cref="ChainSender.DeliverAsync"/>;
+    /// the never-signed rows at the head of the queue (settlements: at most one per job, so none depends on another) are
+    /// signed with consecutive nonces, recorded in one transaction and broadcast as one batch.
+    /// </summary>
     public async Task<bool> PumpOnceAsync(CancellationToken cancellationToken)
     {
         using var hold = await sender.LockAsync(cancellationToken).ConfigureAwait(false);
-        // Read under the lock: the request path may have just sent (or deleted) this row while we waited.
-        var row = await store.NextDueOutboxAsync(Now, cancellationToken).ConfigureAwait(false);
-        if (row is null)
+        // Read under the lock: the request path may have just sent (or deleted) these rows while we waited.
+        var due = await store.DueOutboxAsync(Now, PumpBatch, cancellationToken).ConfigureAwait(false);
+        if (due.Count == 0)
         {
             return false;
         }
-        var delivery = await sender.DeliverAsync(row, cancellationToken).ConfigureAwait(false);
-        await ApplyAsync(row, delivery, cancellationToken).ConfigureAwait(false);
-        return delivery is not Delivery.Transient;
+        var fresh = due.TakeWhile(r => r.TxHash is null).ToList();
+        if (fresh.Count <= 1)
+        {
+            var row = due[0];
+            var delivery = await sender.DeliverAsync(row, cancellationToken).ConfigureAwait(false);
+            await ApplyAsync(row, delivery, cancellationToken).ConfigureAwait(false);
+            return delivery is not Delivery.Transient;
+        }
+
+        var bodies = fresh.Select(r => (TxBody)(JsonSerializer.Deserialize(r.BodyJson, TxType.BodyType(r.Kind), WireJson.Options)
+            ?? throw new InvalidDataException($"outbox row {r.Id} has an empty body"))).ToList();
+        IReadOnlyList<SignedTransaction> txs;
+        try
+        {
+            txs = await sender.SignManyAsync(bodies, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Client.Node.NodeClientException e)
+        {
+            logger.LogWarning("outbox rows from {Row}: node unavailable: {Error}", fresh[0].Id, e.Message);
+            await ApplyAsync(fresh[0], new Delivery.Transient(e.Message), cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+        await store.MarkOutboxSignedAsync([.. fresh.Select((r, i) => new OutboxSignature(r.Id, txs[i].Tx.Nonce, Convert.ToBase64String(txs[i].WireBytes), txs[i].Hash))],
+            Now, cancellationToken).ConfigureAwait(false);
+        // No waiting here for a stale nonce: such rows back off like any undecided delivery.
+        var deliveries = await sender.SendManyAsync([.. fresh.Select(r => r.Id)], bodies, txs, Backoff, maxStaleRetries: 0, cancellationToken).ConfigureAwait(false);
+        await ApplyManyAsync(fresh, deliveries, cancellationToken).ConfigureAwait(false);
+        return !deliveries.Any(d => d is Delivery.Transient);
+    }
+
+    /// <summary>
+    /// <see cref="ApplyAsync"/> for several rows: the admitted ones marked sent in one transaction, the ones found in a
+    /// block closed in one; anything else (rare) row by row.
+    /// </summary>
+    public async Task ApplyManyAsync(IReadOnlyList<OutboxRecord> rows, IReadOnlyList<Delivery> deliveries, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var sent = new List<long>();
+        var closes = new List<OutboxClose>();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            switch (deliveries[i])
+            {
+                case Delivery.Sent:
+                    metrics.OutboxDelivery(rows[i].Kind, deliveries[i]);
+                    sent.Add(rows[i].Id);
+                    break;
+                case Delivery.Committed c when !FailsJob(rows[i], c):
+                    metrics.OutboxDelivery(rows[i].Kind, c);
+                    closes.Add(new OutboxClose(rows[i].Id, OutboxStatus.Committed, c.Height, c.Code == TxCode.Ok ? null : $"{c.Code}: {c.Log}"));
+                    break;
+            }
+        }
+        if (sent.Count > 0)
+        {
+            await store.MarkOutboxSentAsync(sent, now, cancellationToken).ConfigureAwait(false);
+        }
+        if (closes.Count > 0)
+        {
+            await store.CloseOutboxAsync(closes, now, cancellationToken).ConfigureAwait(false);
+        }
+        for (var i = 0; i < rows.Count; i++)
+        {
+            switch (deliveries[i])
+            {
+                case Delivery.Sent:
+                    break;
+                case Delivery.Committed c when !FailsJob(rows[i], c):
+                    if (rows[i].Kind == OutboxKind.RecordReceipt)
+                    {
+                        await ObserveReceiptAsync(rows[i], now, cancellationToken).ConfigureAwait(false);
+                    }
+                    break;
+                default:
+                    await ApplyAsync(rows[i], deliveries[i], cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>A submit_job admitted by CheckTx can still fail in its block (the client spent the funds meanwhile): then its job fails.</summary>
+    private static bool FailsJob(OutboxRecord row, Delivery.Committed c) => row.Kind == OutboxKind.SubmitJob && c.Code is not (TxCode.Ok or TxCode.AlreadyExists);
+
+    private async Task ObserveReceiptAsync(OutboxRecord row, long now, CancellationToken cancellationToken)
+    {
+        if (await store.GetJobAsync(row.JobId, cancellationToken).ConfigureAwait(false) is { CompletedAt: { } completedAt })
+        {
+            metrics.ReceiptCommitted(TimeSpan.FromMilliseconds(Math.Max(0, now - completedAt)));
+        }
     }
 
     /// <summary>Sent rows looked at per confirmation pass.</summary>
@@ -103,11 +199,13 @@ public sealed class OutboxProcessor(
 
         // Asking per row stops at the first row not yet in a block: the later ones are younger, and land in blocks read later.
         var asking = perRow;
+        var found = rows.Where(r => _committed.ContainsKey(r.TxHash!)).ToList();
+        // The rows found in the blocks read are closed together: one transaction however many a block held.
+        await ApplyManyAsync(found, [.. found.Select(r => (Delivery)_committed[r.TxHash!])], cancellationToken).ConfigureAwait(false);
         foreach (var row in rows)
         {
-            if (_committed.TryGetValue(row.TxHash!, out var committed))
+            if (_committed.ContainsKey(row.TxHash!))
             {
-                await ApplyAsync(row, committed, cancellationToken).ConfigureAwait(false);
                 continue;
             }
             var overdue = row.SentAt is { } sentAt && Now - sentAt > (long)options.ResendAfter.TotalMilliseconds;
@@ -191,12 +289,11 @@ public sealed class OutboxProcessor(
             case Delivery.Committed c:
                 var note = c.Code == TxCode.Ok ? null : $"{c.Code}: {c.Log}";
                 await store.CloseOutboxAsync(row.Id, OutboxStatus.Committed, c.Height, note, now, cancellationToken).ConfigureAwait(false);
-                if (row.Kind == OutboxKind.RecordReceipt && await store.GetJobAsync(row.JobId, cancellationToken).ConfigureAwait(false) is { CompletedAt: { } completedAt })
+                if (row.Kind == OutboxKind.RecordReceipt)
                 {
-                    metrics.ReceiptCommitted(TimeSpan.FromMilliseconds(Math.Max(0, now - completedAt)));
+                    await ObserveReceiptAsync(row, now, cancellationToken).ConfigureAwait(false);
                 }
-                // A submit_job admitted by CheckTx can still fail in its block (the client spent the funds meanwhile).
-                if (row.Kind == OutboxKind.SubmitJob && c.Code is not (TxCode.Ok or TxCode.AlreadyExists))
+                if (FailsJob(row, c))
                 {
                     await FailJobAsync(row.JobId, $"the chain refused the job's escrow: {c.Log}", now, cancellationToken).ConfigureAwait(false);
                 }

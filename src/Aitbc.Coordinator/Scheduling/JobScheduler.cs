@@ -28,12 +28,13 @@ public sealed class SchedulerSignal
 /// Assigns pending jobs to miners, oldest job first, and sweeps jobs that can no longer finish. Each pass: fail jobs past
 /// their deadline, and jobs held by a miner that went offline (no requeue: the miner may still be running it); then for
 /// each pending job either fail it (no miner within <see cref="CoordinatorOptions.QueueTimeout"/>) or offer it to eligible
-/// miners in <see cref="MinerRanking"/> order — claim with a conditional UPDATE, push <c>POST /v1/jobs/assign</c>, and on a
-/// refusal or network error put it back to pending and try the next. Every failure queues the refund in the same
-/// database transaction.
+/// miners in <see cref="MinerRanking"/> order — claim for the best with a conditional UPDATE, push <c>POST /v1/jobs/assign</c>
+/// (the pushes of a pass concurrently), and on a refusal or network error put it back to pending, remember the refusal
+/// and kick the next pass, which offers it to the next. Every failure queues the refund in the same database transaction.
 /// </summary>
 public sealed class JobScheduler(
     ICoordinatorStore store,
+    SchedulerSignal signal,
     MinerStakes stakes,
     MinerClient minerClient,
     AssignKeys assignKeys,
@@ -87,6 +88,9 @@ public sealed class JobScheduler(
             _refusals.Remove(key);
         }
         var pending = await PendingAsync(online.Values, active, now, cancellationToken).ConfigureAwait(false);
+        // Claims are made one after another (each decides a miner's free slots for the next), but the pushes to the miners
+        // run concurrently: one miner's round trip no longer holds up the rest of the queue.
+        var pushes = new List<(JobRecord Job, MinerRecord Miner, Task<AssignResult> Push)>();
         foreach (var job in pending)
         {
             if (now - job.SubmittedAt >= (long)options.QueueTimeout.TotalMilliseconds)
@@ -107,19 +111,32 @@ public sealed class JobScheduler(
                     candidates.Add((miner, stake));
                 }
             }
-            foreach (var miner in MinerRanking.Rank(candidates))
+            // The best-ranked miner gets the offer; if it refuses, the job is pending again and the next pass (kicked at once)
+            // offers it to the next, the refusal remembered.
+            if (MinerRanking.Rank(candidates).FirstOrDefault() is not { } chosen)
             {
-                var outcome = await TryAssignAsync(job, miner, cancellationToken).ConfigureAwait(false);
-                if (outcome == AssignResult.Assigned)
-                {
-                    active[miner.Address] = active.GetValueOrDefault(miner.Address) + 1;
-                }
-                if (outcome != AssignResult.Refused)
-                {
-                    break;
-                }
-                _refusals[(job.Id, miner.Address)] = Now + (long)options.RefusalMemory.TotalMilliseconds;
+                continue;
             }
+            if (!await store.AssignJobAsync(job.Id, chosen.Address, chosen.PricePerSecondMicro, Now, cancellationToken).ConfigureAwait(false))
+            {
+                continue;
+            }
+            active[chosen.Address] = active.GetValueOrDefault(chosen.Address) + 1;
+            jobSignals.Notify(job.Id);
+            pushes.Add((job, chosen, PushAsync(job, chosen, cancellationToken)));
+        }
+        var refused = false;
+        foreach (var (job, miner, push) in pushes)
+        {
+            if (await push.ConfigureAwait(false) == AssignResult.Refused)
+            {
+                _refusals[(job.Id, miner.Address)] = Now + (long)options.RefusalMemory.TotalMilliseconds;
+                refused = true;
+            }
+        }
+        if (refused)
+        {
+            signal.Kick();
         }
     }
 
@@ -150,14 +167,11 @@ public sealed class JobScheduler(
         JobGone,
     }
 
-    private async Task<AssignResult> TryAssignAsync(JobRecord job, MinerRecord miner, CancellationToken cancellationToken)
+    /// <summary>Offers a job just claimed for <paramref name="miner"/>; on a refusal or network error puts it back to pending.</summary>
+    private async Task<AssignResult> PushAsync(JobRecord job, MinerRecord miner, CancellationToken cancellationToken)
     {
-        var now = Now;
-        if (!await store.AssignJobAsync(job.Id, miner.Address, miner.PricePerSecondMicro, now, cancellationToken).ConfigureAwait(false))
-        {
-            return AssignResult.JobGone;
-        }
-        jobSignals.Notify(job.Id);
+        // Off the caller's thread at once: the scheduler goes on claiming while this push is under way.
+        await Task.Yield();
         var assignment = new JobAssignment(job.Id,
             new JobData(JobRequestParser.InferenceType, job.Prompt, job.Model, JsonSerializer.Deserialize<JobOptions>(job.OptionsJson, RestJson.Options)),
             new Amount(job.MaxPriceMicro).ToAitbcString(), Timestamps.Format(job.DeadlineAt));

@@ -122,30 +122,66 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
                 cancellationToken, ("@a", clientAddress), ("@t", after.SubmittedAt), ("@id", after.Id), ("@n", limit)).ConfigureAwait(false);
     }
 
-    public async Task<long> InsertJobAsync(JobRecord job, OutboxRecord submit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<JobRecord>> FindJobsByIdempotencyKeysAsync(IReadOnlyList<(string KeyId, string IdempotencyKey)> keys, CancellationToken cancellationToken)
+    {
+        if (keys.Count == 0)
+        {
+            return [];
+        }
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        // One statement for a whole batch of submissions: each pair is an equality on the unique (key_id, idempotency_key) index.
+        var parameters = new List<(string, object?)>(keys.Count * 2);
+        var pairs = new List<string>(keys.Count);
+        for (var i = 0; i < keys.Count; i++)
+        {
+            pairs.Add($"(key_id = @k{i} AND idempotency_key = @i{i})");
+            parameters.Add(($"@k{i}", keys[i].KeyId));
+            parameters.Add(($"@i{i}", keys[i].IdempotencyKey));
+        }
+        return await QueryJobsAsync(connection, $"SELECT {JobSelectColumns} FROM jobs WHERE {string.Join(" OR ", pairs)}", cancellationToken, [.. parameters]).ConfigureAwait(false);
+    }
+
+    public async Task<long> InsertJobAsync(JobRecord job, OutboxRecord submit, CancellationToken cancellationToken) =>
+        (await InsertJobsAsync([(job, submit)], cancellationToken).ConfigureAwait(false))[0];
+
+    public async Task<IReadOnlyList<long>> InsertJobsAsync(IReadOnlyList<(JobRecord Job, OutboxRecord Submit)> jobs, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var ids = new long[jobs.Count];
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            ids[i] = await InsertJobAsync(connection, tx, jobs[i].Job, jobs[i].Submit, cancellationToken).ConfigureAwait(false);
+        }
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return ids;
+    }
+
+    private static async Task<long> InsertJobAsync(DbConnection connection, DbTransaction tx, JobRecord job, OutboxRecord submit, CancellationToken cancellationToken)
+    {
         await ExecuteAsync(connection, tx, $"INSERT INTO jobs ({JobColumns}, updated_at) VALUES (@id, @client, @key, @status, @model, @prompt, @options, @max, @payload, @idem, @req, "
             + "@submitted, @started, @completed, @deadline, @result, @error, @receipt, @cost, @submitted)", cancellationToken,
             ("@id", job.Id), ("@client", job.ClientAddress), ("@key", job.KeyId), ("@status", job.Status), ("@model", job.Model), ("@prompt", job.Prompt),
             ("@options", job.OptionsJson), ("@max", checked((long)job.MaxPriceMicro)), ("@payload", job.PayloadHash), ("@idem", job.IdempotencyKey), ("@req", job.RequestHash),
             ("@submitted", job.SubmittedAt), ("@started", job.StartedAt), ("@completed", job.CompletedAt), ("@deadline", job.DeadlineAt), ("@result", job.Result),
             ("@error", job.Error), ("@receipt", job.ReceiptId), ("@cost", job.CostMicro is { } c ? checked((long)c) : null)).ConfigureAwait(false);
-        var id = await InsertOutboxAsync(connection, tx, submit, cancellationToken).ConfigureAwait(false);
-        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return id;
+        return await InsertOutboxAsync(connection, tx, submit, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task DeleteJobAsync(string id, CancellationToken cancellationToken)
+    public Task DeleteJobAsync(string id, CancellationToken cancellationToken) => DeleteJobsAsync([id], cancellationToken);
+
+    public async Task DeleteJobsAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, tx, "DELETE FROM outbox WHERE job_id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false);
-        // A job that ended before its escrow was refused (cancelled meanwhile) leaves the totals with it.
-        await ExecuteAsync(connection, tx, "UPDATE job_totals SET jobs = jobs - 1, paid = paid - COALESCE((SELECT cost FROM jobs WHERE id = @id), 0) "
-            + "WHERE status = (SELECT status FROM jobs WHERE id = @id)", cancellationToken, ("@id", id)).ConfigureAwait(false);
-        await ExecuteAsync(connection, tx, "DELETE FROM jobs WHERE id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false);
+        foreach (var id in ids)
+        {
+            await ExecuteAsync(connection, tx, "DELETE FROM outbox WHERE job_id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false);
+            // A job that ended before its escrow was refused (cancelled meanwhile) leaves the totals with it.
+            await ExecuteAsync(connection, tx, "UPDATE job_totals SET jobs = jobs - 1, paid = paid - COALESCE((SELECT cost FROM jobs WHERE id = @id), 0) "
+                + "WHERE status = (SELECT status FROM jobs WHERE id = @id)", cancellationToken, ("@id", id)).ConfigureAwait(false);
+            await ExecuteAsync(connection, tx, "DELETE FROM jobs WHERE id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false);
+        }
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -181,13 +217,16 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
         return true;
     }
 
-    public async Task<OutboxRecord?> NextDueOutboxAsync(long now, CancellationToken cancellationToken)
+    public async Task<OutboxRecord?> NextDueOutboxAsync(long now, CancellationToken cancellationToken) =>
+        (await DueOutboxAsync(now, 1, cancellationToken).ConfigureAwait(false)).SingleOrDefault();
+
+    public async Task<IReadOnlyList<OutboxRecord>> DueOutboxAsync(long now, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         // In id order, and never past a row still backing off: a job's refund must not overtake its submit_job.
-        var head = (await QueryOutboxAsync(connection, $"SELECT {OutboxColumns} FROM outbox WHERE status = @pending ORDER BY id LIMIT 1",
-            cancellationToken, ("@pending", OutboxStatus.Pending)).ConfigureAwait(false)).SingleOrDefault();
-        return head is not null && head.NotBefore <= now ? head : null;
+        var rows = await QueryOutboxAsync(connection, $"SELECT {OutboxColumns} FROM outbox WHERE status = @pending ORDER BY id LIMIT @n",
+            cancellationToken, ("@pending", OutboxStatus.Pending), ("@n", limit)).ConfigureAwait(false);
+        return [.. rows.TakeWhile(r => r.NotBefore <= now)];
     }
 
     public async Task<long?> NextOutboxDueTimeAsync(CancellationToken cancellationToken)
@@ -211,18 +250,33 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
         return await QueryOutboxAsync(connection, $"SELECT {OutboxColumns} FROM outbox WHERE job_id = @j ORDER BY id", cancellationToken, ("@j", jobId)).ConfigureAwait(false);
     }
 
-    public async Task MarkOutboxSignedAsync(long id, ulong nonce, string txBytes, string txHash, long now, CancellationToken cancellationToken)
+    public Task MarkOutboxSignedAsync(long id, ulong nonce, string txBytes, string txHash, long now, CancellationToken cancellationToken) =>
+        MarkOutboxSignedAsync([new OutboxSignature(id, nonce, txBytes, txHash)], now, cancellationToken);
+
+    public async Task MarkOutboxSignedAsync(IReadOnlyList<OutboxSignature> signatures, long now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, null, "UPDATE outbox SET nonce = @nonce, tx_bytes = @bytes, tx_hash = @hash, updated_at = @now WHERE id = @id", cancellationToken,
-            ("@nonce", checked((long)nonce)), ("@bytes", txBytes), ("@hash", txHash), ("@now", now), ("@id", id)).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var signature in signatures)
+        {
+            await ExecuteAsync(connection, tx, "UPDATE outbox SET nonce = @nonce, tx_bytes = @bytes, tx_hash = @hash, updated_at = @now WHERE id = @id", cancellationToken,
+                ("@nonce", checked((long)signature.Nonce)), ("@bytes", signature.TxBytes), ("@hash", signature.TxHash), ("@now", now), ("@id", signature.Id)).ConfigureAwait(false);
+        }
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task MarkOutboxSentAsync(long id, long now, CancellationToken cancellationToken)
+    public Task MarkOutboxSentAsync(long id, long now, CancellationToken cancellationToken) => MarkOutboxSentAsync([id], now, cancellationToken);
+
+    public async Task MarkOutboxSentAsync(IReadOnlyList<long> ids, long now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, null, "UPDATE outbox SET status = @sent, attempts = attempts + 1, sent_at = @now, last_error = NULL, updated_at = @now WHERE id = @id", cancellationToken,
-            ("@sent", OutboxStatus.Sent), ("@now", now), ("@id", id)).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var id in ids)
+        {
+            await ExecuteAsync(connection, tx, "UPDATE outbox SET status = @sent, attempts = attempts + 1, sent_at = @now, last_error = NULL, updated_at = @now WHERE id = @id", cancellationToken,
+                ("@sent", OutboxStatus.Sent), ("@now", now), ("@id", id)).ConfigureAwait(false);
+        }
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task MarkOutboxRetryAsync(long id, string error, long notBefore, long now, CancellationToken cancellationToken)
@@ -239,11 +293,19 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
             ("@pending", OutboxStatus.Pending), ("@now", now), ("@id", id), ("@sent", OutboxStatus.Sent)).ConfigureAwait(false);
     }
 
-    public async Task CloseOutboxAsync(long id, string status, long? height, string? note, long now, CancellationToken cancellationToken)
+    public Task CloseOutboxAsync(long id, string status, long? height, string? note, long now, CancellationToken cancellationToken) =>
+        CloseOutboxAsync([new OutboxClose(id, status, height, note)], now, cancellationToken);
+
+    public async Task CloseOutboxAsync(IReadOnlyList<OutboxClose> closes, long now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, null, "UPDATE outbox SET status = @status, height = @height, last_error = @note, updated_at = @now WHERE id = @id", cancellationToken,
-            ("@status", status), ("@height", height), ("@note", note), ("@now", now), ("@id", id)).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var close in closes)
+        {
+            await ExecuteAsync(connection, tx, "UPDATE outbox SET status = @status, height = @height, last_error = @note, updated_at = @now WHERE id = @id", cancellationToken,
+                ("@status", close.Status), ("@height", close.Height), ("@note", close.Note), ("@now", now), ("@id", close.Id)).ConfigureAwait(false);
+        }
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task UpsertMinerAsync(MinerRecord miner, CancellationToken cancellationToken)

@@ -26,11 +26,23 @@ public interface ICoordinatorStore
     /// <summary>A client's jobs, newest first, after <paramref name="after"/> when given.</summary>
     Task<IReadOnlyList<JobRecord>> ListJobsAsync(string clientAddress, JobCursor? after, int limit, CancellationToken cancellationToken);
 
+    /// <summary>The jobs stored under any of <paramref name="keys"/> (API key id and Idempotency-Key), in no particular order.</summary>
+    Task<IReadOnlyList<JobRecord>> FindJobsByIdempotencyKeysAsync(IReadOnlyList<(string KeyId, string IdempotencyKey)> keys, CancellationToken cancellationToken);
+
     /// <summary>Inserts a new job and its submit_job outbox row in one transaction; returns the row's id.</summary>
     Task<long> InsertJobAsync(JobRecord job, OutboxRecord submit, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Inserts new jobs, each with its submit_job outbox row, all in one transaction (all or none); returns the rows'
+    /// ids in order. The rows get increasing ids in list order, so the outbox delivers them in nonce order.
+    /// </summary>
+    Task<IReadOnlyList<long>> InsertJobsAsync(IReadOnlyList<(JobRecord Job, OutboxRecord Submit)> jobs, CancellationToken cancellationToken);
+
     /// <summary>Removes a job the chain refused to escrow, with its outbox rows, so that it never existed.</summary>
     Task DeleteJobAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary><see cref="DeleteJobAsync"/> for several jobs, in one transaction.</summary>
+    Task DeleteJobsAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken);
 
     /// <summary>Moves a pending or assigned job to cancelled and queues its refund, in one transaction; false when the job was in another state.</summary>
     Task<bool> CancelJobAsync(string id, long now, OutboxRecord refund, CancellationToken cancellationToken);
@@ -40,6 +52,9 @@ public interface ICoordinatorStore
 
     /// <summary>The oldest pending outbox row due at <paramref name="now"/>, in id order.</summary>
     Task<OutboxRecord?> NextDueOutboxAsync(long now, CancellationToken cancellationToken);
+
+    /// <summary>The oldest pending outbox rows in id order, up to <paramref name="limit"/>, stopping before the first not due at <paramref name="now"/>.</summary>
+    Task<IReadOnlyList<OutboxRecord>> DueOutboxAsync(long now, int limit, CancellationToken cancellationToken);
 
     /// <summary>The earliest time a pending row becomes due, or null when none waits.</summary>
     Task<long?> NextOutboxDueTimeAsync(CancellationToken cancellationToken);
@@ -52,7 +67,13 @@ public interface ICoordinatorStore
     /// <summary>Records the transaction signed for a row before it is broadcast, so that after a crash its hash can be looked up on chain.</summary>
     Task MarkOutboxSignedAsync(long id, ulong nonce, string txBytes, string txHash, long now, CancellationToken cancellationToken);
 
+    /// <summary><see cref="MarkOutboxSignedAsync(long, ulong, string, string, long, CancellationToken)"/> for several rows, in one transaction.</summary>
+    Task MarkOutboxSignedAsync(IReadOnlyList<OutboxSignature> signatures, long now, CancellationToken cancellationToken);
+
     Task MarkOutboxSentAsync(long id, long now, CancellationToken cancellationToken);
+
+    /// <summary>Marks several rows sent, in one transaction.</summary>
+    Task MarkOutboxSentAsync(IReadOnlyList<long> ids, long now, CancellationToken cancellationToken);
 
     /// <summary>Counts a failed attempt and postpones the row to <paramref name="notBefore"/>.</summary>
     Task MarkOutboxRetryAsync(long id, string error, long notBefore, long now, CancellationToken cancellationToken);
@@ -62,6 +83,9 @@ public interface ICoordinatorStore
 
     /// <summary>Closes a row: committed (with its block height, and a note when the chain had it done already) or refused.</summary>
     Task CloseOutboxAsync(long id, string status, long? height, string? note, long now, CancellationToken cancellationToken);
+
+    /// <summary>Closes several rows, in one transaction.</summary>
+    Task CloseOutboxAsync(IReadOnlyList<OutboxClose> closes, long now, CancellationToken cancellationToken);
 
     /// <summary>Inserts a miner or refreshes its registration (endpoint, models, capacity, price, GPU), keeping its reputation and counts.</summary>
     Task UpsertMinerAsync(MinerRecord miner, CancellationToken cancellationToken);

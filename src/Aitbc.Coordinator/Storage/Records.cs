@@ -78,6 +78,12 @@ public static class OutboxStatus
     public const string Refused = "refused";
 }
 
+/// <summary>How outbox row <paramref name="Id"/> ends: its final status, block height when committed, and a note.</summary>
+public sealed record OutboxClose(long Id, string Status, long? Height, string? Note);
+
+/// <summary>The transaction signed for outbox row <paramref name="Id"/>: its nonce, wire bytes (base64) and hash.</summary>
+public sealed record OutboxSignature(long Id, ulong Nonce, string TxBytes, string TxHash);
+
 /// <summary>An outgoing chain transaction: its body, and once signed its nonce, wire bytes (base64) and hash.</summary>
 public sealed record OutboxRecord(
     long Id,

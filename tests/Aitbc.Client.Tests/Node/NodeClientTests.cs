@@ -55,7 +55,7 @@ public sealed class NodeClientTests(NodeFixture fixture)
         Assert.Equal(JsonValueKind.Object, genesis.AppState.ValueKind);
         var coordinators = genesis.AppState.GetProperty("coordinators").EnumerateArray().Select(c => c.GetString()).ToList();
         Assert.Equal([Net.Coordinator.Address.Value], coordinators);
-        Assert.Equal(16, genesis.AppState.GetProperty("allocations").GetArrayLength());
+        Assert.Equal(Net.Funded.Count, genesis.AppState.GetProperty("allocations").GetArrayLength());
     }
 
     [Fact]
@@ -318,6 +318,32 @@ public sealed class NodeClientTests(NodeFixture fixture)
         {
             Assert.NotNull(await Client.GetTxAsync(result.Hash));
         }
+    }
+
+    [Fact]
+    public async Task A_batch_of_broadcasts_answers_each_in_order_and_a_refusal_leaves_a_nonce_gap()
+    {
+        var key = fixture.Wallet(16);
+        var account = await Client.GetAccountAsync(key.Address);
+        SignedTransaction Transfer(ulong nonce, Amount amount) =>
+            new UnsignedTransaction(Net.ChainId, key.PublicKey, nonce, new TransferBody(fixture.Wallet(0).Address, amount)).Sign(key);
+        var txs = new[]
+        {
+            Transfer(account.NextNonce, new Amount(10)),
+            Transfer(account.NextNonce + 1, account.Balance + new Amount(1)),
+            Transfer(account.NextNonce + 2, new Amount(10)),
+        };
+
+        var results = await Client.BroadcastTxSyncBatchAsync([.. txs.Select(t => t.WireBytes)]);
+
+        Assert.Equal(3, results.Count);
+        Assert.All(results, r => Assert.Null(r.Error));
+        Assert.Equal(txs.Select(t => t.Hash), results.Select(r => r.Result!.Hash));
+        Assert.Equal(TxCode.Ok, results[0].Result!.Code);
+        Assert.Equal(TxCode.InsufficientFunds, results[1].Result!.Code);
+        // The node admits only the next nonce: the one after a refusal is refused too, and must be signed again.
+        Assert.Equal(TxCode.BadNonce, results[2].Result!.Code);
+        await Poll.UntilAsync(async () => (await Client.GetAccountAsync(key.Address)).Nonce == account.Nonce + 1);
     }
 
     [Fact]

@@ -64,6 +64,58 @@ public abstract class OutboxRestartTests(CoordinatorFixture fixture)
     }
 
     [Fact]
+    public async Task Queued_settlements_go_out_as_one_batch_and_one_the_chain_calls_done_leaves_no_nonce_gap()
+    {
+        var key = fixture.OwnKey;
+        var dataDir = TempDir.Create("settlement-batch");
+        try
+        {
+            var jobs = new List<string>();
+            var first = await RunningCoordinator.StartAsync(await fixture.OptionsForAsync(key, dataDir, runOutboxWorker: false));
+            await using (first)
+            {
+                using var client = await fixture.ClientAsync(59, coordinator: first, coordinatorKey: key);
+                for (var i = 0; i < 3; i++)
+                {
+                    jobs.Add(await client.SubmitOkAsync(Bodies.Flat(prompt: $"settle {i}", maxPrice: "1")));
+                }
+                foreach (var jobId in jobs)
+                {
+                    await fixture.EscrowAsync(jobId);
+                    // No worker: the refunds stay queued, never signed.
+                    Assert.Equal(HttpStatusCode.OK, (await client.Http.PostAsync($"v1/jobs/{jobId}/cancel", null)).StatusCode);
+                }
+            }
+            // The middle job is refunded behind the outbox's back (while no coordinator runs, with the same key): the chain
+            // will refuse its queued refund as already done.
+            var other = await new TxSender(fixture.Chain, key, fixture.Node.ChainId).SendAndCommitAsync(new RefundJobBody(jobs[1], "elsewhere"));
+            Assert.True(other.IsOk, other.Log);
+            var nonceBefore = (await fixture.Chain.GetAccountAsync(key.Address)).Nonce;
+
+            var second = await RunningCoordinator.StartAsync(await fixture.OptionsForAsync(key, dataDir));
+            await using (second)
+            {
+                foreach (var jobId in jobs)
+                {
+                    await fixture.EscrowAsync(jobId, EscrowStatus.Refunded);
+                }
+                await Poll.UntilAsync(async () => (await Task.WhenAll(jobs.Select(j => second.Store.OutboxForJobAsync(j, default))))
+                    .All(rows => rows.All(r => r.Status == OutboxStatus.Committed)));
+                var refunds = (await Task.WhenAll(jobs.Select(j => second.Store.OutboxForJobAsync(j, default)))).Select(rows => rows.Single(r => r.Kind == OutboxKind.RefundJob)).ToList();
+                Assert.Contains("already done", refunds[1].LastError, StringComparison.Ordinal);
+                Assert.True(refunds[0].Height > 0 && refunds[2].Height > 0);
+            }
+
+            // The refund after the refused one was signed again into its nonce: two refunds executed, nothing skipped.
+            Assert.Equal(nonceBefore + 2, (await fixture.Chain.GetAccountAsync(key.Address)).Nonce);
+        }
+        finally
+        {
+            TempDir.Delete(dataDir);
+        }
+    }
+
+    [Fact]
     public async Task The_chain_refuses_a_second_settlement_and_the_outbox_counts_it_as_done()
     {
         using var client = await fixture.ClientAsync(14);

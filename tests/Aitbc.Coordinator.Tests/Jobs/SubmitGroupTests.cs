@@ -1,0 +1,169 @@
+using System.Net;
+using System.Text.Json;
+using Aitbc.Coordinator.Chain;
+using Aitbc.Coordinator.Jobs;
+using Aitbc.Coordinator.Storage;
+using Aitbc.Coordinator.Tests.Infrastructure;
+using Aitbc.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Aitbc.Coordinator.Tests.Jobs;
+
+/// <summary>
+/// Submissions committed as one group (one transaction, one batch of broadcasts). Each test makes the group it wants by
+/// holding the chain sender's lock while the submissions queue up, then letting the writer take them all at once.
+/// Run on SQLite (<see cref="SubmitGroupTestsOnSqlite"/>) and on PostgreSQL (<see cref="SubmitGroupTestsOnPostgres"/>).
+/// </summary>
+public abstract class SubmitGroupTests(CoordinatorFixture fixture)
+{
+    [Fact]
+    public async Task A_refused_escrow_in_the_middle_of_a_group_fails_alone_and_the_others_get_consecutive_nonces()
+    {
+        using var payer = await fixture.ClientAsync(53);
+        using var broke = await fixture.ClientAsync(54, allowance: "0");
+        var payerBefore = await fixture.BalanceAsync(payer.Address);
+
+        var responses = await InOneGroupAsync(fixture.Coordinator,
+            () => payer.SubmitAsync(Bodies.Flat(prompt: "first", maxPrice: "1")),
+            () => payer.SubmitAsync(Bodies.Flat(prompt: "second", maxPrice: "1")),
+            () => broke.SubmitAsync(Bodies.Flat(prompt: "refused", maxPrice: "1")),
+            () => payer.SubmitAsync(Bodies.Flat(prompt: "fourth", maxPrice: "1")),
+            () => payer.SubmitAsync(Bodies.Flat(prompt: "fifth", maxPrice: "1")));
+
+        Assert.Equal(HttpStatusCode.PaymentRequired, responses[2].Status);
+        var accepted = responses.Where((_, i) => i != 2).ToList();
+        Assert.All(accepted, r => Assert.Equal(HttpStatusCode.Created, r.Status));
+        var jobIds = accepted.Select(r => r.JobId!).ToList();
+
+        // Each accepted escrow was admitted during the request (the jobs after the refusal re-signed at once, not left to
+        // the outbox worker), with nonces that follow one another: the refused one left no gap.
+        var rows = new List<OutboxRecord>();
+        foreach (var jobId in jobIds)
+        {
+            rows.Add(Assert.Single(await fixture.Coordinator.Store.OutboxForJobAsync(jobId, default)));
+        }
+        Assert.All(rows, r => Assert.True(r.Status is OutboxStatus.Sent or OutboxStatus.Committed, $"row {r.Id} is {r.Status}: {r.LastError}"));
+        var nonces = rows.OrderBy(r => r.Id).Select(r => r.Nonce!.Value).ToList();
+        Assert.Equal(Enumerable.Range(0, nonces.Count).Select(i => nonces[0] + (ulong)i), nonces);
+
+        foreach (var jobId in jobIds)
+        {
+            await fixture.EscrowAsync(jobId);
+        }
+        Assert.Equal(payerBefore - Amount.ParseAitbc("4"), await fixture.BalanceAsync(payer.Address));
+        using var brokeJobs = JsonDocument.Parse(await broke.Http.GetStringAsync("v1/jobs"));
+        Assert.Empty(brokeJobs.RootElement.GetProperty("jobs").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Two_submissions_with_one_idempotency_key_in_a_group_make_one_job()
+    {
+        using var client = await fixture.ClientAsync(56);
+        var before = await fixture.BalanceAsync(client.Address);
+        var body = Bodies.Flat(prompt: "once", maxPrice: "2");
+
+        var responses = await InOneGroupAsync(fixture.Coordinator,
+            () => client.SubmitAsync(body, "group-key"),
+            () => client.SubmitAsync(Bodies.Flat(prompt: "other", maxPrice: "1")),
+            () => client.SubmitAsync(body, "group-key"),
+            () => client.SubmitAsync(Bodies.Flat(prompt: "a different body"), "group-key"));
+
+        Assert.Equal(HttpStatusCode.Created, responses[0].Status);
+        Assert.Equal(HttpStatusCode.Created, responses[1].Status);
+        Assert.Equal(HttpStatusCode.Created, responses[2].Status);
+        Assert.Equal(responses[0].JobId, responses[2].JobId);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, responses[3].Status);
+
+        Assert.Single(await fixture.Coordinator.Store.OutboxForJobAsync(responses[0].JobId!, default));
+        await fixture.EscrowAsync(responses[0].JobId!);
+        await fixture.EscrowAsync(responses[1].JobId!);
+        Assert.Equal(before - Amount.ParseAitbc("3"), await fixture.BalanceAsync(client.Address));
+    }
+
+    [Fact]
+    public async Task A_group_broadcast_during_a_node_outage_is_accepted_and_each_escrow_is_locked_once_when_the_node_is_back()
+    {
+        var key = fixture.OwnKey;
+        var dataDir = TempDir.Create("group-outage");
+        await using var proxy = await SwitchableNodeProxy.StartAsync(fixture.Node.Url);
+        try
+        {
+            await using var coordinator = await RunningCoordinator.StartAsync(await fixture.OptionsForAsync(key, dataDir) with { NodeUrl = proxy.Url });
+            using var client = await fixture.ClientAsync(57, coordinator: coordinator, coordinatorKey: key);
+            // One submission first, so the coordinator knows its nonce and can sign while the node is down.
+            var warm = await client.SubmitOkAsync(Bodies.Flat(prompt: "warm", maxPrice: "1"));
+            await fixture.EscrowAsync(warm);
+            var before = await fixture.BalanceAsync(client.Address);
+            var nonceBefore = (await fixture.Chain.GetAccountAsync(key.Address)).Nonce;
+
+            proxy.Down = true;
+            var responses = await InOneGroupAsync(coordinator,
+                () => client.SubmitAsync(Bodies.Flat(prompt: "a", maxPrice: "1")),
+                () => client.SubmitAsync(Bodies.Flat(prompt: "b", maxPrice: "1")),
+                () => client.SubmitAsync(Bodies.Flat(prompt: "c", maxPrice: "1")));
+            Assert.All(responses, r => Assert.Equal(HttpStatusCode.Created, r.Status));
+            foreach (var response in responses)
+            {
+                var row = Assert.Single(await coordinator.Store.OutboxForJobAsync(response.JobId!, default));
+                Assert.Equal(OutboxStatus.Pending, row.Status);
+                Assert.NotNull(row.TxHash);
+            }
+
+            proxy.Down = false;
+            foreach (var response in responses)
+            {
+                await fixture.EscrowAsync(response.JobId!);
+            }
+            await Poll.UntilAsync(async () => (await Task.WhenAll(responses.Select(r => coordinator.Store.OutboxForJobAsync(r.JobId!, default))))
+                .All(rows => rows.Single().Status == OutboxStatus.Committed));
+            Assert.Equal(before - Amount.ParseAitbc("3"), await fixture.BalanceAsync(client.Address));
+            Assert.Equal(nonceBefore + 3, (await fixture.Chain.GetAccountAsync(key.Address)).Nonce);
+        }
+        finally
+        {
+            TempDir.Delete(dataDir);
+        }
+    }
+
+    /// <summary>
+    /// Starts the submissions in order while the sender's lock is held, waiting for each to be queued before starting the
+    /// next, then releases the lock: the writer takes them all, in this order, as one group.
+    /// </summary>
+    private static async Task<IReadOnlyList<(HttpStatusCode Status, string? JobId)>> InOneGroupAsync(RunningCoordinator coordinator, params Func<Task<HttpResponseMessage>>[] submissions)
+    {
+        var service = coordinator.App.Services.GetRequiredService<JobService>();
+        var sender = coordinator.App.Services.GetRequiredService<ChainSender>();
+        var sent = new List<Task<HttpResponseMessage>>();
+        using (await sender.LockAsync(default))
+        {
+            foreach (var submit in submissions)
+            {
+                sent.Add(submit());
+                var queued = sent.Count;
+                await Poll.UntilAsync(() => Task.FromResult(service.QueuedSubmissions == queued));
+            }
+        }
+        var answers = new List<(HttpStatusCode, string?)>();
+        foreach (var response in await Task.WhenAll(sent))
+        {
+            using (response)
+            {
+                var text = await response.Content.ReadAsStringAsync();
+                string? jobId = null;
+                if (response.StatusCode == HttpStatusCode.Created)
+                {
+                    using var body = JsonDocument.Parse(text);
+                    jobId = body.RootElement.GetProperty("job_id").GetString();
+                }
+                answers.Add((response.StatusCode, jobId));
+            }
+        }
+        return answers;
+    }
+}
+
+[Collection(CoordinatorCollection.Name)]
+public sealed class SubmitGroupTestsOnSqlite(CoordinatorFixture fixture) : SubmitGroupTests(fixture);
+
+[Collection(PostgresCoordinatorCollection.Name)]
+public sealed class SubmitGroupTestsOnPostgres(PostgresCoordinatorFixture fixture) : SubmitGroupTests(fixture);
