@@ -180,16 +180,7 @@ public sealed class NodeClient : IDisposable
             batch.Add(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = firstId + i, ["method"] = method, ["params"] = TxParams(txs[i]) });
         }
         var bytes = await PostAsync(method, batch, cancellationToken).ConfigureAwait(false);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(bytes);
-        }
-        catch (JsonException e)
-        {
-            throw new NodeProtocolException(NodeUrl, method, $"the body is not JSON ({e.Message})", e);
-        }
-        using (document)
+        using (var document = ParseJson(method, bytes))
         {
             if (document.RootElement.ValueKind != JsonValueKind.Array)
             {
@@ -445,18 +436,21 @@ public sealed class NodeClient : IDisposable
         }
     }
 
-    private JsonElement ParseAnswer(string method, byte[] bytes)
+    private JsonDocument ParseJson(string method, byte[] bytes)
     {
-        JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(bytes);
+            return JsonDocument.Parse(bytes);
         }
         catch (JsonException e)
         {
             throw new NodeProtocolException(NodeUrl, method, $"the body is not JSON ({e.Message})", e);
         }
-        using (document)
+    }
+
+    private JsonElement ParseAnswer(string method, byte[] bytes)
+    {
+        using (var document = ParseJson(method, bytes))
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
