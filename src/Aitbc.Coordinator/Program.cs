@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Aitbc.Coordinator;
+using Aitbc.Core;
 using Aitbc.Core.Net;
 
 var port = new Option<int>("--port") { Description = "Port to listen on", DefaultValueFactory = _ => CoordinatorOptions.DefaultPort };
@@ -53,7 +54,7 @@ start.SetAction(async (parse, cancellationToken) =>
         CoordinatorKeyPath = parse.GetValue(coordinatorKey),
         // An admin key on the command line shows in the process list; the environment variable does not.
         AdminKey = parse.GetValue(adminKey) ?? Environment.GetEnvironmentVariable("AITBC_ADMIN_KEY"),
-        LogDirectory = parse.GetValue(logDir) ?? DefaultLogDirectory(),
+        LogDirectory = parse.GetValue(logDir) ?? SharedLogDirectory.IfWritable(),
         Tls = TlsServerSettings.From(parse.GetValue(tlsCert), parse.GetValue(tlsKey)),
     };
     if (parse.GetValue(queueTimeout) is { } queueSeconds)
@@ -89,24 +90,5 @@ catch (Exception e) when (e is ArgumentException or InvalidOperationException or
     return 1;
 }
 
-// ARCHITECTURE.md, "Operations": /var/log/aitbc when writable, else the data dir's logs/.
-static string? DefaultLogDirectory()
-{
-    const string shared = "/var/log/aitbc";
-    try
-    {
-        if (Directory.Exists(shared))
-        {
-            var probe = Path.Combine(shared, $".probe-{Environment.ProcessId}");
-            File.WriteAllText(probe, "");
-            File.Delete(probe);
-            return shared;
-        }
-    }
-    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-    {
-    }
-    return null;
-}
 
 static string? NullIfEmpty(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;

@@ -73,7 +73,7 @@ public static class MinerCommandLine
                     ModelName = parse.GetValue(modelName),
                     Threads = parse.GetValue(threads),
                 },
-                LogDirectory = parse.GetValue(logDir) ?? DefaultLogDirectory(),
+                LogDirectory = parse.GetValue(logDir) ?? SharedLogDirectory.IfWritable(),
                 Tls = TlsServerSettings.From(parse.GetValue(tlsCert), parse.GetValue(tlsKey)),
             };
             await using var miner = await MinerHost.BuildAsync(options, cancellationToken);
@@ -135,23 +135,4 @@ public static class MinerCommandLine
         },
     };
 
-    // ARCHITECTURE.md, "Operations": /var/log/aitbc when writable, else the data dir's logs/.
-    private static string? DefaultLogDirectory()
-    {
-        const string shared = "/var/log/aitbc";
-        try
-        {
-            if (Directory.Exists(shared))
-            {
-                var probe = Path.Combine(shared, $".probe-{Environment.ProcessId}");
-                File.WriteAllText(probe, "");
-                File.Delete(probe);
-                return shared;
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-        return null;
-    }
 }
