@@ -353,11 +353,17 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
             ("@a", JobStatus.Assigned), ("@r", JobStatus.Running)).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Reads migration 5's partial index and nothing else: its condition word for word (so both engines know the index
+    /// applies), and on SQLite named outright.
+    /// </summary>
+    internal string PastDeadlineSql =>
+        $"SELECT {JobSelectColumns} FROM jobs{_dialect.IndexedBy("ix_jobs_unfinished_deadline")} WHERE status IN ('pending', 'assigned', 'running') AND deadline_at < @now ORDER BY deadline_at, id";
+
     public async Task<IReadOnlyList<JobRecord>> JobsPastDeadlineAsync(long now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await QueryJobsAsync(connection, $"SELECT {JobSelectColumns} FROM jobs WHERE status IN (@p, @a, @r) AND deadline_at < @now ORDER BY deadline_at, id", cancellationToken,
-            ("@p", JobStatus.Pending), ("@a", JobStatus.Assigned), ("@r", JobStatus.Running), ("@now", now)).ConfigureAwait(false);
+        return await QueryJobsAsync(connection, PastDeadlineSql, cancellationToken, ("@now", now)).ConfigureAwait(false);
     }
 
     public async Task<bool> AssignJobAsync(string jobId, string miner, ulong pricePerSecondMicro, long now, CancellationToken cancellationToken)

@@ -25,6 +25,13 @@ internal abstract class SqlDialect : IAsyncDisposable
     public abstract DbConnection CreateConnection();
 
     /// <summary>
+    /// Written after a table in FROM where one index is the only sane plan: SQLite's planner, without statistics, prefers an
+    /// equality on any index (the status index, walking every pending job) to a range on a partial one; PostgreSQL keeps
+    /// statistics and chooses well, and has no such clause.
+    /// </summary>
+    public abstract string IndexedBy(string index);
+
+    /// <summary>
     /// Added to the WHERE of a conditional UPDATE that claims a row: on PostgreSQL it also requires the row to be lockable
     /// now (<c>FOR UPDATE SKIP LOCKED</c>), so a coordinator never queues behind another one's claim; SQLite has one writer and needs nothing.
     /// </summary>
@@ -79,6 +86,8 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override string SkipLocked => "";
 
+    public override string IndexedBy(string index) => $" INDEXED BY {index}";
+
     public override DbConnection CreateConnection() => new SqliteConnection(_connectionString);
 
     // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commits) and much faster than FULL.
@@ -109,6 +118,8 @@ internal sealed class PostgresDialect(string connectionString) : SqlDialect
     protected override string IdentityPrimaryKeySql => "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
 
     public override string SkipLocked => " FOR UPDATE SKIP LOCKED";
+
+    public override string IndexedBy(string index) => "";
 
     public override DbConnection CreateConnection() => _dataSource.CreateConnection();
 
