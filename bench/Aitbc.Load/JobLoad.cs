@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Runtime;
 using Aitbc.Cli.Devnet;
 using Aitbc.Client.Coordinator;
 using Aitbc.Core;
@@ -12,7 +13,17 @@ namespace Aitbc.Load;
 /// <summary>Settings of one job load run.</summary>
 public sealed record JobLoadOptions(
     int Jobs, int Warmup, int Clients, int Miners, int MinerCapacity, int BackendLatencyMs, bool SubmitOnly,
-    int BlockIntervalMs, TimeSpan Timeout);
+    int BlockIntervalMs, TimeSpan Timeout)
+{
+    /// <summary>
+    /// After <see cref="Warmup"/>, how long at most to go on warming up in rounds of <see cref="SettleRound"/> until a round
+    /// spends under 1 % of its time compiling (tiered JIT recompiles hot code for minutes under load: measured before it
+    /// settles, submissions/s read ≈ 30 % low). Zero measures right after the fixed warm-up.
+    /// </summary>
+    public TimeSpan SettleLimit { get; init; } = TimeSpan.FromSeconds(60);
+
+    public static readonly TimeSpan SettleRound = TimeSpan.FromSeconds(2);
+}
 
 /// <summary>What a job load run measured; latencies in milliseconds.</summary>
 public sealed record JobLoadReport(
@@ -28,6 +39,18 @@ public sealed record JobLoadReport(
     /// job: unlike rates and latencies it barely moves when other processes share the cores.
     /// </summary>
     public double CpuMsPerJob { get; init; }
+
+    /// <summary>Jobs run before measuring: the fixed warm-up plus the rounds until the JIT settled.</summary>
+    public int WarmupJobs { get; init; }
+
+    /// <summary>Time spent compiling (all threads) during the measured run: near zero once tiered JIT has settled.</summary>
+    public double JitMsInRun { get; init; }
+
+    /// <summary>Share of the measured run's wall time the process spent paused for garbage collection.</summary>
+    public double GcPausePercent { get; init; }
+
+    /// <summary>Managed memory allocated during the measured run, per job, in KiB (all of the network, as CPU above).</summary>
+    public double AllocatedKiBPerJob { get; init; }
 }
 
 /// <summary>
@@ -73,7 +96,7 @@ public static class JobLoad
                 var ollama = new OllamaBackend(direct, TimeSpan.FromMinutes(1));
                 var directCalls = Math.Max(options.Clients * 2, Math.Min(options.Jobs, options.Clients * 10));
                 var directLatencies = new ConcurrentBag<double>();
-                await ForEachClientAsync(options.Clients, directCalls, async _ =>
+                await ForEachClientAsync(options.Clients, directCalls, static () => false, async _ =>
                 {
                     var started = Stopwatch.GetTimestamp();
                     await ollama.GenerateAsync(new InferenceRequest(FakeOllama.Model, "direct"), cancellationToken);
@@ -90,17 +113,21 @@ public static class JobLoad
                 Timeout = options.Timeout,
             };
             var clients = new CoordinatorClient(http, clientApiKey);
-            if (options.Warmup > 0)
-            {
-                await DriveAsync(clients, options, options.Warmup, cancellationToken);
-                log.WriteLine($"warm-up: {options.Warmup} jobs");
-            }
+            var warmupJobs = await WarmUpAsync(clients, options, log, cancellationToken);
             var loadBefore = LoadAverage();
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var jitBefore = JitInfo.GetCompilationTime();
+            var gcBefore = GC.GetTotalPauseDuration();
+            var allocatedBefore = GC.GetTotalAllocatedBytes();
             var run = await DriveAsync(clients, options, options.Jobs, cancellationToken);
-            var cpuMsPerJob = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / Math.Max(1, run.Samples.Count);
+            var jobsRun = Math.Max(1, run.Samples.Count);
+            var cpuMsPerJob = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / jobsRun;
+            var jitMs = (JitInfo.GetCompilationTime() - jitBefore).TotalMilliseconds;
+            var gcPercent = 100 * (GC.GetTotalPauseDuration() - gcBefore).TotalSeconds / run.Seconds;
+            var allocatedKiB = (GC.GetTotalAllocatedBytes() - allocatedBefore) / 1024.0 / jobsRun;
             var loadAfter = LoadAverage();
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"process CPU: {cpuMsPerJob:0.00} ms per job"));
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"process CPU: {cpuMsPerJob:0.00} ms per job; JIT {jitMs:0} ms in the run; GC pauses {gcPercent:0.0} % of it; {allocatedKiB:0} KiB allocated per job"));
 
             var submits = run.Samples.Select(s => s.SubmitMs).Order().ToArray();
             var done = run.Samples.Where(s => s.Status == "completed").ToArray();
@@ -121,7 +148,13 @@ public static class JobLoad
                 directP50 > 0 ? e2eP50 / directP50 : 0, directP99 > 0 ? e2eP99 / directP99 : 0,
                 options.SubmitOnly ? 0 : e2eP50 - directP50, options.SubmitOnly ? 0 : e2eP99 - directP99,
                 (loadBefore + loadAfter) / 2, run.FirstError)
-            { CpuMsPerJob = cpuMsPerJob };
+            {
+                CpuMsPerJob = cpuMsPerJob,
+                WarmupJobs = warmupJobs,
+                JitMsInRun = jitMs,
+                GcPausePercent = gcPercent,
+                AllocatedKiBPerJob = allocatedKiB,
+            };
         }
         finally
         {
@@ -136,18 +169,45 @@ public static class JobLoad
         }
     }
 
+    /// <summary>The fixed warm-up, then rounds of load until one spends under 1 % of its time in the JIT (or the limit).</summary>
+    private static async Task<int> WarmUpAsync(CoordinatorClient clients, JobLoadOptions options, TextWriter log, CancellationToken cancellationToken)
+    {
+        var jobs = 0;
+        if (options.Warmup > 0)
+        {
+            jobs += (await DriveAsync(clients, options, options.Warmup, cancellationToken)).Samples.Count;
+        }
+        var settling = Stopwatch.StartNew();
+        var share = double.NaN;
+        while (settling.Elapsed < options.SettleLimit)
+        {
+            var jitBefore = JitInfo.GetCompilationTime();
+            var round = Stopwatch.StartNew();
+            jobs += (await DriveAsync(clients, options, int.MaxValue, cancellationToken, JobLoadOptions.SettleRound)).Samples.Count;
+            share = (JitInfo.GetCompilationTime() - jitBefore) / round.Elapsed;
+            if (share < 0.01)
+            {
+                break;
+            }
+        }
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"warm-up: {jobs} jobs ({settling.Elapsed.TotalSeconds:0} s of it until the JIT settled; last round {100 * share:0.0} % in the JIT; {JitInfo.GetCompiledMethodCount()} methods compiled)"));
+        return jobs;
+    }
+
     private sealed record Sample(string Status, double SubmitMs, double EndToEndMs, double? SubmitToAssignMs, double? CompleteToVisibleMs);
 
     private sealed record Run(List<Sample> Samples, double Seconds, double SubmitSeconds, string FirstError);
 
     /// <summary>Closed loop: each client submits, then (unless submit-only) long-polls its job to the end, then submits the next.</summary>
-    private static async Task<Run> DriveAsync(CoordinatorClient client, JobLoadOptions options, int jobs, CancellationToken cancellationToken)
+    private static async Task<Run> DriveAsync(CoordinatorClient client, JobLoadOptions options, int jobs, CancellationToken cancellationToken, TimeSpan? duration = null)
     {
         var samples = new ConcurrentBag<Sample>();
         var firstError = "";
         var lastSubmit = 0L;
         var start = Stopwatch.GetTimestamp();
-        await ForEachClientAsync(options.Clients, jobs, async n =>
+        var until = duration is { } d ? start + (long)(d.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        await ForEachClientAsync(options.Clients, jobs, () => Stopwatch.GetTimestamp() >= until, async n =>
         {
             try
             {
@@ -189,14 +249,14 @@ public static class JobLoad
         return new Run([.. samples], seconds, Math.Max(submitSeconds, 1e-6), firstError);
     }
 
-    /// <summary>Runs <paramref name="work"/> <paramref name="count"/> times, <paramref name="clients"/> at a time.</summary>
-    private static Task ForEachClientAsync(int clients, int count, Func<int, Task> work, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="work"/> <paramref name="count"/> times, <paramref name="clients"/> at a time, taking no new work once <paramref name="stop"/> says so.</summary>
+    private static Task ForEachClientAsync(int clients, int count, Func<bool> stop, Func<int, Task> work, CancellationToken cancellationToken)
     {
         var next = -1;
         return Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
         {
             int n;
-            while ((n = Interlocked.Increment(ref next)) < count)
+            while (!stop() && (n = Interlocked.Increment(ref next)) < count)
             {
                 await work(n);
             }
@@ -240,11 +300,11 @@ public static class JobLoad
         $"{(r.Mode == "submit-only" ? "–" : r.CompletedPerSecond.ToString("0", CultureInfo.InvariantCulture))} | " +
         $"{Ms(r.EndToEndP50Ms, r)} / {Ms(r.EndToEndP99Ms, r)} | {Ms(r.SubmitToAssignP50Ms, r)} / {Ms(r.SubmitToAssignP99Ms, r)} | " +
         $"{Ms(r.CompleteToVisibleP50Ms, r)} / {Ms(r.CompleteToVisibleP99Ms, r)} | {Ms(r.DirectP50Ms, r)} / {Ms(r.DirectP99Ms, r)} | " +
-        $"{(r.Mode == "submit-only" ? "–" : $"{r.OverheadRatioP50:0.000} / {r.OverheadRatioP99:0.000}")} | {r.Failed} | {r.LoadAverage:0.0} |");
+        $"{(r.Mode == "submit-only" ? "–" : $"{r.OverheadRatioP50:0.000} / {r.OverheadRatioP99:0.000}")} | {r.Failed} | {r.CpuMsPerJob:0.00} | {r.JitMsInRun:0} | {r.LoadAverage:0.0} |");
 
     public const string TableHeader =
-        "| mode | clients | miners | backend ms | jobs | submits/s | submit p50 / p99 ms | completed/s | end-to-end p50 / p99 ms | submit→assign p50 / p99 ms | complete→visible p50 / p99 ms | direct backend p50 / p99 ms | overhead ratio p50 / p99 | failed | load avg |\n" +
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+        "| mode | clients | miners | backend ms | jobs | submits/s | submit p50 / p99 ms | completed/s | end-to-end p50 / p99 ms | submit→assign p50 / p99 ms | complete→visible p50 / p99 ms | direct backend p50 / p99 ms | overhead ratio p50 / p99 | failed | CPU ms / job | JIT ms in run | load avg |\n" +
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
     private static string Ms(double value, JobLoadReport r) => r.Mode == "submit-only" && value == 0 ? "–" : value.ToString("0.0", CultureInfo.InvariantCulture);
 }

@@ -44,17 +44,23 @@ var capacity = new Option<int>("--miner-capacity") { Description = "Jobs each mi
 var latency = new Option<int>("--backend-latency-ms") { Description = "Latency of the in-process Ollama-compatible backend (0 = instant)", DefaultValueFactory = _ => 0 };
 var submitOnly = new Option<bool>("--submit-only") { Description = "Only POST /v1/jobs (no miners): submissions per second" };
 var jobInterval = new Option<int>("--block-interval-ms") { Description = "Genesis block interval", DefaultValueFactory = _ => 200 };
+var settle = new Option<int>("--settle-seconds")
+{
+    Description = "After --warmup, go on warming up (2 s rounds) until a round spends under 1 % of its time in the JIT, for at most this long (0: measure at once)",
+    DefaultValueFactory = _ => 60,
+};
 var jobJson = new Option<bool>("--json") { Description = "Print the report as JSON" };
 var header = new Option<bool>("--header") { Description = "Print the markdown table header before the row" };
 var jobsCommand = new Command("jobs", "Jobs through a whole in-process network (node, coordinator on SQLite, miners on an Ollama-compatible backend) over HTTP")
 {
-    jobCount, jobWarmup, clients, miners, capacity, latency, submitOnly, jobInterval, jobJson, header,
+    jobCount, jobWarmup, settle, clients, miners, capacity, latency, submitOnly, jobInterval, jobJson, header,
 };
 jobsCommand.SetAction(async (parse, cancellationToken) =>
 {
     var report = await JobLoad.RunAsync(new JobLoadOptions(parse.GetValue(jobCount), parse.GetValue(jobWarmup), Math.Max(1, parse.GetValue(clients)),
         parse.GetValue(miners), parse.GetValue(capacity), parse.GetValue(latency), parse.GetValue(submitOnly), parse.GetValue(jobInterval),
-        TimeSpan.FromSeconds(120)), Console.Error, cancellationToken);
+        TimeSpan.FromSeconds(120))
+    { SettleLimit = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(settle))) }, Console.Error, cancellationToken);
     if (parse.GetValue(jobJson))
     {
         Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));

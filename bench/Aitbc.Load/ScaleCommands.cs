@@ -139,6 +139,11 @@ public static class ScaleCommands
             AddedP50Ms = M(r => r.AddedP50Ms),
             AddedP99Ms = M(r => r.AddedP99Ms),
             LoadAverage = M(r => r.LoadAverage),
+            CpuMsPerJob = M(r => r.CpuMsPerJob),
+            WarmupJobs = (int)M(r => r.WarmupJobs),
+            JitMsInRun = M(r => r.JitMsInRun),
+            GcPausePercent = M(r => r.GcPausePercent),
+            AllocatedKiBPerJob = M(r => r.AllocatedKiBPerJob),
             FirstError = runs.Select(r => r.FirstError).FirstOrDefault(e => e.Length > 0) ?? "",
         };
     }
