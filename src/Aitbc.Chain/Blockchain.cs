@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Aitbc.Chain.Blocks;
 using Aitbc.Chain.Execution;
 using Aitbc.Chain.Genesis;
@@ -7,6 +6,7 @@ using Aitbc.Chain.State;
 using Aitbc.Chain.Storage;
 using Aitbc.Core;
 using Aitbc.Core.Blocks;
+using Aitbc.Core.Threading;
 using Aitbc.Core.Transactions;
 
 namespace Aitbc.Chain;
@@ -43,7 +43,7 @@ public sealed class Blockchain : IDisposable
     private readonly TxPool _pool;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, TaskCompletionSource<CommitTxResult>> _commitWaiters = new(StringComparer.Ordinal);
-    private readonly Channel<bool> _txArrived = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly WakeSignal _txArrived = new();
     private readonly SemaphoreSlim _commitSerial = new(1, 1);
     private StateOverlay _checkState;
     private ChainStatus _status;
@@ -305,7 +305,7 @@ public sealed class Blockchain : IDisposable
             {
                 _commitWaiters[hash] = waiter;
             }
-            _txArrived.Writer.TryWrite(true);
+            _txArrived.Kick();
         }
         return new CheckTxResult(hash, result);
     }
@@ -324,7 +324,7 @@ public sealed class Blockchain : IDisposable
         {
             if (MempoolCount == 0)
             {
-                await _txArrived.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                await _txArrived.WaitAsync(cancellationToken).ConfigureAwait(false);
                 continue;
             }
             var wait = _lastBlockTime + interval - _time.GetUtcNow();

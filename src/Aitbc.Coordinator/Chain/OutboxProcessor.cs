@@ -1,22 +1,15 @@
 using System.Text.Json;
-using System.Threading.Channels;
 using Aitbc.Coordinator.Jobs;
 using Aitbc.Coordinator.Storage;
 using Aitbc.Core.Json;
+using Aitbc.Core.Threading;
 using Aitbc.Core.Transactions;
 using Microsoft.Extensions.Logging;
 
 namespace Aitbc.Coordinator.Chain;
 
 /// <summary>Wakes the outbox worker when a row is queued, so a refund does not wait for the next poll.</summary>
-public sealed class OutboxSignal
-{
-    private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-
-    public void Kick() => _channel.Writer.TryWrite(true);
-
-    internal ChannelReader<bool> Reader => _channel.Reader;
-}
+public sealed class OutboxSignal : WakeSignal;
 
 /// <summary>
 /// Moves outbox rows toward the chain, oldest first: delivers due rows, records each outcome on the row (and on its job

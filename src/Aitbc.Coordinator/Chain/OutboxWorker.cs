@@ -47,12 +47,6 @@ public sealed class OutboxWorker(OutboxProcessor processor, OutboxSignal signal,
         {
             return;
         }
-        using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var timer = Task.Delay(delay, options.Time, wake.Token);
-        var kicked = signal.Reader.WaitToReadAsync(wake.Token).AsTask();
-        await Task.WhenAny(timer, kicked).ConfigureAwait(false);
-        await wake.CancelAsync().ConfigureAwait(false);
-        signal.Reader.TryRead(out _);
-        stoppingToken.ThrowIfCancellationRequested();
+        await signal.WaitAsync(delay, options.Time, stoppingToken).ConfigureAwait(false);
     }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Threading.Channels;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
 using Aitbc.Client.Miner;
@@ -9,20 +8,14 @@ using Aitbc.Coordinator.Jobs;
 using Aitbc.Coordinator.Miners;
 using Aitbc.Coordinator.Storage;
 using Aitbc.Core;
+using Aitbc.Core.Threading;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Aitbc.Coordinator.Scheduling;
 
 /// <summary>Wakes the scheduler: a job was submitted, a miner registered or heartbeat, a job ended and freed capacity.</summary>
-public sealed class SchedulerSignal
-{
-    private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-
-    public void Kick() => _channel.Writer.TryWrite(true);
-
-    internal ChannelReader<bool> Reader => _channel.Reader;
-}
+public sealed class SchedulerSignal : WakeSignal;
 
 /// <summary>
 /// Assigns pending jobs to miners, oldest job first, and sweeps jobs that can no longer finish. Each pass: fail jobs past
@@ -223,12 +216,7 @@ public sealed class SchedulerWorker(JobScheduler scheduler, SchedulerSignal sign
             try
             {
                 await scheduler.RunOnceAsync(stoppingToken).ConfigureAwait(false);
-                using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                var timer = Task.Delay(options.SchedulerPollInterval, options.Time, wake.Token);
-                var kicked = signal.Reader.WaitToReadAsync(wake.Token).AsTask();
-                await Task.WhenAny(timer, kicked).ConfigureAwait(false);
-                await wake.CancelAsync().ConfigureAwait(false);
-                signal.Reader.TryRead(out _);
+                await signal.WaitAsync(options.SchedulerPollInterval, options.Time, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -1,13 +1,14 @@
 using System.Text.Json;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
+using Aitbc.Core.Threading;
 
 namespace Aitbc.Miner.Outbox;
 
 /// <summary>Writes a job's messages to the <see cref="OutboxStore"/> and wakes the <see cref="OutboxWorker"/> to send them.</summary>
 public sealed class Outbox(OutboxStore store, TimeProvider time)
 {
-    private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly WakeSignal _signal = new();
 
     public OutboxStore Store { get; } = store;
 
@@ -18,20 +19,10 @@ public sealed class Outbox(OutboxStore store, TimeProvider time)
     public void Fail(string jobId, JobFailure failure) => Add(jobId, OutboxKind.Fail, failure);
 
     /// <summary>Wakes the worker now (a new message), instead of at its next poll.</summary>
-    public void Notify()
-    {
-        try
-        {
-            _signal.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already signalled: the worker will look once more, which covers this message too.
-        }
-    }
+    public void Notify() => _signal.Kick();
 
     /// <summary>Waits for <see cref="Notify"/> or the timeout.</summary>
-    internal Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
+    internal Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, TimeProvider.System, cancellationToken);
 
     private void Add<T>(string jobId, OutboxKind kind, T message)
     {
