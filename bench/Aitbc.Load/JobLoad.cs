@@ -23,6 +23,9 @@ public sealed record JobLoadOptions(
     public TimeSpan SettleLimit { get; init; } = TimeSpan.FromSeconds(60);
 
     public static readonly TimeSpan SettleRound = TimeSpan.FromSeconds(2);
+
+    /// <summary>When set, the measured run (only) is recorded with <c>perf record</c> into this file.</summary>
+    public string? PerfRecord { get; init; }
 }
 
 /// <summary>What a job load run measured; latencies in milliseconds.</summary>
@@ -79,6 +82,9 @@ public static class JobLoad
             BlockIntervalMs = options.BlockIntervalMs,
             // The limiter is not what is measured: one client key carries every client's load.
             RateLimitPerSecond = 1_000_000,
+            // Without miners every job waits in the queue; failing and refunding the oldest (after the default minute, which
+            // the warm-up can outlast) would put refund transactions into what is meant to measure submissions.
+            QueueTimeout = options.SubmitOnly ? TimeSpan.FromHours(1) : null,
         }, cancellationToken: cancellationToken);
         try
         {
@@ -119,7 +125,11 @@ public static class JobLoad
             var jitBefore = JitInfo.GetCompilationTime();
             var gcBefore = GC.GetTotalPauseDuration();
             var allocatedBefore = GC.GetTotalAllocatedBytes();
-            var run = await DriveAsync(clients, options, options.Jobs, cancellationToken);
+            Run run;
+            await using (options.PerfRecord is { } perfFile ? await PerfRecording.StartAsync(perfFile, 999, log, cancellationToken) : null)
+            {
+                run = await DriveAsync(clients, options, options.Jobs, cancellationToken);
+            }
             var jobsRun = Math.Max(1, run.Samples.Count);
             var cpuMsPerJob = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / jobsRun;
             var jitMs = (JitInfo.GetCompilationTime() - jitBefore).TotalMilliseconds;

@@ -49,18 +49,22 @@ var settle = new Option<int>("--settle-seconds")
     Description = "After --warmup, go on warming up (2 s rounds) until a round spends under 1 % of its time in the JIT, for at most this long (0: measure at once)",
     DefaultValueFactory = _ => 60,
 };
+var perfRecord = new Option<string?>("--perf-record")
+{
+    Description = "Record the measured run (not the warm-up) with Linux perf into this file; read it with `profile FILE` (see scripts/profile-jobs.sh)",
+};
 var jobJson = new Option<bool>("--json") { Description = "Print the report as JSON" };
 var header = new Option<bool>("--header") { Description = "Print the markdown table header before the row" };
 var jobsCommand = new Command("jobs", "Jobs through a whole in-process network (node, coordinator on SQLite, miners on an Ollama-compatible backend) over HTTP")
 {
-    jobCount, jobWarmup, settle, clients, miners, capacity, latency, submitOnly, jobInterval, jobJson, header,
+    jobCount, jobWarmup, settle, perfRecord, clients, miners, capacity, latency, submitOnly, jobInterval, jobJson, header,
 };
 jobsCommand.SetAction(async (parse, cancellationToken) =>
 {
     var report = await JobLoad.RunAsync(new JobLoadOptions(parse.GetValue(jobCount), parse.GetValue(jobWarmup), Math.Max(1, parse.GetValue(clients)),
         parse.GetValue(miners), parse.GetValue(capacity), parse.GetValue(latency), parse.GetValue(submitOnly), parse.GetValue(jobInterval),
         TimeSpan.FromSeconds(120))
-    { SettleLimit = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(settle))) }, Console.Error, cancellationToken);
+    { SettleLimit = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(settle))), PerfRecord = parse.GetValue(perfRecord) }, Console.Error, cancellationToken);
     if (parse.GetValue(jobJson))
     {
         Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
@@ -79,5 +83,5 @@ jobsCommand.SetAction(async (parse, cancellationToken) =>
     }
     return report.Failed == 0 ? 0 : 1;
 });
-var root = new RootCommand("aitbc-load: load tool for AITBC services") { chain, jobsCommand, ScaleCommands.Scale(), ScaleCommands.Timeline(), ScaleCommands.Median() };
+var root = new RootCommand("aitbc-load: load tool for AITBC services") { chain, jobsCommand, ScaleCommands.Scale(), ScaleCommands.Timeline(), ScaleCommands.Median(), ProfileSummary.Command() };
 return await root.Parse(args).InvokeAsync();
