@@ -83,5 +83,5 @@ jobsCommand.SetAction(async (parse, cancellationToken) =>
     }
     return report.Failed == 0 ? 0 : 1;
 });
-var root = new RootCommand("aitbc-load: load tool for AITBC services") { chain, jobsCommand, ScaleCommands.Scale(), ScaleCommands.Timeline(), ScaleCommands.Median(), ProfileSummary.Command() };
+var root = new RootCommand("aitbc-load: load tool for AITBC services") { chain, jobsCommand, ScaleCommands.Scale(), ScaleCommands.Timeline(), ScaleCommands.Median(), ProfileSummary.Command(), HttpFloor.Command() };
 return await root.Parse(args).InvokeAsync();
