@@ -80,6 +80,7 @@ public static class CoordinatorHost
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(options.Time);
             builder.Services.AddSingleton<ICoordinatorStore>(store);
+            builder.Services.AddSingleton<ApiKeyCache>();
             builder.Services.AddSingleton(key);
             builder.Services.AddSingleton(_ => NodeClient.Create(options.NodeUrl, options.NodeRetry, options.Time));
             builder.Services.AddSingleton<CoordinatorMetrics>();
