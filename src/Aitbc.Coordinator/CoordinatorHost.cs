@@ -80,6 +80,7 @@ public static class CoordinatorHost
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(options.Time);
             builder.Services.AddSingleton<ICoordinatorStore>(store);
+            builder.Services.AddSingleton<ApiKeyCache>();
             builder.Services.AddSingleton(key);
             builder.Services.AddSingleton(_ => NodeClient.Create(options.NodeUrl, options.NodeRetry, options.Time));
             builder.Services.AddSingleton<CoordinatorMetrics>();
@@ -120,10 +121,7 @@ public static class CoordinatorHost
                 o.Logger = logger;
                 // Method, path (no query: it may carry cursors), status, duration and key id; never a key or a body.
                 o.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms (key {KeyId})";
-                // 503 is a dependency being down (readyz, node), a warning; any other 5xx is a bug.
-                o.GetLevel = (http, _, error) => error is not null || (http.Response.StatusCode >= 500 && http.Response.StatusCode != StatusCodes.Status503ServiceUnavailable)
-                    ? LogEventLevel.Error
-                    : http.Response.StatusCode >= 500 ? LogEventLevel.Warning : LogEventLevel.Information;
+                o.GetLevel = (http, _, error) => RequestLogging.LevelOf(http, error);
                 o.EnrichDiagnosticContext = (diagnostics, http) =>
                 {
                     if (http.Items[typeof(Caller)] is not Caller)

@@ -94,6 +94,15 @@ public sealed record CoordinatorOptions
     /// <summary>How long a miner's stake read from the chain is trusted.</summary>
     public TimeSpan StakeCacheTtl { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long an API key row read from the database is trusted (<see cref="Auth.ApiKeyCache"/>): a key revoked by another
+    /// coordinator on the same database stops working here within this; zero reads the row on every request.
+    /// </summary>
+    public TimeSpan ApiKeyCacheTtl { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Most API key rows held in memory at once; lookups beyond it read the database.</summary>
+    public int ApiKeyCacheCapacity { get; init; } = 10_000;
+
     /// <summary>Highest price per second a miner may ask.</summary>
     public Amount MaxPricePerSecond { get; init; } = Amount.FromAitbc(100);
 
@@ -141,6 +150,8 @@ public sealed record CoordinatorOptions
         Require(!MaxPricePerSecond.IsZero, nameof(MaxPricePerSecond), "must be positive");
         Require(MaxResultBytes > 0 && MaxResultBytes < MaxRequestBodyBytes, nameof(MaxResultBytes), "must be positive and below MaxRequestBodyBytes");
         Require(RateLimitPerSecond > 0 && RateLimitBurst >= RateLimitPerSecond, nameof(RateLimitPerSecond), "must be positive and at most RateLimitBurst");
+        Require(ApiKeyCacheTtl >= TimeSpan.Zero && ApiKeyCacheTtl <= TimeSpan.FromMinutes(1), nameof(ApiKeyCacheTtl), "must be 0 to 60 s");
+        Require(ApiKeyCacheCapacity > 0, nameof(ApiKeyCacheCapacity), "must be positive");
         NodeRetry.Validate();
         return this;
     }

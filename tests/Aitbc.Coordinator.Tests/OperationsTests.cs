@@ -92,16 +92,22 @@ public sealed class OperationsTests(CoordinatorFixture fixture)
     {
         using var client = await fixture.ClientAsync(15);
         const string secretPrompt = "my-very-secret-prompt-text";
-        await client.SubmitOkAsync(Bodies.Flat(prompt: secretPrompt, maxPrice: "1"));
+        var jobId = await client.SubmitOkAsync(Bodies.Flat(prompt: secretPrompt, maxPrice: "1"));
+        using var refused = await client.SubmitAsync("{\"type\":\"inference\"}");
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.Http.GetAsync("v1/jobs")).StatusCode);
         var logPath = Path.Combine(fixture.Coordinator.Options.EffectiveLogDirectory, "coordinator.log");
         string log = "";
         await Poll.UntilAsync(async () =>
         {
             await using var stream = new FileStream(logPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
             log = await new StreamReader(stream).ReadToEndAsync();
-            return log.Contains("POST /v1/jobs responded 201", StringComparison.Ordinal);
+            return log.Contains($"job {jobId} accepted", StringComparison.Ordinal) && log.Contains("POST /v1/jobs responded 400", StringComparison.Ordinal)
+                && log.Contains("GET /v1/jobs responded 200 in", StringComparison.Ordinal);
         });
-        Assert.Contains(Coordinator.Auth.ApiKeys.IdOf(client.ApiKey), log, StringComparison.Ordinal);
+        Assert.Contains($"(key {Coordinator.Auth.ApiKeys.IdOf(client.ApiKey)})", log, StringComparison.Ordinal);
+        // A routine success (each job's submit, reads, status and completion) is recorded by the job's own lines, not a line per request.
+        Assert.DoesNotContain("POST /v1/jobs responded 201", log, StringComparison.Ordinal);
         Assert.DoesNotContain(client.ApiKey, log, StringComparison.Ordinal);
         Assert.DoesNotContain(RunningCoordinator.AdminKey, log, StringComparison.Ordinal);
         Assert.DoesNotContain(secretPrompt, log, StringComparison.Ordinal);

@@ -23,11 +23,12 @@ public static class AdminEndpoints
     {
         var admin = app.MapGroup("/v1/admin").WithTags("admin").RequireApiKey(Roles.Admin);
         admin.MapPost("/keys", CreateKeyAsync);
+        admin.MapDelete("/keys/{id}", RevokeKeyAsync);
         return admin;
     }
 
     private static async Task<Results<Created<CreatedKey>, ValidationProblem>> CreateKeyAsync(
-        CreateKeyRequest? request, ICoordinatorStore store, CoordinatorOptions options, CancellationToken cancellationToken)
+        CreateKeyRequest? request, ICoordinatorStore store, ApiKeyCache keys, CoordinatorOptions options, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (request is null || !Roles.IsKnown(request.Role))
@@ -72,6 +73,23 @@ public static class AdminEndpoints
         var (id, key) = ApiKeys.Generate();
         var now = options.Time.GetUtcNow().ToUnixTimeMilliseconds();
         await store.InsertApiKeyAsync(new ApiKeyRecord(id, request.Role!, ApiKeys.Hash(key), address, minerPubKey, now), cancellationToken).ConfigureAwait(false);
+        keys.Invalidate(id);
         return TypedResults.Created($"/v1/admin/keys/{id}", new CreatedKey(id, key, request.Role!, address, minerPubKey, Jobs.Timestamps.Format(now)));
+    }
+
+    /// <summary>
+    /// Revokes a key: from the next request on it is 401 here, and within <see cref="CoordinatorOptions.ApiKeyCacheTtl"/> on
+    /// other coordinators sharing the database. The bootstrap admin key is set by the operator at start, not here.
+    /// </summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeKeyAsync(
+        string id, ICoordinatorStore store, ApiKeyCache keys, CancellationToken cancellationToken)
+    {
+        if (id == ApiKeys.BootstrapAdminId)
+        {
+            return Problems.Conflict("the bootstrap admin key is replaced by starting the coordinator with another --admin-key");
+        }
+        var revoked = await store.RevokeApiKeyAsync(id, cancellationToken).ConfigureAwait(false);
+        keys.Invalidate(id);
+        return revoked ? TypedResults.NoContent() : Problems.NotFound("no such key");
     }
 }

@@ -56,8 +56,8 @@ public static class ApiKeyAuth
         {
             return Problems.Unauthorized($"send an API key in {ApiKeyHeader} (clients, admins) or {MinerKeyHeader} (miners)");
         }
-        var store = http.RequestServices.GetRequiredService<ICoordinatorStore>();
-        var record = presented.Length <= 256 ? await store.GetApiKeyAsync(ApiKeys.IdOf(presented), http.RequestAborted).ConfigureAwait(false) : null;
+        var keys = http.RequestServices.GetRequiredService<ApiKeyCache>();
+        var record = presented.Length <= 256 ? await keys.GetAsync(ApiKeys.IdOf(presented), http.RequestAborted).ConfigureAwait(false) : null;
         if (record is null || !ApiKeys.Matches(presented, record.KeyHash))
         {
             return Problems.Unauthorized("the API key is not valid");

@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Globalization;
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.RateLimiting;
@@ -17,7 +19,7 @@ public static class RateLimits
 {
     public static void Configure(RateLimiterOptions limits, CoordinatorOptions options)
     {
-        limits.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+        limits.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, Partition>(http =>
             RateLimitPartition.GetTokenBucketLimiter(PartitionOf(http), _ => new TokenBucketRateLimiterOptions
             {
                 TokenLimit = options.RateLimitBurst,
@@ -35,11 +37,23 @@ public static class RateLimits
         };
     }
 
-    private static string PartitionOf(HttpContext http)
+    // Runs on every request: the key is hashed on the stack and the partition is a value, so choosing it allocates nothing.
+    private static Partition PartitionOf(HttpContext http)
     {
         var key = http.Request.Headers[ApiKeyAuth.MinerKeyHeader].FirstOrDefault() ?? http.Request.Headers[ApiKeyAuth.ApiKeyHeader].FirstOrDefault();
-        return key is { Length: > 0 and <= 256 }
-            ? "key:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)), 0, 12)
-            : "ip:" + http.Connection.RemoteIpAddress;
+        if (key is not { Length: > 0 and <= MaxKeyLength })
+        {
+            return new Partition(default, http.Connection.RemoteIpAddress);
+        }
+        Span<byte> utf8 = stackalloc byte[MaxKeyLength * 3];
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(key, utf8)], hash);
+        return new Partition(BinaryPrimitives.ReadUInt128LittleEndian(hash), null);
     }
+
+    // Longer key texts are not keys (ApiKeyAuth refuses them) and share their address's bucket.
+    private const int MaxKeyLength = 256;
+
+    /// <summary>A bucket: 128 bits of the presented key's SHA-256 (the key itself is never held), or the remote address when no key was sent.</summary>
+    private readonly record struct Partition(UInt128 KeyHash, IPAddress? Address);
 }

@@ -25,9 +25,9 @@ public static class JobEndpoints
     public static RouteGroupBuilder MapJobEndpoints(this IEndpointRouteBuilder app)
     {
         var jobs = app.MapGroup("/v1/jobs").WithTags("jobs");
-        jobs.MapPost("/", SubmitAsync).RequireApiKey(Roles.Client);
+        jobs.MapPost("/", SubmitAsync).RequireApiKey(Roles.Client).Routine();
         jobs.MapGet("/", ListAsync).RequireApiKey(Roles.Client);
-        jobs.MapGet("/{id}", GetAsync).RequireApiKey(Roles.Client, Roles.Admin);
+        jobs.MapGet("/{id}", GetAsync).RequireApiKey(Roles.Client, Roles.Admin).Routine();
         jobs.MapPost("/{id}/cancel", CancelAsync).RequireApiKey(Roles.Client);
         return jobs;
     }

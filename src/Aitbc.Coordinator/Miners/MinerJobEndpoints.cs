@@ -37,8 +37,8 @@ public static class MinerJobEndpoints
     public static void MapMinerJobEndpoints(this IEndpointRouteBuilder app)
     {
         var jobs = app.MapGroup("/v1/jobs").WithTags("miner jobs");
-        jobs.MapPost("/{id}/status", StatusAsync).RequireApiKey(Roles.Miner);
-        jobs.MapPost("/{id}/complete", CompleteAsync).RequireApiKey(Roles.Miner);
+        jobs.MapPost("/{id}/status", StatusAsync).RequireApiKey(Roles.Miner).Routine();
+        jobs.MapPost("/{id}/complete", CompleteAsync).RequireApiKey(Roles.Miner).Routine();
         jobs.MapPost("/{id}/fail", FailAsync).RequireApiKey(Roles.Miner);
     }
 
@@ -64,13 +64,15 @@ public static class MinerJobEndpoints
             return TypedResults.Ok(JobView.From(job));
         }
         // started_at is the coordinator's clock: billing compares it with the miner's compute_time, so it must not be the miner's word.
-        if (!await store.StartJobAsync(id, miner!, options.Time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false))
+        var now = options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (!await store.StartJobAsync(id, miner!, now, cancellationToken).ConfigureAwait(false))
         {
-            var now = await store.GetJobAsync(id, cancellationToken).ConfigureAwait(false) ?? job;
-            return Problems.Conflict($"job {id} is {now.Status}; only an assigned job can start running");
+            var current = await store.GetJobAsync(id, cancellationToken).ConfigureAwait(false) ?? job;
+            return Problems.Conflict($"job {id} is {current.Status}; only an assigned job can start running");
         }
         signals.Notify(id);
-        return TypedResults.Ok(JobView.From((await store.GetJobAsync(id, cancellationToken).ConfigureAwait(false))!));
+        // The conditional UPDATE changed exactly these two columns of the row read above: no need to read it again.
+        return TypedResults.Ok(JobView.From(job with { Status = JobStatus.Running, StartedAt = now }));
     }
 
     private static async Task<Results<Ok<JobView>, ValidationProblem, ProblemHttpResult>> CompleteAsync(
@@ -148,7 +150,8 @@ public static class MinerJobEndpoints
             coordinatorKey.PublicKey.Base64).SignWith(coordinatorKey);
         var record = new RecordReceiptBody(receiptId, id, Address.Parse(miner!), new Amount(amount), resultHash, body.Proof.Signature, job.Model, promptHash,
             body.Metrics.ComputeTime, body.Metrics.TokensGenerated);
-        var completed = job with { Result = body.Result, CostMicro = amount, CompletedAt = now };
+        // The row as CompleteJobAsync's conditional UPDATE leaves it (the answer is built from it, not read again).
+        var completed = job with { Status = JobStatus.Completed, Result = body.Result, CostMicro = amount, ReceiptId = receiptId, StartedAt = job.StartedAt ?? now, CompletedAt = now };
         var stored = new ReceiptRecord(receiptId, id, miner!, job.ClientAddress, JsonSerializer.Serialize(receipt, RestJson.Options), completionHash, now);
         if (!await store.CompleteJobAsync(completed, stored, OutboxRows.RecordReceipt(record, now), cancellationToken).ConfigureAwait(false))
         {
@@ -160,7 +163,7 @@ public static class MinerJobEndpoints
         signals.Notify(id);
         outboxSignal.Kick();
         scheduler.Kick();
-        return TypedResults.Ok(JobView.From((await store.GetJobAsync(id, cancellationToken).ConfigureAwait(false))!));
+        return TypedResults.Ok(JobView.From(completed));
     }
 
     private static async Task<Results<Ok<JobView>, ValidationProblem, ProblemHttpResult>> FailAsync(

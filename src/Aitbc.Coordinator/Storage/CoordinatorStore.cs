@@ -98,6 +98,13 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
             : null;
     }
 
+    public async Task<bool> RevokeApiKeyAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        // An empty hash: ApiKeys.Matches accepts only 64 hex digits, so no key text hashes to it.
+        return await ExecuteAsync(connection, null, "UPDATE api_keys SET key_hash = '' WHERE id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false) == 1;
+    }
+
     public async Task<JobRecord?> GetJobAsync(string id, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);

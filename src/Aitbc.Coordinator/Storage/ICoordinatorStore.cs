@@ -19,6 +19,12 @@ public interface ICoordinatorStore
 
     Task<ApiKeyRecord?> GetApiKeyAsync(string id, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Makes key <paramref name="id"/> match no key text from now on; false when there is no such key. The row stays: jobs
+    /// and miners name it.
+    /// </summary>
+    Task<bool> RevokeApiKeyAsync(string id, CancellationToken cancellationToken);
+
     Task<JobRecord?> GetJobAsync(string id, CancellationToken cancellationToken);
 
     Task<JobRecord?> FindJobByIdempotencyKeyAsync(string keyId, string idempotencyKey, CancellationToken cancellationToken);

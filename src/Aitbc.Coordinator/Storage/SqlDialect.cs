@@ -1,6 +1,8 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Npgsql;
+using SQLitePCL;
 
 namespace Aitbc.Coordinator.Storage;
 
@@ -64,7 +66,13 @@ internal abstract class SqlDialect : IAsyncDisposable
 /// <summary>SQLite in WAL mode: one file, readers never block the writer; SQLite serialises writers itself (a busy writer is waited for up to the 30 s timeout).</summary>
 internal sealed class SqliteDialect : SqlDialect
 {
+    private static readonly object Configured = new();
+
     private readonly string _connectionString;
+
+    // The pool hands the same physical connection (its sqlite3 handle) out again and again, and pragmas stay set on it:
+    // the handles already set up, held weakly so a connection the pool closes takes its entry with it.
+    private readonly ConditionalWeakTable<sqlite3, object> _configured = [];
 
     public SqliteDialect(string path)
     {
@@ -94,8 +102,18 @@ internal sealed class SqliteDialect : SqlDialect
     // busy_timeout: a writer that finds the lock taken waits inside SQLite (in 1–100 ms steps) instead of failing with
     // SQLITE_BUSY into Microsoft.Data.Sqlite's own retry, which sleeps ≈150 ms: measured as 150–300 ms p99 stalls on
     // submit→assign and complete→visible at 10 clients (docs/performance.md, "What limits it").
-    public override Task OnOpenAsync(DbConnection connection, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;", cancellationToken);
+    // Once per physical connection, not per open: it was a statement prepared and run on every pooled open.
+    public override Task OnOpenAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var handle = ((SqliteConnection)connection).Handle ?? throw new InvalidOperationException("the connection is not open");
+        return _configured.TryGetValue(handle, out _) ? Task.CompletedTask : ConfigureAsync(connection, handle, cancellationToken);
+    }
+
+    private async Task ConfigureAsync(DbConnection connection, sqlite3 handle, CancellationToken cancellationToken)
+    {
+        await ExecuteAsync(connection, "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;", cancellationToken).ConfigureAwait(false);
+        _configured.AddOrUpdate(handle, Configured);
+    }
 
     // WAL is a property of the file: set once, it holds for every later connection.
     public override Task BeginMigrationAsync(DbConnection connection, CancellationToken cancellationToken) => ExecuteAsync(connection, "PRAGMA journal_mode = WAL;", cancellationToken);

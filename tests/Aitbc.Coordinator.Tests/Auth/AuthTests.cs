@@ -49,6 +49,45 @@ public sealed class AuthTests(CoordinatorFixture fixture)
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("v1/jobs")).StatusCode);
     }
 
+    [Fact]
+    public async Task A_revoked_key_is_401_on_its_next_request()
+    {
+        var key = await CoordinatorFixture.CreateKeyAsync(fixture.Admin, new { role = "client", address = fixture.Node.Funded[21].Address.Value });
+        using var client = fixture.Coordinator.Http(key);
+        // The row is now held in memory: the revocation must reach it.
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("v1/jobs")).StatusCode);
+
+        using var revoked = await fixture.Admin.DeleteAsync($"v1/admin/keys/{ApiKeys.IdOf(key)}");
+        Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("v1/jobs")).StatusCode);
+        using var again = await fixture.Admin.DeleteAsync($"v1/admin/keys/{ApiKeys.IdOf(key)}");
+        Assert.Equal(HttpStatusCode.NoContent, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task Revoking_an_unknown_key_is_404_and_the_bootstrap_admin_key_409()
+    {
+        using var unknown = await fixture.Admin.DeleteAsync("v1/admin/keys/0123456789ab");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        using var bootstrap = await fixture.Admin.DeleteAsync($"v1/admin/keys/{ApiKeys.BootstrapAdminId}");
+        Assert.Equal(HttpStatusCode.Conflict, bootstrap.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await fixture.Admin.GetAsync("v1/admin/jobs")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_wrong_secret_for_a_key_id_held_in_memory_is_401()
+    {
+        var key = await CoordinatorFixture.CreateKeyAsync(fixture.Admin, new { role = "client", address = fixture.Node.Funded[22].Address.Value });
+        using var client = fixture.Coordinator.Http(key);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("v1/jobs")).StatusCode);
+
+        var forged = key[..(key.IndexOf('.', StringComparison.Ordinal) + 1)] + new string('A', 43);
+        using var forger = fixture.Coordinator.Http(forged);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await forger.GetAsync("v1/jobs")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("v1/jobs")).StatusCode);
+    }
+
     [Theory]
     [InlineData("{\"role\":\"root\"}", "role")]
     [InlineData("{\"role\":\"client\"}", "address")]

@@ -26,6 +26,7 @@ public sealed class RoleMatrixTests(CoordinatorFixture fixture)
         ("GET", "v1/explorer/transactions", ["client", "miner", "admin"]),
         ("GET", "v1/explorer/receipts", ["client", "miner", "admin"]),
         ("POST", "v1/admin/keys", ["admin"]),
+        ("DELETE", "v1/admin/keys/0123456789ab", ["admin"]),
         ("GET", "v1/admin/miners", ["admin"]),
         ("GET", "v1/admin/jobs", ["admin"]),
     ];

@@ -104,15 +104,21 @@ public abstract class CompletionTests(CoordinatorFixture fixture)
         }
         Assert.Equal("assigned", (await client.GetJobAsync(jobId)).GetProperty("status").GetString());
 
-        Assert.Equal(HttpStatusCode.OK, (await miner.StatusAsync(jobId)).StatusCode);
+        using var started = await miner.StatusAsync(jobId);
+        Assert.Equal(HttpStatusCode.OK, started.StatusCode);
         Assert.Equal("running", (await client.GetJobAsync(jobId)).GetProperty("status").GetString());
-        // A retried /status is answered as done.
-        Assert.Equal(HttpStatusCode.OK, (await miner.StatusAsync(jobId)).StatusCode);
+        // A retried /status is answered as done, with the stored row: the first answer (built from the update) is that row.
+        using var startedAgain = await miner.StatusAsync(jobId);
+        Assert.Equal(HttpStatusCode.OK, startedAgain.StatusCode);
+        Assert.Equal(await startedAgain.Content.ReadAsStringAsync(), await started.Content.ReadAsStringAsync());
 
         var completion = miner.Completion(assignment);
-        Assert.Equal(HttpStatusCode.OK, (await miner.CompleteAsync(completion)).StatusCode);
-        // The same completion again (a retry after a lost answer) is 200; a different one is 409.
-        Assert.Equal(HttpStatusCode.OK, (await miner.CompleteAsync(completion)).StatusCode);
+        using var completed = await miner.CompleteAsync(completion);
+        Assert.Equal(HttpStatusCode.OK, completed.StatusCode);
+        // The same completion again (a retry after a lost answer) is 200 with the stored row, which the first answer showed; a different one is 409.
+        using var completedAgain = await miner.CompleteAsync(completion);
+        Assert.Equal(HttpStatusCode.OK, completedAgain.StatusCode);
+        Assert.Equal(await completedAgain.Content.ReadAsStringAsync(), await completed.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Conflict, (await miner.CompleteAsync(miner.Completion(assignment, result: "something else"))).StatusCode);
         Assert.Equal(HttpStatusCode.Conflict, (await miner.StatusAsync(jobId)).StatusCode);
         Assert.Equal(HttpStatusCode.Conflict, (await miner.FailAsync(jobId)).StatusCode);

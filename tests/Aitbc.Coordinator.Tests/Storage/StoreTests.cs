@@ -93,6 +93,23 @@ public abstract class StoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_revoked_key_keeps_its_row_and_its_jobs_but_matches_no_key_text()
+    {
+        var store = await SeededAsync(await StoreAsync());
+        await store.InsertJobAsync(Job("job_1", 1000), Row("job_1", OutboxKind.SubmitJob, 1000), default);
+
+        Assert.True(await store.RevokeApiKeyAsync(Key, default));
+        Assert.False(await store.RevokeApiKeyAsync("nobody", default));
+
+        var revoked = await store.GetApiKeyAsync(Key, default);
+        Assert.NotNull(revoked);
+        Assert.Equal(Roles.Client, revoked.Role);
+        Assert.False(Coordinator.Auth.ApiKeys.Matches("", revoked.KeyHash));
+        Assert.False(Coordinator.Auth.ApiKeys.Matches("hash", revoked.KeyHash));
+        Assert.NotNull(await store.GetJobAsync("job_1", default));
+    }
+
+    [Fact]
     public async Task Jobs_round_trip_are_found_by_idempotency_key_and_list_newest_first_by_cursor()
     {
         var store = await SeededAsync(await StoreAsync());
