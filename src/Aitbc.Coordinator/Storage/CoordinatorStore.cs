@@ -360,15 +360,33 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
             ("@p", JobStatus.Pending), ("@a", JobStatus.Assigned), ("@r", JobStatus.Running), ("@now", now)).ConfigureAwait(false);
     }
 
-    public async Task<bool> AssignJobAsync(string jobId, string miner, ulong pricePerSecondMicro, long now, CancellationToken cancellationToken)
+    public async Task<bool> AssignJobAsync(string jobId, string miner, ulong pricePerSecondMicro, long now, CancellationToken cancellationToken) =>
+        (await AssignJobsAsync([new JobClaim(jobId, miner, pricePerSecondMicro)], now, cancellationToken).ConfigureAwait(false)).Count > 0;
+
+    public async Task<IReadOnlySet<string>> AssignJobsAsync(IReadOnlyList<JobClaim> claims, long now, CancellationToken cancellationToken)
     {
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        if (claims.Count == 0)
+        {
+            return claimed;
+        }
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        // The claim of a pending job: the conditional UPDATE alone is correct (one claimant wins); on PostgreSQL a job
-        // another coordinator is claiming right now is skipped at once rather than waited for.
-        return await ExecuteAsync(connection, null, "UPDATE jobs SET status = @assigned, miner = @m, assigned_at = @now, price_per_second = @price, updated_at = @now WHERE id = @id AND status = @pending"
-            + _dialect.ClaimFilter("jobs", "id", "id = @id AND status = @pending"),
-            cancellationToken, ("@assigned", JobStatus.Assigned), ("@m", miner), ("@now", now), ("@price", checked((long)pricePerSecondMicro)), ("@id", jobId),
-            ("@pending", JobStatus.Pending)).ConfigureAwait(false) > 0;
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var claim in claims)
+        {
+            // The claim of a pending job: the conditional UPDATE alone is correct (one claimant wins); on PostgreSQL a job
+            // another coordinator is claiming right now is skipped at once rather than waited for, so two coordinators
+            // claiming overlapping lists in different orders never wait on (or deadlock with) each other.
+            if (await ExecuteAsync(connection, tx, "UPDATE jobs SET status = @assigned, miner = @m, assigned_at = @now, price_per_second = @price, updated_at = @now "
+                + "WHERE id = @id AND status = @pending" + _dialect.ClaimFilter("jobs", "id", "id = @id AND status = @pending"),
+                cancellationToken, ("@assigned", JobStatus.Assigned), ("@m", claim.Miner), ("@now", now), ("@price", checked((long)claim.PricePerSecondMicro)),
+                ("@id", claim.JobId), ("@pending", JobStatus.Pending)).ConfigureAwait(false) > 0)
+            {
+                claimed.Add(claim.JobId);
+            }
+        }
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return claimed;
     }
 
     public async Task<bool> UnassignJobAsync(string jobId, string miner, long now, CancellationToken cancellationToken)

@@ -153,6 +153,32 @@ public abstract class StoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pass_claims_its_jobs_in_one_call_and_skips_those_no_longer_pending()
+    {
+        var store = await SeededAsync(await StoreAsync());
+        for (var i = 0; i < 4; i++)
+        {
+            await store.InsertJobAsync(Job($"job_{i}", 1000 + i), Row($"job_{i}", OutboxKind.SubmitJob, 1000 + i), default);
+        }
+        // Between the pass reading the queue and claiming: one job is cancelled, another coordinator takes one.
+        Assert.True(await store.CancelJobAsync("job_1", 1050, Row("job_1", OutboxKind.RefundJob, 1050), default));
+        Assert.True(await store.AssignJobAsync("job_2", "miner-x", 9, 1060, default));
+
+        var claimed = await store.AssignJobsAsync(
+            [new JobClaim("job_0", "miner-1", 5), new JobClaim("job_1", "miner-1", 5), new JobClaim("job_2", "miner-2", 6), new JobClaim("job_3", "miner-2", 6),
+             new JobClaim("job_none", "miner-1", 5)], 1100, default);
+
+        Assert.Equal(["job_0", "job_3"], claimed.Order(StringComparer.Ordinal));
+        var jobs = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => store.GetJobAsync($"job_{i}", default)));
+        Assert.Equal(
+            [(JobStatus.Assigned, "miner-1", 5UL, 1100L), (JobStatus.Cancelled, null, null, null), (JobStatus.Assigned, "miner-x", 9UL, 1060L), (JobStatus.Assigned, "miner-2", 6UL, 1100L)],
+            jobs.Select(j => (j!.Status, j.Miner, j.PricePerSecondMicro, j.AssignedAt)));
+        Assert.Empty(await store.AssignJobsAsync([new JobClaim("job_0", "miner-2", 6)], 1200, default));
+        Assert.Empty(await store.AssignJobsAsync([], 1200, default));
+        Assert.Equal("miner-1", (await store.GetJobAsync("job_0", default))!.Miner);
+    }
+
+    [Fact]
     public async Task A_job_runs_completes_once_and_credits_its_miner()
     {
         var store = await SeededAsync(await StoreAsync());
@@ -430,6 +456,33 @@ public sealed class PostgresStoreTests(PostgresServerFixture postgres) : StoreTe
         Assert.False(await store.AssignJobAsync("job_a", "miner-1", 5, 1100, timeout.Token));
         await tx.RollbackAsync();
         Assert.True(await store.AssignJobAsync("job_a", "miner-1", 5, 1200, default));
+    }
+
+    [Fact]
+    public async Task A_pass_claiming_several_jobs_skips_one_another_coordinator_holds_locked_and_claims_the_rest()
+    {
+        var store = await SeededAsync(await StoreAsync());
+        foreach (var id in new[] { "job_a", "job_b", "job_c" })
+        {
+            await store.InsertJobAsync(Job(id, 1000), Row(id, OutboxKind.SubmitJob, 1000), default);
+        }
+
+        await using var other = new Npgsql.NpgsqlConnection(_database);
+        await other.OpenAsync();
+        await using var tx = await other.BeginTransactionAsync();
+        await using (var hold = other.CreateCommand())
+        {
+            hold.CommandText = "SELECT id FROM jobs WHERE id = 'job_b' FOR UPDATE";
+            hold.Transaction = tx;
+            await hold.ExecuteScalarAsync();
+        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var claimed = await store.AssignJobsAsync([new JobClaim("job_a", "miner-1", 5), new JobClaim("job_b", "miner-1", 5), new JobClaim("job_c", "miner-1", 5)],
+            1100, timeout.Token);
+        await tx.RollbackAsync();
+
+        Assert.Equal(["job_a", "job_c"], claimed.Order(StringComparer.Ordinal));
+        Assert.Equal(JobStatus.Pending, (await store.GetJobAsync("job_b", default))!.Status);
     }
 }
 
