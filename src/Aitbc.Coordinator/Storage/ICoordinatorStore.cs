@@ -128,6 +128,12 @@ public interface ICoordinatorStore
     Task<bool> CompleteJobAsync(JobRecord completed, ReceiptRecord receipt, OutboxRecord recordReceipt, CancellationToken cancellationToken);
 
     /// <summary>
+    /// <see cref="CompleteJobAsync"/> for several jobs, in one transaction; returns, in order, whether each completed. A
+    /// job in another state (or listed twice) is not completed, and the others still are.
+    /// </summary>
+    Task<IReadOnlyList<bool>> CompleteJobsAsync(IReadOnlyList<CompletedJob> completions, CancellationToken cancellationToken);
+
+    /// <summary>
     /// A job in one of <paramref name="fromStatuses"/> (and, when given, held by <paramref name="miner"/>) → failed with its
     /// refund queued and the miner's record moved by <paramref name="outcome"/>, in one transaction.
     /// </summary>
