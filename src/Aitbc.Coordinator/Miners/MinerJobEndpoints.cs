@@ -25,8 +25,9 @@ namespace Aitbc.Coordinator.Miners;
 
 /// <summary>
 /// The assigned miner's side of a job: <c>/status</c> (assigned → running), <c>/complete</c> (from assigned or running:
-/// proof checked, receipt signed, record_receipt queued, stored in a group by <see cref="CompletionWriter"/>) and <c>/fail</c> (refund queued). A job assigned to another miner reads as missing (404):
-/// which jobs exist is not another miner's business. A state the transition cannot start from is 409.
+/// proof checked, receipt signed, record_receipt queued, stored in a group by <see cref="CompletionWriter"/>) and
+/// <c>/fail</c> (refund queued). A job assigned to another miner reads as missing (404): which jobs exist is not another
+/// miner's business. A state the transition cannot start from is 409.
 /// </summary>
 public static class MinerJobEndpoints
 {
