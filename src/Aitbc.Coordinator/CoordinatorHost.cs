@@ -89,6 +89,7 @@ public static class CoordinatorHost
             builder.Services.AddSingleton<ChainSender>();
             builder.Services.AddSingleton<OutboxProcessor>();
             builder.Services.AddSingleton<JobService>();
+            builder.Services.AddSingleton<CompletionWriter>();
             builder.Services.AddSingleton(new AssignKeys(key));
             builder.Services.AddSingleton<MinerStakes>();
             builder.Services.AddSingleton(_ => Client.Miner.MinerClient.Create(new Client.Http.RetryOptions { MaxRetries = 0, AttemptTimeout = options.AssignTimeout }));

@@ -24,9 +24,10 @@ using Microsoft.Extensions.Logging;
 namespace Aitbc.Coordinator.Miners;
 
 /// <summary>
-/// The assigned miner's side of a job: <c>/status</c> (assigned → running), <c>/complete</c> (proof checked, receipt
-/// signed, record_receipt queued) and <c>/fail</c> (refund queued). A job assigned to another miner reads as missing (404):
-/// which jobs exist is not another miner's business. A state the transition cannot start from is 409.
+/// The assigned miner's side of a job: <c>/status</c> (assigned → running), <c>/complete</c> (from assigned or running:
+/// proof checked, receipt signed, record_receipt queued, stored in a group by <see cref="CompletionWriter"/>) and
+/// <c>/fail</c> (refund queued). A job assigned to another miner reads as missing (404): which jobs exist is not another
+/// miner's business. A state the transition cannot start from is 409.
 /// </summary>
 public static class MinerJobEndpoints
 {
@@ -76,8 +77,8 @@ public static class MinerJobEndpoints
     }
 
     private static async Task<Results<Ok<JobView>, ValidationProblem, ProblemHttpResult>> CompleteAsync(
-        HttpContext context, string id, JobCompletion? body, ICoordinatorStore store, Ed25519KeyPair coordinatorKey, JobSignals signals, OutboxSignal outboxSignal,
-        SchedulerSignal scheduler, CoordinatorMetrics metrics, CoordinatorOptions options, ILoggerFactory loggers, CancellationToken cancellationToken)
+        HttpContext context, string id, JobCompletion? body, ICoordinatorStore store, CompletionWriter completions, Ed25519KeyPair coordinatorKey, JobSignals signals,
+        OutboxSignal outboxSignal, SchedulerSignal scheduler, CoordinatorMetrics metrics, CoordinatorOptions options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var (job, miner, problem) = await HeldJobAsync(context, id, store, cancellationToken, allowCompleted: true).ConfigureAwait(false);
         if (problem is not null)
@@ -153,9 +154,14 @@ public static class MinerJobEndpoints
         // The row as CompleteJobAsync's conditional UPDATE leaves it (the answer is built from it, not read again).
         var completed = job with { Status = JobStatus.Completed, Result = body.Result, CostMicro = amount, ReceiptId = receiptId, StartedAt = job.StartedAt ?? now, CompletedAt = now };
         var stored = new ReceiptRecord(receiptId, id, miner!, job.ClientAddress, JsonSerializer.Serialize(receipt, RestJson.Options), completionHash, now);
-        if (!await store.CompleteJobAsync(completed, stored, OutboxRows.RecordReceipt(record, now), cancellationToken).ConfigureAwait(false))
+        if (!await completions.CompleteAsync(new CompletedJob(completed, stored, OutboxRows.RecordReceipt(record, now)), cancellationToken).ConfigureAwait(false))
         {
             var current = await store.GetJobAsync(id, cancellationToken).ConfigureAwait(false) ?? job;
+            // A retry of this very completion that was stored first (it may have shared the group) is answered as done.
+            if (current.Status == JobStatus.Completed && (await store.GetReceiptByJobAsync(id, cancellationToken).ConfigureAwait(false))?.CompletionHash == completionHash)
+            {
+                return TypedResults.Ok(JobView.From(current));
+            }
             return Problems.Conflict($"job {id} is {current.Status}; only an assigned or running job can complete");
         }
         metrics.Completed();

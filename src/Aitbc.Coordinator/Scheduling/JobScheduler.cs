@@ -21,8 +21,8 @@ public sealed class SchedulerSignal : WakeSignal;
 /// Assigns pending jobs to miners, oldest job first, and sweeps jobs that can no longer finish. Each pass: fail jobs past
 /// their deadline, and jobs held by a miner that went offline (no requeue: the miner may still be running it); then for
 /// each pending job either fail it (no miner within <see cref="CoordinatorOptions.QueueTimeout"/>) or offer it to eligible
-/// miners in <see cref="MinerRanking"/> order — claim for the best with a conditional UPDATE, push <c>POST /v1/jobs/assign</c>
-/// (the pushes of a pass concurrently), and on a refusal or network error put it back to pending, remember the refusal
+/// miners in <see cref="MinerRanking"/> order — claim for the best with a conditional UPDATE (every claim of a pass in one
+/// transaction), push <c>POST /v1/jobs/assign</c> (the pushes of a pass concurrently), and on a refusal or network error put it back to pending, remember the refusal
 /// and kick the next pass, which offers it to the next. Every failure queues the refund in the same database transaction.
 /// </summary>
 public sealed class JobScheduler(
@@ -81,9 +81,10 @@ public sealed class JobScheduler(
             _refusals.Remove(key);
         }
         var pending = await PendingAsync(online.Values, active, now, cancellationToken).ConfigureAwait(false);
-        // Claims are made one after another (each decides a miner's free slots for the next), but the pushes to the miners
-        // run concurrently: one miner's round trip no longer holds up the rest of the queue.
-        var pushes = new List<(JobRecord Job, MinerRecord Miner, Task<AssignResult> Push)>();
+        // Each job's miner is chosen counting the slots the pass's earlier choices take; then all the choices are claimed
+        // in one transaction (one commit instead of one per job), and the pushes to the miners run concurrently: one
+        // miner's round trip does not hold up the rest of the queue.
+        var chosen = new List<(JobRecord Job, MinerRecord Miner)>();
         foreach (var job in pending)
         {
             if (now - job.SubmittedAt >= (long)options.QueueTimeout.TotalMilliseconds)
@@ -106,17 +107,23 @@ public sealed class JobScheduler(
             }
             // The best-ranked miner gets the offer; if it refuses, the job is pending again and the next pass (kicked at once)
             // offers it to the next, the refusal remembered.
-            if (MinerRanking.Rank(candidates).FirstOrDefault() is not { } chosen)
+            if (MinerRanking.Rank(candidates).FirstOrDefault() is not { } best)
             {
                 continue;
             }
-            if (!await store.AssignJobAsync(job.Id, chosen.Address, chosen.PricePerSecondMicro, Now, cancellationToken).ConfigureAwait(false))
+            active[best.Address] = active.GetValueOrDefault(best.Address) + 1;
+            chosen.Add((job, best));
+        }
+        var claimed = await store.AssignJobsAsync([.. chosen.Select(c => new JobClaim(c.Job.Id, c.Miner.Address, c.Miner.PricePerSecondMicro))], Now, cancellationToken)
+            .ConfigureAwait(false);
+        var pushes = new List<(JobRecord Job, MinerRecord Miner, Task<AssignResult> Push)>();
+        foreach (var (job, miner) in chosen)
+        {
+            if (claimed.Contains(job.Id))
             {
-                continue;
+                jobSignals.Notify(job.Id);
+                pushes.Add((job, miner, PushAsync(job, miner, cancellationToken)));
             }
-            active[chosen.Address] = active.GetValueOrDefault(chosen.Address) + 1;
-            jobSignals.Notify(job.Id);
-            pushes.Add((job, chosen, PushAsync(job, chosen, cancellationToken)));
         }
         var refused = false;
         foreach (var (job, miner, push) in pushes)
@@ -127,7 +134,9 @@ public sealed class JobScheduler(
                 refused = true;
             }
         }
-        if (refused)
+        // A job not claimed (cancelled, or another coordinator's now) held a slot in this pass's count that is free:
+        // the next pass, kicked at once, may give it to a job this one passed over.
+        if (refused || pushes.Count < chosen.Count)
         {
             signal.Kick();
         }

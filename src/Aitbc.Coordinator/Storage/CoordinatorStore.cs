@@ -377,15 +377,33 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
         return await QueryJobsAsync(connection, PastDeadlineSql, cancellationToken, ("@now", now)).ConfigureAwait(false);
     }
 
-    public async Task<bool> AssignJobAsync(string jobId, string miner, ulong pricePerSecondMicro, long now, CancellationToken cancellationToken)
+    public async Task<bool> AssignJobAsync(string jobId, string miner, ulong pricePerSecondMicro, long now, CancellationToken cancellationToken) =>
+        (await AssignJobsAsync([new JobClaim(jobId, miner, pricePerSecondMicro)], now, cancellationToken).ConfigureAwait(false)).Count > 0;
+
+    public async Task<IReadOnlySet<string>> AssignJobsAsync(IReadOnlyList<JobClaim> claims, long now, CancellationToken cancellationToken)
     {
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        if (claims.Count == 0)
+        {
+            return claimed;
+        }
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        // The claim of a pending job: the conditional UPDATE alone is correct (one claimant wins); on PostgreSQL a job
-        // another coordinator is claiming right now is skipped at once rather than waited for.
-        return await ExecuteAsync(connection, null, "UPDATE jobs SET status = @assigned, miner = @m, assigned_at = @now, price_per_second = @price, updated_at = @now WHERE id = @id AND status = @pending"
-            + _dialect.ClaimFilter("jobs", "id", "id = @id AND status = @pending"),
-            cancellationToken, ("@assigned", JobStatus.Assigned), ("@m", miner), ("@now", now), ("@price", checked((long)pricePerSecondMicro)), ("@id", jobId),
-            ("@pending", JobStatus.Pending)).ConfigureAwait(false) > 0;
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var claim in claims)
+        {
+            // The claim of a pending job: the conditional UPDATE alone is correct (one claimant wins); on PostgreSQL a job
+            // another coordinator is claiming right now is skipped at once rather than waited for, so two coordinators
+            // claiming overlapping lists in different orders never wait on (or deadlock with) each other.
+            if (await ExecuteAsync(connection, tx, "UPDATE jobs SET status = @assigned, miner = @m, assigned_at = @now, price_per_second = @price, updated_at = @now "
+                + "WHERE id = @id AND status = @pending" + _dialect.ClaimFilter("jobs", "id", "id = @id AND status = @pending"),
+                cancellationToken, ("@assigned", JobStatus.Assigned), ("@m", claim.Miner), ("@now", now), ("@price", checked((long)claim.PricePerSecondMicro)),
+                ("@id", claim.JobId), ("@pending", JobStatus.Pending)).ConfigureAwait(false) > 0)
+            {
+                claimed.Add(claim.JobId);
+            }
+        }
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return claimed;
     }
 
     public async Task<bool> UnassignJobAsync(string jobId, string miner, long now, CancellationToken cancellationToken)
@@ -403,26 +421,50 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
             cancellationToken, ("@running", JobStatus.Running), ("@now", now), ("@id", jobId), ("@assigned", JobStatus.Assigned), ("@m", miner)).ConfigureAwait(false) > 0;
     }
 
-    public async Task<bool> CompleteJobAsync(JobRecord completed, ReceiptRecord receipt, OutboxRecord recordReceipt, CancellationToken cancellationToken)
+    public async Task<bool> CompleteJobAsync(JobRecord completed, ReceiptRecord receipt, OutboxRecord recordReceipt, CancellationToken cancellationToken) =>
+        (await CompleteJobsAsync([new CompletedJob(completed, receipt, recordReceipt)], cancellationToken).ConfigureAwait(false))[0];
+
+    public async Task<IReadOnlyList<bool>> CompleteJobsAsync(IReadOnlyList<CompletedJob> completions, CancellationToken cancellationToken)
     {
+        var done = new bool[completions.Count];
+        if (completions.Count == 0)
+        {
+            return done;
+        }
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var changed = await ExecuteAsync(connection, tx, "UPDATE jobs SET status = @completed, result = @result, cost = @cost, receipt_id = @receipt, completed_at = @now, "
-            + "started_at = COALESCE(started_at, @now), updated_at = @now WHERE id = @id AND status IN (@assigned, @running) AND miner = @m", cancellationToken,
-            ("@completed", JobStatus.Completed), ("@result", completed.Result), ("@cost", checked((long)completed.CostMicro!.Value)), ("@receipt", receipt.Id),
-            ("@now", completed.CompletedAt), ("@id", completed.Id), ("@assigned", JobStatus.Assigned), ("@running", JobStatus.Running), ("@m", receipt.Miner)).ConfigureAwait(false);
-        if (changed == 0)
+        // Rows are locked in one order whatever the group (jobs by id, then miners by address, then the totals), so two
+        // coordinators storing groups at once on PostgreSQL wait for each other but never deadlock.
+        foreach (var i in Enumerable.Range(0, completions.Count).OrderBy(i => completions[i].Job.Id, StringComparer.Ordinal))
         {
-            return false;
+            var (completed, receipt, recordReceipt) = completions[i];
+            done[i] = await ExecuteAsync(connection, tx, "UPDATE jobs SET status = @completed, result = @result, cost = @cost, receipt_id = @receipt, completed_at = @now, "
+                + "started_at = COALESCE(started_at, @now), updated_at = @now WHERE id = @id AND status IN (@assigned, @running) AND miner = @m", cancellationToken,
+                ("@completed", JobStatus.Completed), ("@result", completed.Result), ("@cost", checked((long)completed.CostMicro!.Value)), ("@receipt", receipt.Id),
+                ("@now", completed.CompletedAt), ("@id", completed.Id), ("@assigned", JobStatus.Assigned), ("@running", JobStatus.Running), ("@m", receipt.Miner))
+                .ConfigureAwait(false) > 0;
+            if (!done[i])
+            {
+                continue;
+            }
+            await ExecuteAsync(connection, tx, "INSERT INTO receipts (id, job_id, miner, client, receipt_json, completion_hash, issued_at) VALUES (@id, @job, @m, @c, @json, @hash, @at)",
+                cancellationToken, ("@id", receipt.Id), ("@job", receipt.JobId), ("@m", receipt.Miner), ("@c", receipt.Client), ("@json", receipt.ReceiptJson),
+                ("@hash", receipt.CompletionHash), ("@at", receipt.IssuedAt)).ConfigureAwait(false);
+            await InsertOutboxAsync(connection, tx, recordReceipt, cancellationToken).ConfigureAwait(false);
         }
-        await ExecuteAsync(connection, tx, "INSERT INTO receipts (id, job_id, miner, client, receipt_json, completion_hash, issued_at) VALUES (@id, @job, @m, @c, @json, @hash, @at)",
-            cancellationToken, ("@id", receipt.Id), ("@job", receipt.JobId), ("@m", receipt.Miner), ("@c", receipt.Client), ("@json", receipt.ReceiptJson),
-            ("@hash", receipt.CompletionHash), ("@at", receipt.IssuedAt)).ConfigureAwait(false);
-        await InsertOutboxAsync(connection, tx, recordReceipt, cancellationToken).ConfigureAwait(false);
-        await UpdateMinerRecordAsync(connection, tx, receipt.Miner, MinerOutcome.Completed, cancellationToken).ConfigureAwait(false);
-        await CountEndedAsync(connection, tx, JobStatus.Completed, checked((long)completed.CostMicro!.Value), cancellationToken).ConfigureAwait(false);
+        var stored = Enumerable.Range(0, completions.Count).Where(i => done[i]).Select(i => completions[i]).ToList();
+        if (stored.Count == 0)
+        {
+            return done;
+        }
+        foreach (var miner in stored.Select(c => c.Receipt.Miner).Order(StringComparer.Ordinal))
+        {
+            // Once per job, as when they complete one by one: the reputation moves the same way.
+            await UpdateMinerRecordAsync(connection, tx, miner, MinerOutcome.Completed, cancellationToken).ConfigureAwait(false);
+        }
+        await CountEndedAsync(connection, tx, JobStatus.Completed, stored.Sum(c => checked((long)c.Job.CostMicro!.Value)), cancellationToken, stored.Count).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return true;
+        return done;
     }
 
     public async Task<bool> FailJobWithRefundAsync(string jobId, string error, IReadOnlyList<string> fromStatuses, string? miner, MinerOutcome outcome, OutboxRecord refund, long now,
@@ -520,10 +562,11 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
         return checked((ulong)Convert.ToInt64(sum, System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Counts a job that just ended (and, completed, what it paid), in the transaction that ended it.</summary>
-    private static Task<int> CountEndedAsync(DbConnection connection, DbTransaction tx, string status, long paid, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, tx, "INSERT INTO job_totals (status, jobs, paid) VALUES (@s, 1, @paid) "
-            + "ON CONFLICT (status) DO UPDATE SET jobs = job_totals.jobs + 1, paid = job_totals.paid + excluded.paid", cancellationToken, ("@s", status), ("@paid", paid));
+    /// <summary>Counts jobs that just ended (and, completed, what they paid), in the transaction that ended them.</summary>
+    private static Task<int> CountEndedAsync(DbConnection connection, DbTransaction tx, string status, long paid, CancellationToken cancellationToken, int jobs = 1) =>
+        ExecuteAsync(connection, tx, "INSERT INTO job_totals (status, jobs, paid) VALUES (@s, @n, @paid) "
+            + "ON CONFLICT (status) DO UPDATE SET jobs = job_totals.jobs + excluded.jobs, paid = job_totals.paid + excluded.paid", cancellationToken,
+            ("@s", status), ("@n", jobs), ("@paid", paid));
 
     // Reputation moves toward 1 by 5 % of the gap on a completion, and loses 20 % (failure) or 30 % (timeout) of itself: it stays in [0, 1].
     private static Task<int> UpdateMinerRecordAsync(DbConnection connection, DbTransaction tx, string miner, MinerOutcome outcome, CancellationToken cancellationToken) =>

@@ -115,6 +115,12 @@ public interface ICoordinatorStore
     /// <summary>pending → assigned to <paramref name="miner"/>; false when the job is no longer pending.</summary>
     Task<bool> AssignJobAsync(string jobId, string miner, ulong pricePerSecondMicro, long now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <see cref="AssignJobAsync"/> for several jobs, in one transaction; returns the ids of the jobs claimed. A job no
+    /// longer pending (cancelled, or taken by another coordinator) is not claimed, and the others still are.
+    /// </summary>
+    Task<IReadOnlySet<string>> AssignJobsAsync(IReadOnlyList<JobClaim> claims, long now, CancellationToken cancellationToken);
+
     /// <summary>assigned (to <paramref name="miner"/>) → pending again after the miner refused or could not be reached.</summary>
     Task<bool> UnassignJobAsync(string jobId, string miner, long now, CancellationToken cancellationToken);
 
@@ -126,6 +132,12 @@ public interface ICoordinatorStore
     /// record_receipt, and crediting the miner, in one transaction; false when the job was in another state.
     /// </summary>
     Task<bool> CompleteJobAsync(JobRecord completed, ReceiptRecord receipt, OutboxRecord recordReceipt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see cref="CompleteJobAsync"/> for several jobs, in one transaction; returns, in order, whether each completed. A
+    /// job in another state (or listed twice) is not completed, and the others still are.
+    /// </summary>
+    Task<IReadOnlyList<bool>> CompleteJobsAsync(IReadOnlyList<CompletedJob> completions, CancellationToken cancellationToken);
 
     /// <summary>
     /// A job in one of <paramref name="fromStatuses"/> (and, when given, held by <paramref name="miner"/>) → failed with its

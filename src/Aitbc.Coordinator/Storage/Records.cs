@@ -78,6 +78,12 @@ public static class OutboxStatus
     public const string Refused = "refused";
 }
 
+/// <summary>What a verified completion stores: the job as completed (result, cost, time), its receipt and its record_receipt row.</summary>
+public sealed record CompletedJob(JobRecord Job, ReceiptRecord Receipt, OutboxRecord RecordReceipt);
+
+/// <summary>A scheduler's claim: pending job <paramref name="JobId"/> to be assigned to <paramref name="Miner"/> at its price per second.</summary>
+public sealed record JobClaim(string JobId, string Miner, ulong PricePerSecondMicro);
+
 /// <summary>How outbox row <paramref name="Id"/> ends: its final status, block height when committed, and a note.</summary>
 public sealed record OutboxClose(long Id, string Status, long? Height, string? Note);
 

@@ -24,7 +24,7 @@ public enum Refusal
 
 /// <summary>
 /// Accepts assignments (model, capacity, duplicate and deadline checks) and runs each in the background: reports
-/// <c>running</c>, calls the backend under a cancellation tied to the job's deadline, then writes <c>complete</c> (with
+/// <c>running</c> (through the outbox, which drops the report if the outcome overtakes it), calls the backend under a cancellation tied to the job's deadline, then writes <c>complete</c> (with
 /// the signed proof) or <c>fail</c> to the outbox. Stopping the host cancels running jobs, which then report <c>fail</c>.
 /// </summary>
 public sealed class JobService(

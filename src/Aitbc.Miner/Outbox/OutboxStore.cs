@@ -43,21 +43,52 @@ public sealed class OutboxStore : IDisposable
                 body TEXT NOT NULL,
                 created_at_ms INTEGER NOT NULL
             );
+            CREATE INDEX IF NOT EXISTS ix_outbox_job ON outbox (job_id);
             """);
     }
 
-    /// <summary>Stores a message; returns its id (messages are delivered in id order).</summary>
+    /// <summary>
+    /// Stores a message; returns its id (messages are delivered in id order). A job's outcome (complete or fail) replaces,
+    /// in the same transaction, the job's <c>running</c> report if that is still waiting here: the coordinator accepts
+    /// the outcome from assigned too, so the report would only cost it one more request and transaction. A report
+    /// already on its way is not recalled; it is delivered (or retried) before the outcome, which is read in a later pass.
+    /// </summary>
     public long Add(string jobId, OutboxKind kind, string body, long createdAtMs)
     {
         lock (_gate)
         {
+            using var tx = _connection.BeginTransaction();
+            if (kind is OutboxKind.Complete or OutboxKind.Fail)
+            {
+                using var drop = _connection.CreateCommand();
+                drop.Transaction = tx;
+                drop.CommandText = "DELETE FROM outbox WHERE job_id = $job AND kind = $status;";
+                drop.Parameters.AddWithValue("$job", jobId);
+                drop.Parameters.AddWithValue("$status", nameof(OutboxKind.Status));
+                drop.ExecuteNonQuery();
+            }
             using var command = _connection.CreateCommand();
+            command.Transaction = tx;
             command.CommandText = "INSERT INTO outbox (job_id, kind, body, created_at_ms) VALUES ($job, $kind, $body, $at) RETURNING id;";
             command.Parameters.AddWithValue("$job", jobId);
             command.Parameters.AddWithValue("$kind", kind.ToString());
             command.Parameters.AddWithValue("$body", body);
             command.Parameters.AddWithValue("$at", createdAtMs);
-            return (long)command.ExecuteScalar()!;
+            var id = (long)command.ExecuteScalar()!;
+            tx.Commit();
+            return id;
+        }
+    }
+
+    /// <summary>Whether message <paramref name="id"/> is still pending (not delivered, dropped or replaced).</summary>
+    public bool Contains(long id)
+    {
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT EXISTS (SELECT 1 FROM outbox WHERE id = $id);";
+            command.Parameters.AddWithValue("$id", id);
+            return (long)command.ExecuteScalar()! == 1;
         }
     }
 

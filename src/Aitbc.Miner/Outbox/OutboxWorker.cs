@@ -9,8 +9,9 @@ using Microsoft.Extensions.Logging;
 namespace Aitbc.Miner.Outbox;
 
 /// <summary>
-/// Delivers outbox messages to the coordinator, oldest first: each job's messages strictly in order (so <c>running</c>
-/// arrives before <c>complete</c>), different jobs' messages concurrently (up to <see cref="MaxConcurrentJobs"/> jobs
+/// Delivers outbox messages to the coordinator, oldest first: each job's messages strictly in order (so a <c>running</c>
+/// that is sent arrives before <c>complete</c>; one its outcome overtook in the outbox is not sent at all, see
+/// <see cref="OutboxStore.Add"/>), different jobs' messages concurrently (up to <see cref="MaxConcurrentJobs"/> jobs
 /// at once), so one slow answer does not hold up every other job's result. Network errors, 5xx, 408, 429 and auth
 /// failures are retried forever with exponential backoff and jitter, across restarts; any other 4xx means the
 /// coordinator has already decided about the job, so the message is dropped with a warning; a 2xx deletes it.
@@ -80,8 +81,16 @@ internal sealed class OutboxWorker(
     /// <summary>Delivers one job's messages in order; false when one could not be delivered yet (it and the rest of the job's wait).</summary>
     private async Task<bool> DeliverJobAsync(List<OutboxMessage> messages, int failures, CancellationToken stoppingToken)
     {
-        foreach (var message in messages)
+        for (var i = 0; i < messages.Count; i++)
         {
+            var message = messages[i];
+            if (message.Kind == OutboxKind.Status && (!outbox.Store.Contains(message.Id) || messages.Skip(i + 1).Any(m => m.Kind != OutboxKind.Status)))
+            {
+                // Superseded by the job's outcome since this pass read it (or, from an older miner, queued before it):
+                // the coordinator takes the outcome from assigned, so the running report is not worth a request.
+                outbox.Store.Remove(message.Id);
+                continue;
+            }
             var (result, detail) = await DeliverAsync(message, stoppingToken).ConfigureAwait(false);
             metrics.Delivery(Name(message.Kind), result.ToString().ToLowerInvariant());
             if (result == Result.Transient)

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Aitbc.Coordinator.Miners;
 using Aitbc.Coordinator.Storage;
 
 namespace Aitbc.Coordinator.Tests.Storage;
@@ -24,6 +25,9 @@ public abstract class StoreTests : IAsyncLifetime
             await store.DisposeAsync();
         }
     }
+
+    /// <summary>Holds the database so that a write to the jobs table waits until the result is disposed.</summary>
+    protected abstract Task<IAsyncDisposable> HoldJobWritesAsync();
 
     /// <summary>Another store on this test's database, migrated: another coordinator sharing it.</summary>
     protected async Task<CoordinatorStore> StoreAsync()
@@ -190,6 +194,114 @@ public abstract class StoreTests : IAsyncLifetime
         }
         Assert.False(await one.AssignJobAsync("job_00", "miner-1", 5, 4000, default));
         Assert.False(await one.FailJobAsync("job_00", "late", 4000, default));
+    }
+
+    [Fact]
+    public async Task A_pass_claims_its_jobs_in_one_call_and_skips_those_no_longer_pending()
+    {
+        var store = await SeededAsync(await StoreAsync());
+        for (var i = 0; i < 4; i++)
+        {
+            await store.InsertJobAsync(Job($"job_{i}", 1000 + i), Row($"job_{i}", OutboxKind.SubmitJob, 1000 + i), default);
+        }
+        // Between the pass reading the queue and claiming: one job is cancelled, another coordinator takes one.
+        Assert.True(await store.CancelJobAsync("job_1", 1050, Row("job_1", OutboxKind.RefundJob, 1050), default));
+        Assert.True(await store.AssignJobAsync("job_2", "miner-x", 9, 1060, default));
+
+        var claimed = await store.AssignJobsAsync(
+            [new JobClaim("job_0", "miner-1", 5), new JobClaim("job_1", "miner-1", 5), new JobClaim("job_2", "miner-2", 6), new JobClaim("job_3", "miner-2", 6),
+             new JobClaim("job_none", "miner-1", 5)], 1100, default);
+
+        Assert.Equal(["job_0", "job_3"], claimed.Order(StringComparer.Ordinal));
+        var jobs = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => store.GetJobAsync($"job_{i}", default)));
+        Assert.Equal(
+            [(JobStatus.Assigned, "miner-1", 5UL, 1100L), (JobStatus.Cancelled, null, null, null), (JobStatus.Assigned, "miner-x", 9UL, 1060L), (JobStatus.Assigned, "miner-2", 6UL, 1100L)],
+            jobs.Select(j => (j!.Status, j.Miner, j.PricePerSecondMicro, j.AssignedAt)));
+        Assert.Empty(await store.AssignJobsAsync([new JobClaim("job_0", "miner-2", 6)], 1200, default));
+        Assert.Empty(await store.AssignJobsAsync([], 1200, default));
+        Assert.Equal("miner-1", (await store.GetJobAsync("job_0", default))!.Miner);
+    }
+
+    private static async Task<CompletedJob> DoneAsync(CoordinatorStore store, string jobId, string miner, ulong cost, long at, string? receiptId = null) =>
+        new((await store.GetJobAsync(jobId, default))! with { Result = "result " + jobId, CostMicro = cost, CompletedAt = at },
+            new ReceiptRecord(receiptId ?? "rcpt_" + jobId, jobId, miner, "aitbc1client", "{}", "hash-" + jobId, at), Row(jobId, OutboxKind.RecordReceipt, at));
+
+    [Fact]
+    public async Task A_group_of_completions_stores_each_that_can_complete_once_and_counts_them_all()
+    {
+        var store = await SeededAsync(await StoreAsync());
+        await store.UpsertMinerAsync(Miner("miner-1"), default);
+        await store.UpsertMinerAsync(Miner("miner-2"), default);
+        for (var i = 0; i < 4; i++)
+        {
+            await store.InsertJobAsync(Job($"job_{i}", 1000 + i), Row($"job_{i}", OutboxKind.SubmitJob, 1000 + i), default);
+        }
+        Assert.Equal(3, (await store.AssignJobsAsync([new JobClaim("job_0", "miner-1", 7), new JobClaim("job_1", "miner-2", 7), new JobClaim("job_2", "miner-1", 7)], 1100, default)).Count);
+        Assert.True(await store.StartJobAsync("job_2", "miner-1", 1150, default));
+
+        var done = await store.CompleteJobsAsync(
+        [
+            await DoneAsync(store, "job_2", "miner-1", 30, 1200),
+            await DoneAsync(store, "job_0", "miner-1", 10, 1200),
+            await DoneAsync(store, "job_3", "miner-1", 99, 1200), // still pending
+            await DoneAsync(store, "job_1", "miner-1", 5, 1200), // another miner's job
+            await DoneAsync(store, "job_0", "miner-1", 10, 1200), // the same job twice
+            await DoneAsync(store, "job_1", "miner-2", 20, 1200),
+        ], default);
+
+        Assert.Equal([true, true, false, false, false, true], done);
+        var jobs = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => store.GetJobAsync($"job_{i}", default)));
+        Assert.Equal(
+            [(JobStatus.Completed, 10UL, 1200L), (JobStatus.Completed, 20UL, 1200L), (JobStatus.Completed, 30UL, 1150L), (JobStatus.Pending, null, null)],
+            jobs.Select(j => (j!.Status, j.CostMicro, j.StartedAt)));
+        Assert.Equal(["rcpt_job_0", "rcpt_job_1", "rcpt_job_2"], (await store.ListReceiptsAsync(null, 10, default)).Select(r => r.Id).Order(StringComparer.Ordinal));
+        foreach (var id in new[] { "job_0", "job_1", "job_2" })
+        {
+            Assert.Single(await store.OutboxForJobAsync(id, default), r => r.Kind == OutboxKind.RecordReceipt);
+        }
+        var one = (await store.GetMinerAsync("miner-1", default))!;
+        var two = (await store.GetMinerAsync("miner-2", default))!;
+        // Each completion moves the reputation as it does alone: 0.5 → 0.525 → 0.54875.
+        Assert.Equal((2L, 0.54875, 1L, 0.525), (one.JobsCompleted, Math.Round(one.Reputation, 9), two.JobsCompleted, Math.Round(two.Reputation, 9)));
+        Assert.Equal(60UL, await store.TotalPaidAsync(default));
+        Assert.Equal(3L, (await store.JobCountsByStatusAsync(default))[JobStatus.Completed]);
+        Assert.Empty(await store.CompleteJobsAsync([], default));
+    }
+
+    [Fact]
+    public async Task Completions_waiting_together_are_stored_as_one_group_and_one_that_cannot_be_stored_fails_alone()
+    {
+        var store = await SeededAsync(await StoreAsync());
+        await store.UpsertMinerAsync(Miner("miner-1"), default);
+        for (var i = 0; i < 5; i++)
+        {
+            await store.InsertJobAsync(Job($"job_{i}", 1000 + i), Row($"job_{i}", OutboxKind.SubmitJob, 1000 + i), default);
+            Assert.True(await store.AssignJobAsync($"job_{i}", "miner-1", 7, 1100, default));
+        }
+        Assert.True(await store.CompleteJobAsync((await DoneAsync(store, "job_4", "miner-1", 1, 1150)).Job, new ReceiptRecord("rcpt_taken", "job_4", "miner-1", "aitbc1client", "{}", "h", 1150),
+            Row("job_4", OutboxKind.RecordReceipt, 1150), default));
+        var writer = new CompletionWriter(store);
+
+        Task<bool> first, second, clash, fourth;
+        await using (await HoldJobWritesAsync())
+        {
+            first = writer.CompleteAsync(await DoneAsync(store, "job_0", "miner-1", 10, 1200), default);
+            // The writer took the first alone and waits for the database; the next three queue up behind it as one group.
+            await Poll.UntilAsync(() => Task.FromResult(writer.Waiting == 0));
+            second = writer.CompleteAsync(await DoneAsync(store, "job_1", "miner-1", 10, 1200), default);
+            clash = writer.CompleteAsync(await DoneAsync(store, "job_2", "miner-1", 10, 1200, receiptId: "rcpt_taken"), default);
+            fourth = writer.CompleteAsync(await DoneAsync(store, "job_3", "miner-1", 10, 1200), default);
+            Assert.Equal(3, writer.Waiting);
+        }
+
+        Assert.True(await first);
+        Assert.True(await second);
+        await Assert.ThrowsAnyAsync<DbException>(() => clash);
+        Assert.True(await fourth);
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 4).Select(async i => (await store.GetJobAsync($"job_{i}", default))!.Status));
+        Assert.Equal([JobStatus.Completed, JobStatus.Completed, JobStatus.Assigned, JobStatus.Completed], statuses);
+        Assert.Equal(4L, (await store.JobCountsByStatusAsync(default))[JobStatus.Completed]);
+        Assert.Equal(4L, (await store.GetMinerAsync("miner-1", default))!.JobsCompleted);
     }
 
     [Fact]
@@ -365,6 +477,17 @@ public sealed class SqliteStoreTests : StoreTests, IDisposable
         return Task.FromResult<Func<CoordinatorStore>>(() => CoordinatorStore.Create(null, path));
     }
 
+    protected override async Task<IAsyncDisposable> HoldJobWritesAsync()
+    {
+        // SQLite has one writer: holding its write lock holds every write (the store waits on its busy timeout).
+        var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, "coordinator.db")};Pooling=False");
+        await db.OpenAsync();
+        await using var begin = db.CreateCommand();
+        begin.CommandText = "BEGIN IMMEDIATE;";
+        await begin.ExecuteNonQueryAsync();
+        return db;
+    }
+
     [Fact]
     public async Task Upgrading_to_job_totals_counts_the_jobs_already_ended()
     {
@@ -448,6 +571,17 @@ public sealed class PostgresStoreTests(PostgresServerFixture postgres) : StoreTe
         return () => CoordinatorStore.Create(_database, "/nonexistent/unused.db");
     }
 
+    protected override async Task<IAsyncDisposable> HoldJobWritesAsync()
+    {
+        // EXCLUSIVE lets readers through but makes every UPDATE of jobs wait; closing the connection ends the transaction.
+        var db = new Npgsql.NpgsqlConnection(_database + ";Pooling=false");
+        await db.OpenAsync();
+        await using var begin = db.CreateCommand();
+        begin.CommandText = "BEGIN; LOCK TABLE jobs IN EXCLUSIVE MODE;";
+        await begin.ExecuteNonQueryAsync();
+        return db;
+    }
+
     [Fact]
     public async Task Coordinators_starting_together_migrate_one_after_the_other()
     {
@@ -511,6 +645,33 @@ public sealed class PostgresStoreTests(PostgresServerFixture postgres) : StoreTe
         Assert.False(await store.AssignJobAsync("job_a", "miner-1", 5, 1100, timeout.Token));
         await tx.RollbackAsync();
         Assert.True(await store.AssignJobAsync("job_a", "miner-1", 5, 1200, default));
+    }
+
+    [Fact]
+    public async Task A_pass_claiming_several_jobs_skips_one_another_coordinator_holds_locked_and_claims_the_rest()
+    {
+        var store = await SeededAsync(await StoreAsync());
+        foreach (var id in new[] { "job_a", "job_b", "job_c" })
+        {
+            await store.InsertJobAsync(Job(id, 1000), Row(id, OutboxKind.SubmitJob, 1000), default);
+        }
+
+        await using var other = new Npgsql.NpgsqlConnection(_database);
+        await other.OpenAsync();
+        await using var tx = await other.BeginTransactionAsync();
+        await using (var hold = other.CreateCommand())
+        {
+            hold.CommandText = "SELECT id FROM jobs WHERE id = 'job_b' FOR UPDATE";
+            hold.Transaction = tx;
+            await hold.ExecuteScalarAsync();
+        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var claimed = await store.AssignJobsAsync([new JobClaim("job_a", "miner-1", 5), new JobClaim("job_b", "miner-1", 5), new JobClaim("job_c", "miner-1", 5)],
+            1100, timeout.Token);
+        await tx.RollbackAsync();
+
+        Assert.Equal(["job_a", "job_c"], claimed.Order(StringComparer.Ordinal));
+        Assert.Equal(JobStatus.Pending, (await store.GetJobAsync("job_b", default))!.Status);
     }
 }
 

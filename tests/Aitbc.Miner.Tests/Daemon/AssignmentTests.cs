@@ -98,6 +98,21 @@ public sealed class AssignmentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_running_report_the_coordinator_failed_is_retried_until_it_is_delivered_while_the_job_runs()
+    {
+        _coordinator.Fault = CoordinatorFault.ServerError;
+        Assert.True((await AssignAsync(TestMiner.Assignment("job-retried", StallingBackend.Model))).Accepted);
+        await _stalling.Called;
+        await Poll.UntilAsync(() => Task.FromResult(_coordinator.CallsOf("status").Count(c => c.JobId == "job-retried") >= 2));
+
+        _coordinator.Fault = CoordinatorFault.None;
+
+        var store = (Outbox.OutboxStore)_miner.App.Services.GetService(typeof(Outbox.OutboxStore))!;
+        await Poll.UntilAsync(() => Task.FromResult(store.Count() == 0));
+        Assert.All(_coordinator.Calls.Where(c => c.JobId == "job-retried"), c => Assert.Equal("status", c.Kind));
+    }
+
+    [Fact]
     public async Task Stopping_the_miner_cancels_a_running_job_which_reports_fail()
     {
         Assert.True((await AssignAsync(TestMiner.Assignment("job-cut", StallingBackend.Model))).Accepted);

@@ -63,9 +63,9 @@ public sealed class JobRunTests(TestModelFixture model, ITestOutputHelper output
         Assert.True(completion.Metrics.ComputeTime > 0);
         Assert.Null(completion.Metrics.GpuUtilization);
         AssertProofVerifies(completion, job, miner.PublicKey);
-        // running was reported first.
+        // running, if it was sent before the completion replaced it in the outbox, was reported first.
         var calls = _coordinator.Calls.Where(c => c.JobId == job.JobId).Select(c => c.Kind).ToList();
-        Assert.Equal(["status", "complete"], calls);
+        Assert.True(calls is ["status", "complete"] or ["complete"], string.Join(", ", calls));
         output.WriteLine($"embedded: {completion.Metrics.TokensGenerated} tokens in {completion.Metrics.ComputeTime * 1000:0.0} ms "
             + $"= {completion.Metrics.TokensGenerated / completion.Metrics.ComputeTime:0} tokens/s: {completion.Result}");
     }
