@@ -13,7 +13,7 @@ public sealed class CliBasicsTests(NodeFixture fixture)
         "blockchain validators", "blockchain supply",
         "submit", "submit inference", "status", "jobs", "jobs list", "jobs cancel", "ai", "ai submit", "ai submit inference", "ai status",
         "receipt", "receipt show", "receipt verify", "market", "market miners", "market models", "market stats",
-        "miner", "miner register", "miner status", "miner stake", "miner unstake", "admin", "admin keys", "admin keys create", "admin jobs", "admin miners",
+        "miner", "miner register", "miner status", "miner stake", "miner unstake", "admin", "admin keys", "admin keys create", "admin keys revoke", "admin jobs", "admin miners",
     ];
 
     [Theory]

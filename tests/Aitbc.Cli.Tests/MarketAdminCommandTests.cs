@@ -113,6 +113,45 @@ public sealed class MarketAdminCommandTests : IAsyncLifetime
         Assert.Equal(new ApiKeyRequest("miner", null, miner.PublicKey.Base64), _fake.LastKeyRequest);
     }
 
+    [Fact]
+    public async Task Admin_keys_revoke_deletes_the_key_by_its_id()
+    {
+        _cli.Env["AITBC_ADMIN_KEY"] = FakeCoordinator.AdminKey;
+
+        var result = await _cli.RunAsync("admin", "keys", "revoke", "3f9a0c21b7de");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("Key 3f9a0c21b7de revoked.", result.Stdout);
+        Assert.Equal("3f9a0c21b7de", _fake.LastRevokedKey);
+    }
+
+    [Fact]
+    public async Task Admin_keys_revoke_of_an_unknown_key_fails_with_the_coordinators_reason()
+    {
+        _cli.Env["AITBC_ADMIN_KEY"] = FakeCoordinator.AdminKey;
+
+        var result = await _cli.RunAsync("admin", "keys", "revoke", "000000000000");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("no such key", result.Stderr);
+        Assert.Null(_fake.LastRevokedKey);
+    }
+
+    [Theory]
+    [InlineData("ak_3f9a0c21b7de.c2VjcmV0", "not the key itself")]
+    [InlineData("3F9A0C21B7DE", "12 lower-case hex digits")]
+    [InlineData("3f9a0c", "12 lower-case hex digits")]
+    public async Task Admin_keys_revoke_checks_the_id_before_sending_anything(string id, string message)
+    {
+        _cli.Env["AITBC_ADMIN_KEY"] = FakeCoordinator.AdminKey;
+
+        var result = await _cli.RunAsync("admin", "keys", "revoke", id);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.Stderr);
+        Assert.Equal(0, _fake.Requests);
+    }
+
     [Theory]
     [InlineData("client")]
     [InlineData("miner")]

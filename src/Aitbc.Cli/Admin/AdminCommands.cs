@@ -10,7 +10,7 @@ using static Aitbc.Cli.Infrastructure.CommandExtensions;
 namespace Aitbc.Cli.Admin;
 
 /// <summary>
-/// <c>aitbc admin keys create|jobs|miners</c>, sent with the admin key (<see cref="CliSettings.AdminKey"/>:
+/// <c>aitbc admin keys create|revoke</c>, <c>aitbc admin jobs|miners</c>, sent with the admin key (<see cref="CliSettings.AdminKey"/>:
 /// <c>--api-key</c>, else <c>AITBC_ADMIN_KEY</c>, else <c>ADMIN_API_KEY</c>, else the config's <c>admin_key</c>).
 /// </summary>
 internal static class AdminCommands
@@ -29,9 +29,11 @@ internal static class AdminCommands
 
             Examples:
               aitbc admin keys create --role client --address aitbc1...
+              aitbc admin keys revoke 3f9a0c21b7de
             """)
         {
             CreateKey(context),
+            RevokeKey(context),
         },
         Jobs(context),
         Miners(context),
@@ -76,6 +78,34 @@ internal static class AdminCommands
                     ("Miner key", created.MinerPubKey), ("Created", created.CreatedAt));
                 console.WriteLine("Store the key now: it is not shown again.");
             });
+            return ExitCodes.Ok;
+        });
+    }
+
+    private static Command RevokeKey(Func<ParseResult, CliContext> context)
+    {
+        var keyId = new Argument<string>("key-id") { Description = "The key's id: the 12 hex digits after ak_ in the key ('Key ID' when it was created)" };
+        var command = new Command("revoke", """
+            Revoke an API key: every later request with it is refused (401). Jobs already submitted with it go on.
+
+            Examples:
+              aitbc admin keys revoke 3f9a0c21b7de
+            """)
+        { keyId };
+        return command.WithAction(context, async (ctx, parse, cancellationToken) =>
+        {
+            var id = parse.GetValue(keyId)!.Trim();
+            if (id.StartsWith("ak_", StringComparison.Ordinal))
+            {
+                throw new CliUsageException("give the key's id (the 12 hex digits after ak_), not the key itself: the key is a secret and need not travel again");
+            }
+            if (id.Length != 12 || !id.All(char.IsAsciiHexDigitLower))
+            {
+                throw new CliUsageException("a key id is 12 lower-case hex digits ('Key ID' when the key was created)");
+            }
+            using var coordinator = ctx.CreateCoordinatorClient(CoordinatorKeyKind.Admin);
+            await coordinator.RevokeApiKeyAsync(id, cancellationToken);
+            ctx.Write(new { key_id = id, revoked = true }, console => console.WriteLine($"Key {id} revoked."));
             return ExitCodes.Ok;
         });
     }

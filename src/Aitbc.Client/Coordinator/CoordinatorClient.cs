@@ -133,6 +133,10 @@ public sealed class CoordinatorClient : IDisposable
     public Task<ApiKeyCreated> CreateApiKeyAsync(ApiKeyRequest request, CancellationToken cancellationToken = default) =>
         Post<ApiKeyCreated>("v1/admin/keys", request, cancellationToken);
 
+    /// <summary>Revokes the key with this id (<c>DELETE /v1/admin/keys/{id}</c>): every later request with it is refused.</summary>
+    public async Task RevokeApiKeyAsync(string keyId, CancellationToken cancellationToken = default) =>
+        await _rest.SendRawAsync(HttpMethod.Delete, "v1/admin/keys/" + Uri.EscapeDataString(keyId), null, _keyHeaders, cancellationToken).ConfigureAwait(false);
+
     /// <summary>Every registered miner, online or not, with its endpoint and job counts.</summary>
     public Task<MarketMiners> GetAdminMinersAsync(CancellationToken cancellationToken = default) => Get<MarketMiners>("v1/admin/miners", cancellationToken);
 

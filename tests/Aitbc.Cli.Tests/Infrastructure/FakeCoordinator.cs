@@ -80,6 +80,8 @@ public sealed class FakeCoordinator : IAsyncDisposable
 
     public ApiKeyRequest? LastKeyRequest { get; private set; }
 
+    public string? LastRevokedKey { get; private set; }
+
     public string? LastAdminStatus { get; private set; }
 
     public static async Task<FakeCoordinator> StartAsync()
@@ -264,6 +266,19 @@ public sealed class FakeCoordinator : IAsyncDisposable
             LastKeyRequest = request;
             return Results.Json(new ApiKeyCreated("key_1", "aitbc_sk_new", request.Role, request.Address, request.MinerPubKey, "2025-01-29T14:00:00.000Z"),
                 RestJson.Options, statusCode: 201);
+        });
+        app.MapDelete("/v1/admin/keys/{id}", (HttpContext http, string id) =>
+        {
+            if (Authenticate(http, admin: true) is { } refused)
+            {
+                return refused;
+            }
+            if (id != "3f9a0c21b7de")
+            {
+                return Problem(404, "Not Found", "no such key");
+            }
+            LastRevokedKey = id;
+            return Results.NoContent();
         });
         app.MapGet("/v1/admin/miners", (HttpContext http) => Authenticate(http, admin: true) ?? Results.Json(AdminMiners, RestJson.Options));
         app.MapGet("/v1/admin/jobs", (HttpContext http, string? status, int? limit, string? cursor) =>
