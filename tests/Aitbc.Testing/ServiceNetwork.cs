@@ -3,6 +3,7 @@ using Aitbc.Client.Coordinator;
 using Aitbc.Client.Node;
 using Aitbc.Core;
 using Aitbc.Core.Crypto;
+using Aitbc.Core.Net;
 using Aitbc.Core.Transactions;
 using Aitbc.Node;
 
@@ -12,7 +13,9 @@ namespace Aitbc.Testing;
 /// A network of separate processes built the way an operator would with the real executables: <c>aitbc-node init</c>
 /// and <c>start</c>, <c>aitbc-coordinator start</c>, API keys through the admin API, the client's <c>approve</c>, and
 /// miners started with their keys. Every service restarts on its own port and data, so a test can kill -9 one and
-/// bring it back as an operator would. Owns the processes and keys it makes.
+/// bring it back as an operator would. With <c>tls</c> every service serves HTTPS with a certificate from a private CA
+/// (<c>--tls-cert</c>/<c>--tls-key</c>) and trusts that CA through <c>AITBC_CA_CERT</c>, as do the clients this class
+/// makes. Owns the processes, keys and certificates it makes.
 /// </summary>
 public sealed class ServiceNetwork : IAsyncDisposable
 {
@@ -20,15 +23,19 @@ public sealed class ServiceNetwork : IAsyncDisposable
     public const ulong MinerFunds = 10_000_000_000;
     private readonly List<ServiceProcess> _processes = [];
     private readonly Dictionary<int, int> _minerPorts = [];
+    private readonly Dictionary<string, (string Certificate, string Key)> _serverCertificates = [];
+    private readonly TestCertificates? _certificates;
     private int _nodePort;
 
     /// <param name="name">Prefix of the temporary home.</param>
     /// <param name="minerCount">Miner keys to make, each funded in genesis.</param>
     /// <param name="nodeDirectory">The node's data directory (a mount point, say); default <c>HOME/node</c>.</param>
-    public ServiceNetwork(string name, int minerCount, string? nodeDirectory = null)
+    /// <param name="tls">Every link HTTPS, with certificates from a private CA made for this network.</param>
+    public ServiceNetwork(string name, int minerCount, string? nodeDirectory = null, bool tls = false)
     {
         Home = TempDir.Create(name);
         Directory.CreateDirectory(Home);
+        _certificates = tls ? new TestCertificates(Path.Combine(Home, "tls")) : null;
         MinerKeys = [.. Enumerable.Range(0, minerCount).Select(_ => Ed25519KeyPair.Generate())];
         NodeDirectory = nodeDirectory ?? Path.Combine(Home, "node");
     }
@@ -63,6 +70,11 @@ public sealed class ServiceNetwork : IAsyncDisposable
 
     public string CoordinatorKeyPath => Path.Combine(Home, "coordinator_key.json");
 
+    /// <summary>The private CA's certificate (PEM) when the network runs TLS, else null.</summary>
+    public string? CaPath => _certificates?.CaPath;
+
+    private string Scheme => _certificates is null ? "http" : "https";
+
     /// <summary>Genesis with the coordinator named, the client and every miner funded (<c>aitbc-node init</c>).</summary>
     public async Task InitChainAsync(string chainId, int blockIntervalMs = 50)
     {
@@ -84,12 +96,12 @@ public sealed class ServiceNetwork : IAsyncDisposable
         if (_nodePort == 0)
         {
             _nodePort = ServiceProcess.FreePort();
-            NodeUrl = new Uri($"http://127.0.0.1:{_nodePort}/");
-            Node = NodeClient.Create(NodeUrl);
+            NodeUrl = new Uri($"{Scheme}://127.0.0.1:{_nodePort}/");
+            Node = NodeClient.Create(NodeUrl, transport: Transport());
         }
         NodeProcess = Track(await ServiceProcess.StartAsync("aitbc-node",
-            ["start", "--data-dir", NodeDirectory, "--port", Number(_nodePort), "--moniker", "net", "--log-dir", LogDirectory("node")],
-            new Uri(NodeUrl, "healthz")));
+            ["start", "--data-dir", NodeDirectory, "--port", Number(_nodePort), "--moniker", "net", "--log-dir", LogDirectory("node"), .. TlsArgs("node")],
+            new Uri(NodeUrl, "healthz"), Environment([])));
     }
 
     /// <summary>
@@ -99,12 +111,12 @@ public sealed class ServiceNetwork : IAsyncDisposable
     public async Task StartCoordinatorAsync(Uri? node = null, IEnumerable<string>? extraArgs = null)
     {
         var port = CoordinatorUrl?.Port ?? ServiceProcess.FreePort();
-        CoordinatorUrl = new Uri($"http://127.0.0.1:{port}/");
+        CoordinatorUrl = new Uri($"{Scheme}://127.0.0.1:{port}/");
         Coordinator = Track(await ServiceProcess.StartAsync("aitbc-coordinator",
             ["start", "--data-dir", Path.Combine(Home, "coordinator"), "--port", Number(port), "--node", (node ?? NodeUrl).AbsoluteUri,
-             "--log-dir", LogDirectory("coordinator"), "--coordinator-key", CoordinatorKeyPath, .. extraArgs ?? []],
+             "--log-dir", LogDirectory("coordinator"), "--coordinator-key", CoordinatorKeyPath, .. TlsArgs("coordinator"), .. extraArgs ?? []],
             new Uri(CoordinatorUrl, "readyz"),
-            new Dictionary<string, string> { ["AITBC_ADMIN_KEY"] = AdminKey }));
+            Environment([("AITBC_ADMIN_KEY", AdminKey)])));
     }
 
     /// <summary>The client's key (bound to its wallet) and one key per miner, made through the admin API.</summary>
@@ -151,9 +163,9 @@ public sealed class ServiceNetwork : IAsyncDisposable
         }
         return Track(await ServiceProcess.StartAsync(program,
             [.. command.Length == 0 ? ["start"] : command, "--data-dir", MinerDirectory(index), "--log-dir", LogDirectory($"miner-{index + 1}"), "--port", Number(port),
-             "--coordinator", CoordinatorUrl.AbsoluteUri, "--node", NodeUrl.AbsoluteUri, .. args],
-            new Uri($"http://127.0.0.1:{port}/healthz"),
-            new Dictionary<string, string> { ["AITBC_MINER_API_KEY"] = MinerApiKeys[index] }));
+             "--coordinator", CoordinatorUrl.AbsoluteUri, "--node", NodeUrl.AbsoluteUri, .. TlsArgs($"miner-{index + 1}"), .. args],
+            new Uri($"{Scheme}://127.0.0.1:{port}/healthz"),
+            Environment([("AITBC_MINER_API_KEY", MinerApiKeys[index])])));
     }
 
     /// <summary>Until the coordinator lists <paramref name="count"/> miners online with their stake on chain.</summary>
@@ -180,9 +192,37 @@ public sealed class ServiceNetwork : IAsyncDisposable
     /// <summary>Every log file the network's services wrote.</summary>
     public IEnumerable<string> LogFiles() => Directory.EnumerateFiles(Path.Combine(Home, "logs"), "*.log", SearchOption.AllDirectories);
 
-    public CoordinatorClient ClientApi() => CoordinatorClient.Create(CoordinatorUrl, ClientApiKey);
+    public CoordinatorClient ClientApi() => CoordinatorClient.Create(CoordinatorUrl, ClientApiKey, transport: Transport());
 
-    public CoordinatorClient AdminApi() => CoordinatorClient.Create(CoordinatorUrl, AdminKey);
+    public CoordinatorClient AdminApi() => CoordinatorClient.Create(CoordinatorUrl, AdminKey, transport: Transport());
+
+    /// <summary>A client handler trusting the network's CA, or null (the default handler) without TLS.</summary>
+    private HttpMessageHandler? Transport() => CaPath is { } ca ? Tls.CreateClientHandler(ca) : null;
+
+    /// <summary><c>--tls-cert</c>/<c>--tls-key</c> for <paramref name="service"/> (the same files on every restart), or nothing without TLS.</summary>
+    private string[] TlsArgs(string service)
+    {
+        if (_certificates is null)
+        {
+            return [];
+        }
+        if (!_serverCertificates.TryGetValue(service, out var issued))
+        {
+            _serverCertificates[service] = issued = _certificates.IssueServer(service);
+        }
+        return ["--tls-cert", issued.Certificate, "--tls-key", issued.Key];
+    }
+
+    /// <summary>A service's environment: <paramref name="variables"/>, and the CA to trust when the network runs TLS.</summary>
+    private Dictionary<string, string> Environment(IEnumerable<(string Name, string Value)> variables)
+    {
+        var environment = variables.ToDictionary(v => v.Name, v => v.Value);
+        if (CaPath is { } ca)
+        {
+            environment[Tls.CaCertificateVariable] = ca;
+        }
+        return environment;
+    }
 
     /// <summary>Remembers <paramref name="process"/> so that <see cref="DisposeAsync"/> stops it.</summary>
     public ServiceProcess Track(ServiceProcess process)
@@ -208,6 +248,7 @@ public sealed class ServiceNetwork : IAsyncDisposable
         {
             key.Dispose();
         }
+        _certificates?.Dispose();
         TempDir.Delete(Home);
     }
 }
