@@ -17,6 +17,7 @@ public sealed class CoordinatorMetrics
     private readonly Histogram _submitToAssign;
     private readonly Histogram _completeToReceipt;
     private readonly Histogram _submissionGroups;
+    private readonly Histogram _submissionStages;
 
     public CoordinatorMetrics()
     {
@@ -37,6 +38,10 @@ public sealed class CoordinatorMetrics
         var buckets = Histogram.ExponentialBuckets(0.001, 2, 16);
         _submissionGroups = factory.CreateHistogram("aitbc_coordinator_submission_group_size", "Submissions stored and broadcast together (one transaction, one batch).",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 2, 9) });
+        // The submission writer is one pipeline: when the sum over stages nears the wall time, it is what limits submissions/s.
+        _submissionStages = factory.CreateHistogram("aitbc_coordinator_submission_stage_seconds",
+            "Time the submission writer spends on each stage of a group: replays (idempotency lookup), sign, store, broadcast (the node's answer), record.",
+            new HistogramConfiguration { LabelNames = ["stage"], Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
         _submitToAssign = factory.CreateHistogram("aitbc_coordinator_submit_to_assign_seconds", "From submission to a miner accepting the job.",
             new HistogramConfiguration { Buckets = buckets });
         _completeToReceipt = factory.CreateHistogram("aitbc_coordinator_complete_to_receipt_seconds", "From a completion accepted to its record_receipt committed on chain.",
@@ -46,6 +51,14 @@ public sealed class CoordinatorMetrics
     public void MinersOnline(int count) => _minersOnline.Set(count);
 
     public void SubmissionGroup(int size) => _submissionGroups.Observe(size);
+
+    /// <summary>Times one stage of a submission group from <paramref name="startedAt"/> (a <see cref="System.Diagnostics.Stopwatch"/> timestamp) to now; returns now.</summary>
+    public long SubmissionStage(string stage, long startedAt)
+    {
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        _submissionStages.WithLabels(stage).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(startedAt, now).TotalSeconds);
+        return now;
+    }
 
     public void QueueDepth(int count) => _queueDepth.Set(count);
 

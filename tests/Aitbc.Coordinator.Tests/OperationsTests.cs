@@ -63,6 +63,22 @@ public sealed class OperationsTests(CoordinatorFixture fixture)
     }
 
     [Fact]
+    public async Task The_submission_writer_times_each_stage_of_a_group()
+    {
+        using var client = await fixture.ClientAsync(64);
+        using var response = await client.SubmitAsync(Bodies.Flat(), "stages-1");
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+
+        using var http = fixture.Coordinator.Http();
+        var text = await http.GetStringAsync("metrics");
+        foreach (var stage in new[] { "replays", "sign", "store", "broadcast", "record" })
+        {
+            var count = text.Split('\n').Single(line => line.StartsWith($"aitbc_coordinator_submission_stage_seconds_count{{stage=\"{stage}\"}}", StringComparison.Ordinal));
+            Assert.True(double.Parse(count.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) >= 1, count);
+        }
+    }
+
+    [Fact]
     public async Task Unknown_routes_and_methods_answer_problem_bodies()
     {
         using var http = fixture.Coordinator.Http();

@@ -154,7 +154,9 @@ public sealed class JobService(
     private async Task SubmitLockedAsync(List<QueuedSubmission> group)
     {
         var cancellationToken = CancellationToken.None;
+        var stage = System.Diagnostics.Stopwatch.GetTimestamp();
         var fresh = await AnswerReplaysAsync(group, cancellationToken).ConfigureAwait(false);
+        stage = metrics.SubmissionStage("replays", stage);
         if (fresh.Count == 0)
         {
             return;
@@ -184,6 +186,7 @@ public sealed class JobService(
                 tx.Tx.Nonce, Convert.ToBase64String(tx.WireBytes), tx.Hash, null, now, now, null);
             entries[i].Tx = tx;
         }
+        stage = metrics.SubmissionStage("sign", stage);
         IReadOnlyList<long> rowIds;
         try
         {
@@ -214,6 +217,7 @@ public sealed class JobService(
         {
             entries[i].Row = entries[i].Row with { Id = rowIds[i] };
         }
+        stage = metrics.SubmissionStage("store", stage);
 
         // A refusal in the middle leaves a nonce gap the node will not bridge: the ones after it are re-signed.
         var deliveries = await sender.SendManyAsync([.. entries.Select(e => e.Row.Id)], [.. entries.Select(e => (TxBody)e.Body)], [.. entries.Select(e => e.Tx)],
@@ -222,7 +226,9 @@ public sealed class JobService(
         {
             entries[i].Delivery = deliveries[i];
         }
+        stage = metrics.SubmissionStage("broadcast", stage);
         await RecordAsync(entries).ConfigureAwait(false);
+        metrics.SubmissionStage("record", stage);
     }
 
     /// <summary>Records the group's outcomes (admitted rows marked sent in one transaction, refused jobs deleted in one) and answers each caller.</summary>
