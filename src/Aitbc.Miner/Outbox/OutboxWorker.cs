@@ -22,6 +22,12 @@ internal sealed class OutboxWorker(
     /// <summary>How long an empty outbox waits before looking again without being woken.</summary>
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a delivery already sent may still take its answer once the miner is stopping: cut off mid-flight, a message
+    /// the coordinator has already stored would stay in the outbox too and be sent again at the next start.
+    /// </summary>
+    internal static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(5);
+
     /// <summary>Jobs whose messages are delivered at the same time.</summary>
     internal const int MaxConcurrentJobs = 32;
 
@@ -43,6 +49,9 @@ internal sealed class OutboxWorker(
         {
             logger.LogInformation("resuming {Count} undelivered outbox message(s)", pending);
         }
+        // Requests in flight end on this token: ShutdownGrace after stopping begins, not at once.
+        using var inFlight = new CancellationTokenSource();
+        using var stopping = stoppingToken.Register(() => inFlight.CancelAfter(ShutdownGrace));
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -55,7 +64,7 @@ internal sealed class OutboxWorker(
                 }
                 // Per job in id order; the jobs whose oldest message is oldest go first.
                 var jobs = messages.GroupBy(m => m.JobId, StringComparer.Ordinal).Take(MaxConcurrentJobs).ToList();
-                var outcomes = await Task.WhenAll(jobs.Select(job => DeliverJobAsync(job.ToList(), failures, stoppingToken))).ConfigureAwait(false);
+                var outcomes = await Task.WhenAll(jobs.Select(job => DeliverJobAsync(job.ToList(), failures, stoppingToken, inFlight.Token))).ConfigureAwait(false);
                 if (outcomes.Any(delivered => !delivered))
                 {
                     failures++;
@@ -79,10 +88,12 @@ internal sealed class OutboxWorker(
     }
 
     /// <summary>Delivers one job's messages in order; false when one could not be delivered yet (it and the rest of the job's wait).</summary>
-    private async Task<bool> DeliverJobAsync(List<OutboxMessage> messages, int failures, CancellationToken stoppingToken)
+    private async Task<bool> DeliverJobAsync(List<OutboxMessage> messages, int failures, CancellationToken stoppingToken, CancellationToken inFlight)
     {
         for (var i = 0; i < messages.Count; i++)
         {
+            // Stopping: nothing new is sent; what is queued waits in the outbox for the next start.
+            stoppingToken.ThrowIfCancellationRequested();
             var message = messages[i];
             if (message.Kind == OutboxKind.Status && (!outbox.Store.Contains(message.Id) || messages.Skip(i + 1).Any(m => m.Kind != OutboxKind.Status)))
             {
@@ -91,7 +102,7 @@ internal sealed class OutboxWorker(
                 outbox.Store.Remove(message.Id);
                 continue;
             }
-            var (result, detail) = await DeliverAsync(message, stoppingToken).ConfigureAwait(false);
+            var (result, detail) = await DeliverAsync(message, inFlight).ConfigureAwait(false);
             metrics.Delivery(Name(message.Kind), result.ToString().ToLowerInvariant());
             if (result == Result.Transient)
             {
