@@ -27,17 +27,8 @@ public static class HttpFloor
             await using var backend = await FakeOllama.StartAsync(TimeSpan.Zero, cancellationToken);
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = callers + 4 }) { BaseAddress = backend.Url };
             var ollama = new OllamaBackend(http, TimeSpan.FromMinutes(1));
-            async Task RunAsync(int count)
-            {
-                var next = -1;
-                await Task.WhenAll(Enumerable.Range(0, callers).Select(_ => Task.Run(async () =>
-                {
-                    while (Interlocked.Increment(ref next) < count)
-                    {
-                        await ollama.GenerateAsync(new InferenceRequest(FakeOllama.Model, "floor"), cancellationToken);
-                    }
-                }, cancellationToken)));
-            }
+            Task RunAsync(int count) => JobLoad.ForEachClientAsync(callers, count, static () => false,
+                _ => ollama.GenerateAsync(new InferenceRequest(FakeOllama.Model, "floor"), cancellationToken), cancellationToken);
             await RunAsync(parse.GetValue(warmup));
             var count = Math.Max(1, parse.GetValue(requests));
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;

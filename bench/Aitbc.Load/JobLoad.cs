@@ -260,7 +260,7 @@ public static class JobLoad
     }
 
     /// <summary>Runs <paramref name="work"/> <paramref name="count"/> times, <paramref name="clients"/> at a time, taking no new work once <paramref name="stop"/> says so.</summary>
-    private static Task ForEachClientAsync(int clients, int count, Func<bool> stop, Func<int, Task> work, CancellationToken cancellationToken)
+    internal static Task ForEachClientAsync(int clients, int count, Func<bool> stop, Func<int, Task> work, CancellationToken cancellationToken)
     {
         var next = -1;
         return Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>

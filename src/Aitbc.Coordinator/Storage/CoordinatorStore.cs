@@ -389,15 +389,16 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
         }
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var statements = new PreparedStatements(connection, tx);
+        // The claim of a pending job: the conditional UPDATE alone is correct (one claimant wins); on PostgreSQL a job
+        // another coordinator is claiming right now is skipped at once rather than waited for, so two coordinators
+        // claiming overlapping lists in different orders never wait on (or deadlock with) each other.
+        var claimSql = "UPDATE jobs SET status = @assigned, miner = @m, assigned_at = @now, price_per_second = @price, updated_at = @now "
+            + "WHERE id = @id AND status = @pending" + _dialect.ClaimFilter("jobs", "id", "id = @id AND status = @pending");
         foreach (var claim in claims)
         {
-            // The claim of a pending job: the conditional UPDATE alone is correct (one claimant wins); on PostgreSQL a job
-            // another coordinator is claiming right now is skipped at once rather than waited for, so two coordinators
-            // claiming overlapping lists in different orders never wait on (or deadlock with) each other.
-            if (await ExecuteAsync(connection, tx, "UPDATE jobs SET status = @assigned, miner = @m, assigned_at = @now, price_per_second = @price, updated_at = @now "
-                + "WHERE id = @id AND status = @pending" + _dialect.ClaimFilter("jobs", "id", "id = @id AND status = @pending"),
-                cancellationToken, ("@assigned", JobStatus.Assigned), ("@m", claim.Miner), ("@now", now), ("@price", checked((long)claim.PricePerSecondMicro)),
-                ("@id", claim.JobId), ("@pending", JobStatus.Pending)).ConfigureAwait(false) > 0)
+            if (await statements.For(claimSql, [("@assigned", JobStatus.Assigned), ("@m", claim.Miner), ("@now", now), ("@price", checked((long)claim.PricePerSecondMicro)),
+                ("@id", claim.JobId), ("@pending", JobStatus.Pending)]).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0)
             {
                 claimed.Add(claim.JobId);
             }
@@ -433,24 +434,25 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
         }
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var statements = new PreparedStatements(connection, tx);
         // Rows are locked in one order whatever the group (jobs by id, then miners by address, then the totals), so two
         // coordinators storing groups at once on PostgreSQL wait for each other but never deadlock.
         foreach (var i in Enumerable.Range(0, completions.Count).OrderBy(i => completions[i].Job.Id, StringComparer.Ordinal))
         {
             var (completed, receipt, recordReceipt) = completions[i];
-            done[i] = await ExecuteAsync(connection, tx, "UPDATE jobs SET status = @completed, result = @result, cost = @cost, receipt_id = @receipt, completed_at = @now, "
-                + "started_at = COALESCE(started_at, @now), updated_at = @now WHERE id = @id AND status IN (@assigned, @running) AND miner = @m", cancellationToken,
-                ("@completed", JobStatus.Completed), ("@result", completed.Result), ("@cost", checked((long)completed.CostMicro!.Value)), ("@receipt", receipt.Id),
-                ("@now", completed.CompletedAt), ("@id", completed.Id), ("@assigned", JobStatus.Assigned), ("@running", JobStatus.Running), ("@m", receipt.Miner))
-                .ConfigureAwait(false) > 0;
+            done[i] = await statements.For("UPDATE jobs SET status = @completed, result = @result, cost = @cost, receipt_id = @receipt, completed_at = @now, "
+                + "started_at = COALESCE(started_at, @now), updated_at = @now WHERE id = @id AND status IN (@assigned, @running) AND miner = @m",
+                [("@completed", JobStatus.Completed), ("@result", completed.Result), ("@cost", checked((long)completed.CostMicro!.Value)), ("@receipt", receipt.Id),
+                ("@now", completed.CompletedAt), ("@id", completed.Id), ("@assigned", JobStatus.Assigned), ("@running", JobStatus.Running), ("@m", receipt.Miner)])
+                .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
             if (!done[i])
             {
                 continue;
             }
-            await ExecuteAsync(connection, tx, "INSERT INTO receipts (id, job_id, miner, client, receipt_json, completion_hash, issued_at) VALUES (@id, @job, @m, @c, @json, @hash, @at)",
-                cancellationToken, ("@id", receipt.Id), ("@job", receipt.JobId), ("@m", receipt.Miner), ("@c", receipt.Client), ("@json", receipt.ReceiptJson),
-                ("@hash", receipt.CompletionHash), ("@at", receipt.IssuedAt)).ConfigureAwait(false);
-            await InsertOutboxAsync(connection, tx, recordReceipt, cancellationToken).ConfigureAwait(false);
+            await statements.For("INSERT INTO receipts (id, job_id, miner, client, receipt_json, completion_hash, issued_at) VALUES (@id, @job, @m, @c, @json, @hash, @at)",
+                [("@id", receipt.Id), ("@job", receipt.JobId), ("@m", receipt.Miner), ("@c", receipt.Client), ("@json", receipt.ReceiptJson),
+                ("@hash", receipt.CompletionHash), ("@at", receipt.IssuedAt)]).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await statements.For(InsertOutboxSql, OutboxParameters(recordReceipt)).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         }
         var stored = Enumerable.Range(0, completions.Count).Where(i => done[i]).Select(i => completions[i]).ToList();
         if (stored.Count == 0)
@@ -621,7 +623,7 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
 
     /// <summary>
     /// The commands of one transaction by SQL text, each prepared once and run again with new parameter values: a statement
-    /// repeated for every row of a group is compiled once (SQLite and PostgreSQL both keep a prepared command's plan).
+    /// repeated for every row of a group (submissions, claims, completions) is compiled once.
     /// </summary>
     private sealed class PreparedStatements(DbConnection connection, DbTransaction tx) : IAsyncDisposable
     {
