@@ -46,6 +46,11 @@ public sealed class JobService(
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private readonly Queue<string> _seenOrder = new();
     private readonly Dictionary<string, Task> _running = new(StringComparer.Ordinal);
+
+    // The jobs holding a slot of capacity: a job gives its slot back before its outcome is queued, since the coordinator
+    // may assign the next job the moment that outcome reaches it; it stays in _running (which a stop waits for) until its
+    // outcome is written.
+    private readonly HashSet<string> _holding = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>Jobs running now.</summary>
@@ -55,7 +60,7 @@ public sealed class JobService(
         {
             lock (_gate)
             {
-                return _running.Count;
+                return _holding.Count;
             }
         }
     }
@@ -79,7 +84,7 @@ public sealed class JobService(
             {
                 return Refused(Refusal.Duplicate);
             }
-            if (_running.Count >= options.Capacity)
+            if (_holding.Count >= options.Capacity)
             {
                 return Refused(Refusal.AtCapacity);
             }
@@ -90,8 +95,9 @@ public sealed class JobService(
                 _seen.Remove(_seenOrder.Dequeue());
             }
             // Added under the lock the job's own removal takes, so even an instant job is counted before it is removed.
+            _holding.Add(job.JobId);
             _running[job.JobId] = Task.Run(() => RunAsync(job, deadline, receivedAt));
-            metrics.InFlight(_running.Count);
+            metrics.InFlight(_holding.Count);
         }
         return Refusal.None;
     }
@@ -136,6 +142,7 @@ public sealed class JobService(
                     : _stopping.IsCancellationRequested ? ("failed", "miner stopped before the job finished")
                     : ("failed", e.Message);
                 metrics.BackendCall(outcome, watch.Elapsed);
+                ReleaseSlot(jobId);
                 outbox.Fail(jobId, new JobFailure(error));
                 metrics.JobFinished(outcome);
                 logger.LogWarning("job {JobId} ({Model}) failed after {Elapsed:0.000} s: {Error}", jobId, job.JobData.Model, watch.Elapsed.TotalSeconds, error);
@@ -144,7 +151,9 @@ public sealed class JobService(
             var backendDone = Stopwatch.GetTimestamp();
             metrics.BackendCall("ok", watch.Elapsed);
             var usage = await sampler.StopAsync().ConfigureAwait(false);
-            outbox.Complete(jobId, Completion(job, result, usage));
+            var completion = Completion(job, result, usage);
+            ReleaseSlot(jobId);
+            outbox.Complete(jobId, completion);
             metrics.Overhead("report", Stopwatch.GetElapsedTime(backendDone));
             metrics.Completed(result.Metrics.ComputeTime, result.Metrics.TokensGenerated);
             metrics.JobFinished("completed");
@@ -159,10 +168,21 @@ public sealed class JobService(
         }
         finally
         {
+            ReleaseSlot(jobId);
             lock (_gate)
             {
                 _running.Remove(jobId);
-                metrics.InFlight(_running.Count);
+            }
+        }
+    }
+
+    private void ReleaseSlot(string jobId)
+    {
+        lock (_gate)
+        {
+            if (_holding.Remove(jobId))
+            {
+                metrics.InFlight(_holding.Count);
             }
         }
     }
