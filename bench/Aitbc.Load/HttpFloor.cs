@@ -8,7 +8,7 @@ namespace Aitbc.Load;
 /// <summary>
 /// <c>http</c>: the cost of one loopback HTTP/1.1 request with a small JSON body on this machine, both ends in this
 /// process (Kestrel minimal API ↔ <see cref="HttpClient"/>), as a floor for what a job's requests must cost. The request is
-/// the miner's real backend call (<see cref="OllamaBackend"/> → <see cref="FakeOllama"/>, instant).
+/// the miner's real backend call (<see cref="OllamaBackend"/> → <see cref="BenchOllama"/>, instant).
 /// </summary>
 public static class HttpFloor
 {
@@ -24,11 +24,11 @@ public static class HttpFloor
         command.SetAction(async (parse, cancellationToken) =>
         {
             var callers = Math.Max(1, parse.GetValue(clients));
-            await using var backend = await FakeOllama.StartAsync(TimeSpan.Zero, cancellationToken);
+            await using var backend = await BenchOllama.StartAsync(TimeSpan.Zero, cancellationToken);
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = callers + 4 }) { BaseAddress = backend.Url };
             var ollama = new OllamaBackend(http, TimeSpan.FromMinutes(1));
             Task RunAsync(int count) => JobLoad.ForEachClientAsync(callers, count, static () => false,
-                _ => ollama.GenerateAsync(new InferenceRequest(FakeOllama.Model, "floor"), cancellationToken), cancellationToken);
+                _ => ollama.GenerateAsync(new InferenceRequest(BenchOllama.Model, "floor"), cancellationToken), cancellationToken);
             await RunAsync(parse.GetValue(warmup));
             var count = Math.Max(1, parse.GetValue(requests));
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;

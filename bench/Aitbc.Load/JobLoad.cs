@@ -58,7 +58,7 @@ public sealed record JobLoadReport(
 
 /// <summary>
 /// A whole network in this process on free loopback ports (a validator node with a fresh genesis, the coordinator on
-/// SQLite, M miners whose Ollama backend is <see cref="FakeOllama"/>), driven over HTTP by N concurrent
+/// SQLite, M miners whose Ollama backend is <see cref="BenchOllama"/>), driven over HTTP by N concurrent
 /// <see cref="CoordinatorClient"/>s. Each client submits a job and long-polls it to a terminal state, then the next.
 /// </summary>
 public static class JobLoad
@@ -68,7 +68,7 @@ public static class JobLoad
     public static async Task<JobLoadReport> RunAsync(JobLoadOptions options, TextWriter log, CancellationToken cancellationToken)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), $"aitbc-load-jobs-{Guid.NewGuid():N}");
-        await using var backend = await FakeOllama.StartAsync(TimeSpan.FromMilliseconds(options.BackendLatencyMs), cancellationToken);
+        await using var backend = await BenchOllama.StartAsync(TimeSpan.FromMilliseconds(options.BackendLatencyMs), cancellationToken);
         // The same composition as `aitbc up`, on free ports, with the miners on the fixed-latency Ollama-wire backend.
         var devnet = await Devnet.StartAsync(new DevnetOptions
         {
@@ -105,7 +105,7 @@ public static class JobLoad
                 await ForEachClientAsync(options.Clients, directCalls, static () => false, async _ =>
                 {
                     var started = Stopwatch.GetTimestamp();
-                    await ollama.GenerateAsync(new InferenceRequest(FakeOllama.Model, "direct"), cancellationToken);
+                    await ollama.GenerateAsync(new InferenceRequest(BenchOllama.Model, "direct"), cancellationToken);
                     directLatencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 }, cancellationToken);
                 var sortedDirect = directLatencies.Order().ToArray();
@@ -222,7 +222,7 @@ public static class JobLoad
             try
             {
                 var t0 = Stopwatch.GetTimestamp();
-                var accepted = await client.SubmitJobAsync(new JobSubmission("inference", $"load job {n}", FakeOllama.Model, MaxPrice: "0.01"), cancellationToken: cancellationToken);
+                var accepted = await client.SubmitJobAsync(new JobSubmission("inference", $"load job {n}", BenchOllama.Model, MaxPrice: "0.01"), cancellationToken: cancellationToken);
                 var t1 = Stopwatch.GetTimestamp();
                 InterlockedMax(ref lastSubmit, t1);
                 var submitMs = Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds;

@@ -85,7 +85,7 @@ public static class ScaleLoad
 
             using var admin = CoordinatorClient.Create(coordinator.Url, AdminKey);
             var clientApiKey = (await admin.CreateApiKeyAsync(new ApiKeyRequest("client", Address: clientKey.Address.Value), cancellationToken)).Key;
-            await using var backend = await FakeOllama.StartAsync(TimeSpan.Zero, cancellationToken);
+            await using var backend = await BenchOllama.StartAsync(TimeSpan.Zero, cancellationToken);
             var miners = new List<MinerHost>();
             try
             {
@@ -245,7 +245,7 @@ public static class ScaleLoad
         await ForEachAsync(clients, jobs, async n =>
         {
             var t0 = Stopwatch.GetTimestamp();
-            var accepted = await client.SubmitJobAsync(new JobSubmission("inference", $"scale job {n}", FakeOllama.Model, MaxPrice: "0.01"), cancellationToken: cancellationToken);
+            var accepted = await client.SubmitJobAsync(new JobSubmission("inference", $"scale job {n}", BenchOllama.Model, MaxPrice: "0.01"), cancellationToken: cancellationToken);
             var t1 = Stopwatch.GetTimestamp();
             long seen;
             while ((seen = Interlocked.Read(ref lastSubmit)) < t1 && Interlocked.CompareExchange(ref lastSubmit, t1, seen) != seen)
@@ -275,7 +275,7 @@ public static class ScaleLoad
     private static async Task<(JobView Job, double Ms)> RunJobAsync(CoordinatorClient client, string prompt, CancellationToken cancellationToken)
     {
         var t0 = Stopwatch.GetTimestamp();
-        var accepted = await client.SubmitJobAsync(new JobSubmission("inference", prompt, FakeOllama.Model, MaxPrice: "0.01"), cancellationToken: cancellationToken);
+        var accepted = await client.SubmitJobAsync(new JobSubmission("inference", prompt, BenchOllama.Model, MaxPrice: "0.01"), cancellationToken: cancellationToken);
         var job = await client.WaitForJobAsync(accepted.JobId, 30, cancellationToken: cancellationToken);
         return (job, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
     }

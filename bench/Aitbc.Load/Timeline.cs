@@ -4,6 +4,7 @@ using Aitbc.Cli.Devnet;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Node;
 using Aitbc.Core;
+using Aitbc.Testing;
 using Microsoft.Data.Sqlite;
 
 namespace Aitbc.Load;
@@ -55,7 +56,7 @@ public static class Timeline
     private static async Task<double?[]> MeasureAsync(TimelineOptions options, bool embedded, TextWriter log, CancellationToken cancellationToken)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), $"aitbc-timeline-{Guid.NewGuid():N}");
-        await using var backend = await FakeOllama.StartAsync(TimeSpan.FromMilliseconds(options.BackendLatencyMs), cancellationToken);
+        await using var backend = await BenchOllama.StartAsync(TimeSpan.FromMilliseconds(options.BackendLatencyMs), cancellationToken);
         var devnet = await Devnet.StartAsync(new DevnetOptions
         {
             DataDirectory = dataDir,
@@ -68,7 +69,7 @@ public static class Timeline
         }, cancellationToken: cancellationToken);
         try
         {
-            var model = embedded ? devnet.Models[0] : FakeOllama.Model;
+            var model = embedded ? devnet.Models[0] : BenchOllama.Model;
             log.WriteLine($"timeline on {(embedded ? $"the embedded model ({model})" : $"the fake backend ({options.BackendLatencyMs} ms)")}: {options.Runs} runs + 1 warm-up");
             using var client = CoordinatorClient.Create(devnet.CoordinatorUrl, devnet.State.ClientApiKey);
             using var node = NodeClient.Create(devnet.NodeUrl);

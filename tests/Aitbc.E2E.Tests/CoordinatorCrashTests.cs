@@ -19,6 +19,7 @@ public sealed class CoordinatorCrashTests(E2ENetwork net)
         await net.Coordinator.KillAsync();
         await using var link = new FlakyProxy(net.NodeUrl, refuse: 0);
         await net.StartCoordinatorAsync(link.Url);
+        var gate = net.Ollama.GateOf(E2ENetwork.GatedModel);
         var direct = false;
         try
         {
@@ -26,12 +27,12 @@ public sealed class CoordinatorCrashTests(E2ENetwork net)
             var clientBefore = (await net.Node.GetAccountAsync(net.ClientKey.Address)).Balance;
             var minersBefore = await Task.WhenAll(net.MinerKeys.Select(k => net.Node.GetAccountAsync(k.Address)));
             using var api = net.ClientApi();
-            net.Ollama.CloseGate();
+            gate.Close();
             var accepted = await api.SubmitJobAsync(new JobSubmission("inference", "What is machine learning?", E2ENetwork.GatedModel, MaxPrice: "1"));
             // Escrow on chain, the miner waiting on the backend: cut the coordinator off the node, then let the job finish.
-            await Poll.UntilAsync(async () => net.Ollama.Waiting > 0 && await net.Node.GetEscrowAsync(accepted.JobId) is { IsOpen: true }, 30_000);
+            await Poll.UntilAsync(async () => gate.Waiting > 0 && await net.Node.GetEscrowAsync(accepted.JobId) is { IsOpen: true }, 30_000);
             link.Cut();
-            net.Ollama.OpenGate();
+            gate.Open();
             var job = await api.WaitForJobAsync(accepted.JobId);
             Assert.Equal(JobStates.Completed, job.Status);
             var cost = Amount.ParseAitbc(job.Cost!);
@@ -58,7 +59,7 @@ public sealed class CoordinatorCrashTests(E2ENetwork net)
         }
         finally
         {
-            net.Ollama.OpenGate();
+            gate.Open();
             if (!direct)
             {
                 // Leave the shared network as the other tests expect it: a coordinator talking to the node directly.

@@ -66,7 +66,7 @@ public sealed partial class DeployUnitTests : IAsyncLifetime
         var minerApiKey = (await admin.CreateApiKeyAsync(new ApiKeyRequest("miner", MinerPubKey: minerKey.PublicKey.Base64))).Key;
         var minerDir = Path.Combine(_home, "lib", "miner");
         KeyFile.Save(Path.Combine(minerDir, "config", "miner_key.json"), minerKey);
-        await using var ollama = await FakeOllama.StartAsync();
+        await using var ollama = await NetworkOllama.StartAsync();
         await StartUnitAsync("aitbc-miner", new()
         {
             ["AITBC_MINER_PORT"] = Port(minerPort),

@@ -13,9 +13,9 @@ namespace Aitbc.E2E.Tests;
 public sealed class E2ENetwork : IAsyncLifetime
 {
     public const string SeedModel = "llama3.2:latest";
-    public const string BrokenModel = FakeOllama.BrokenModel;
-    public const string StalledModel = FakeOllama.StalledModel;
-    public const string GatedModel = FakeOllama.GatedModel;
+    public const string BrokenModel = NetworkOllama.BrokenModel;
+    public const string StalledModel = NetworkOllama.StalledModel;
+    public const string GatedModel = NetworkOllama.GatedModel;
     public const string UnservedModel = "nobody-serves:1b";
     public static readonly TimeSpan QueueTimeout = TimeSpan.FromSeconds(3);
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
@@ -80,7 +80,7 @@ public sealed class E2ENetwork : IAsyncLifetime
         var made = await ServiceProcess.RunAsync("aitbc-miner", ["make-test-model", "--out", model]);
         Assert.True(made.ExitCode == 0, made.Stdout + made.Stderr);
 
-        Ollama = await FakeOllama.StartAsync();
+        Ollama = await NetworkOllama.StartAsync();
         for (var i = 0; i < MinerKeys.Count; i++)
         {
             var backend = i < 2

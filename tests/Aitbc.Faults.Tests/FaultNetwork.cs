@@ -59,7 +59,7 @@ public sealed class FaultNetwork : IAsyncLifetime
             await StartCoordinatorAsync();
             await Net.CreateApiKeysAsync();
             await Net.ApproveAsync(Amount.FromAitbc(100_000));
-            Ollama = await FakeOllama.StartAsync();
+            Ollama = await NetworkOllama.StartAsync();
             for (var i = 0; i < MinerCount; i++)
             {
                 await StartMinerAsync(i);
@@ -93,7 +93,7 @@ public sealed class FaultNetwork : IAsyncLifetime
     public async Task HealAsync()
     {
         NodeLink.Restore();
-        Ollama.Resume();
+        Ollama.GateOf(NetworkOllama.QuickModel).Open();
         if (Net.NodeProcess.HasExited)
         {
             await Net.StartNodeAsync();

@@ -62,10 +62,10 @@ public sealed class FaultScenarioTests(FaultNetwork net, ITestOutputHelper outpu
         {
             await Task.Delay(random.Next(2000, 3000));
             var from = watch.Elapsed;
-            net.Ollama.Stall();
+            net.Ollama.GateOf(NetworkOllama.QuickModel).Close();
             // Longer than a job's TTL: every job on the backend meanwhile passes its deadline there.
             await Task.Delay(TimeSpan.FromSeconds(LoadDriver.TtlSeconds + 1));
-            net.Ollama.Resume();
+            net.Ollama.GateOf(NetworkOllama.QuickModel).Open();
             return $"backend stalled {Seconds(from)}–{Seconds(watch.Elapsed)}";
         });
 

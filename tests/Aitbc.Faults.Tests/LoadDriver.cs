@@ -34,7 +34,7 @@ public sealed class LoadDriver(FaultNetwork net, int seed)
             using var api = net.Net.ClientApi();
             for (var n = 0; DateTime.UtcNow < stopAt; n++)
             {
-                var job = new JobSubmission("inference", $"fault load {seed}/{c}/{n}", FakeOllama.QuickModel, MaxPrice: MaxPrice, TtlSeconds: TtlSeconds);
+                var job = new JobSubmission("inference", $"fault load {seed}/{c}/{n}", NetworkOllama.QuickModel, MaxPrice: MaxPrice, TtlSeconds: TtlSeconds);
                 var (jobId, answered) = await SubmitAsync(api, job, Guid.NewGuid().ToString("N"));
                 if (jobId is not null)
                 {

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Aitbc.Miner.Backends;
 using Aitbc.Miner.Tests.Infrastructure;
+using Aitbc.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Aitbc.Miner.Tests.Backends;
@@ -12,12 +13,12 @@ public sealed class OllamaBackendTests : IAsyncLifetime
     private static readonly TimeSpan Guard = TimeSpan.FromSeconds(10);
 
     private readonly FakeTimeProvider _time = new();
-    private FakeOllamaServer _server = null!;
+    private FakeOllama _server = null!;
     private HttpClient _http = null!;
 
     public async Task InitializeAsync()
     {
-        _server = await FakeOllamaServer.StartNewAsync();
+        _server = await TestOllama.StartAsync();
         _http = new HttpClient { BaseAddress = _server.Url };
     }
 
@@ -38,8 +39,8 @@ public sealed class OllamaBackendTests : IAsyncLifetime
         var result = await Backend().GenerateAsync(Request(), CancellationToken.None);
 
         Assert.Equal("Hello, miner!", result.Text);
-        Assert.Equal(FakeOllamaServer.TotalDurationNs / 1e9, result.Metrics.ComputeTime, 9);
-        Assert.Equal(FakeOllamaServer.PromptEvalCount, result.Metrics.PromptTokens);
+        Assert.Equal(TestOllama.TotalDurationNs / 1e9, result.Metrics.ComputeTime, 9);
+        Assert.Equal(TestOllama.PromptEvalCount, result.Metrics.PromptTokens);
         Assert.Equal(4, result.Metrics.TokensGenerated);
     }
 
@@ -95,30 +96,30 @@ public sealed class OllamaBackendTests : IAsyncLifetime
     [Fact]
     public async Task A_500_is_a_backend_error_with_ollamas_message()
     {
-        _server.Fault = Fault.ServerError;
+        _server.Fault = BackendFault.ServerError;
 
         var error = await Assert.ThrowsAsync<InferenceException>(() => Backend().GenerateAsync(Request(), CancellationToken.None));
 
         Assert.Equal(InferenceFailure.BackendError, error.Kind);
         Assert.Contains("500", error.Message);
-        Assert.Contains(FakeOllamaServer.ServerErrorMessage, error.Message);
+        Assert.Contains(FakeOllama.ServerErrorMessage, error.Message);
     }
 
     [Fact]
     public async Task An_error_line_mid_stream_is_a_backend_error()
     {
-        _server.Fault = Fault.MidStreamError;
+        _server.Fault = BackendFault.MidStreamError;
 
         var error = await Assert.ThrowsAsync<InferenceException>(() => Backend().GenerateAsync(Request(), CancellationToken.None));
 
         Assert.Equal(InferenceFailure.BackendError, error.Kind);
-        Assert.Contains(FakeOllamaServer.MidStreamErrorMessage, error.Message);
+        Assert.Contains(FakeOllama.MidStreamErrorMessage, error.Message);
     }
 
     [Fact]
     public async Task A_stalled_stream_times_out_and_the_request_is_aborted()
     {
-        _server.Fault = Fault.Stall;
+        _server.Fault = BackendFault.Stall;
         var generation = Backend().GenerateAsync(Request(), CancellationToken.None);
         await _server.RequestArrived.WaitAsync(Guard);
 
@@ -132,7 +133,7 @@ public sealed class OllamaBackendTests : IAsyncLifetime
     [Fact]
     public async Task Cancelling_the_job_aborts_the_request_at_ollama()
     {
-        _server.Fault = Fault.Stall;
+        _server.Fault = BackendFault.Stall;
         using var cts = new CancellationTokenSource();
         var generation = Backend().GenerateAsync(Request(), cts.Token);
         await _server.RequestArrived.WaitAsync(Guard);
@@ -147,7 +148,7 @@ public sealed class OllamaBackendTests : IAsyncLifetime
     [Fact]
     public async Task A_dropped_connection_mid_stream_is_a_backend_error()
     {
-        _server.Fault = Fault.Disconnect;
+        _server.Fault = BackendFault.Disconnect;
 
         var error = await Assert.ThrowsAsync<InferenceException>(() => Backend().GenerateAsync(Request(), CancellationToken.None));
 
@@ -155,9 +156,9 @@ public sealed class OllamaBackendTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(Fault.Truncate, "without a done line")]
-    [InlineData(Fault.Garbage, "not valid JSON")]
-    public async Task A_stream_that_makes_no_sense_is_a_backend_error(Fault fault, string message)
+    [InlineData(BackendFault.Truncate, "without a done line")]
+    [InlineData(BackendFault.Garbage, "not valid JSON")]
+    public async Task A_stream_that_makes_no_sense_is_a_backend_error(BackendFault fault, string message)
     {
         _server.Fault = fault;
 
@@ -190,6 +191,6 @@ public sealed class OllamaBackendTests : IAsyncLifetime
         using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("Hello, miner!", doc.RootElement.GetProperty("response").GetString());
         Assert.True(doc.RootElement.GetProperty("done").GetBoolean());
-        Assert.Equal(FakeOllamaServer.TotalDurationNs, doc.RootElement.GetProperty("total_duration").GetInt64());
+        Assert.Equal(TestOllama.TotalDurationNs, doc.RootElement.GetProperty("total_duration").GetInt64());
     }
 }

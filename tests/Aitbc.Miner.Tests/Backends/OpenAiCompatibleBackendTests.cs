@@ -1,5 +1,6 @@
 using Aitbc.Miner.Backends;
 using Aitbc.Miner.Tests.Infrastructure;
+using Aitbc.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Aitbc.Miner.Tests.Backends;
@@ -94,7 +95,7 @@ public sealed class OpenAiCompatibleBackendTests : IAsyncLifetime
     [Fact]
     public async Task A_500_is_a_backend_error_with_the_servers_message()
     {
-        _server.Fault = Fault.ServerError;
+        _server.Fault = BackendFault.ServerError;
 
         var error = await Assert.ThrowsAsync<InferenceException>(() => Backend().GenerateAsync(Request(), CancellationToken.None));
 
@@ -106,7 +107,7 @@ public sealed class OpenAiCompatibleBackendTests : IAsyncLifetime
     [Fact]
     public async Task A_stalled_server_times_out_and_the_request_is_aborted()
     {
-        _server.Fault = Fault.Stall;
+        _server.Fault = BackendFault.Stall;
         var generation = Backend().GenerateAsync(Request(), CancellationToken.None);
         await _server.RequestArrived.WaitAsync(Guard);
 
@@ -120,7 +121,7 @@ public sealed class OpenAiCompatibleBackendTests : IAsyncLifetime
     [Fact]
     public async Task Cancelling_the_job_aborts_the_request_at_the_server()
     {
-        _server.Fault = Fault.Stall;
+        _server.Fault = BackendFault.Stall;
         using var cts = new CancellationTokenSource();
         var generation = Backend().GenerateAsync(Request(), cts.Token);
         await _server.RequestArrived.WaitAsync(Guard);
@@ -135,7 +136,7 @@ public sealed class OpenAiCompatibleBackendTests : IAsyncLifetime
     [Fact]
     public async Task A_dropped_connection_is_a_backend_error()
     {
-        _server.Fault = Fault.Disconnect;
+        _server.Fault = BackendFault.Disconnect;
 
         var error = await Assert.ThrowsAsync<InferenceException>(() => Backend().GenerateAsync(Request(), CancellationToken.None));
 
@@ -143,9 +144,9 @@ public sealed class OpenAiCompatibleBackendTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(Fault.Truncate, "without choices[0].message.content")]
-    [InlineData(Fault.Garbage, "not valid JSON")]
-    public async Task An_answer_that_makes_no_sense_is_a_backend_error(Fault fault, string message)
+    [InlineData(BackendFault.Truncate, "without choices[0].message.content")]
+    [InlineData(BackendFault.Garbage, "not valid JSON")]
+    public async Task An_answer_that_makes_no_sense_is_a_backend_error(BackendFault fault, string message)
     {
         _server.Fault = fault;
 

@@ -73,7 +73,7 @@ public sealed class JobRunTests(TestModelFixture model, ITestOutputHelper output
     [Fact]
     public async Task Ollama_job_completes_with_its_text_metrics_and_proof_and_sends_the_jobs_options()
     {
-        await using var ollama = await FakeOllamaServer.StartNewAsync();
+        await using var ollama = await TestOllama.StartAsync();
         var options = TestMiner.Options(_coordinator.Url, _dir) with { BackendInstance = null, Backend = new BackendOptions { Url = ollama.Url } };
         await using var miner = await TestMiner.StartAsync(options);
         var job = TestMiner.Assignment("job-ollama", "llama3.2", "Say hello", new JobOptions(0.2, 3, 5));
@@ -82,7 +82,7 @@ public sealed class JobRunTests(TestModelFixture model, ITestOutputHelper output
 
         Assert.Equal("Hello, miner", completion.Result);
         Assert.Equal(3, completion.Metrics.TokensGenerated);
-        Assert.Equal(FakeOllamaServer.PromptEvalCount, completion.Metrics.PromptTokens);
+        Assert.Equal(TestOllama.PromptEvalCount, completion.Metrics.PromptTokens);
         Assert.Equal(1.234568, completion.Metrics.ComputeTime);
         AssertProofVerifies(completion, job, miner.PublicKey);
         var request = ollama.Requests.Single();
@@ -92,11 +92,11 @@ public sealed class JobRunTests(TestModelFixture model, ITestOutputHelper output
     }
 
     [Theory]
-    [InlineData(Fault.ServerError, FakeOllamaServer.ServerErrorMessage)]
-    [InlineData(Fault.MidStreamError, FakeOllamaServer.MidStreamErrorMessage)]
-    public async Task A_backend_error_is_reported_as_fail_with_the_backends_reason(Fault fault, string reason)
+    [InlineData(BackendFault.ServerError, FakeOllama.ServerErrorMessage)]
+    [InlineData(BackendFault.MidStreamError, FakeOllama.MidStreamErrorMessage)]
+    public async Task A_backend_error_is_reported_as_fail_with_the_backends_reason(BackendFault fault, string reason)
     {
-        await using var ollama = await FakeOllamaServer.StartNewAsync();
+        await using var ollama = await TestOllama.StartAsync();
         ollama.Fault = fault;
         var options = TestMiner.Options(_coordinator.Url, _dir) with { BackendInstance = null, Backend = new BackendOptions { Url = ollama.Url } };
         await using var miner = await TestMiner.StartAsync(options);
@@ -152,7 +152,7 @@ public sealed class JobRunTests(TestModelFixture model, ITestOutputHelper output
     [Fact]
     public async Task Ollama_gone_after_registration_fails_the_job_saying_it_is_unreachable()
     {
-        var ollama = await FakeOllamaServer.StartNewAsync();
+        var ollama = await TestOllama.StartAsync();
         var options = TestMiner.Options(_coordinator.Url, _dir) with { BackendInstance = null, Backend = new BackendOptions { Url = ollama.Url } };
         await using var miner = await TestMiner.StartAsync(options);
         await ollama.DisposeAsync();
@@ -165,8 +165,8 @@ public sealed class JobRunTests(TestModelFixture model, ITestOutputHelper output
     [Fact]
     public async Task A_job_past_its_deadline_is_cancelled_at_the_backend_and_fails_with_deadline_exceeded()
     {
-        await using var ollama = await FakeOllamaServer.StartNewAsync();
-        ollama.Fault = Fault.Stall;
+        await using var ollama = await TestOllama.StartAsync();
+        ollama.Fault = BackendFault.Stall;
         var options = TestMiner.Options(_coordinator.Url, _dir) with { BackendInstance = null, Backend = new BackendOptions { Url = ollama.Url } };
         await using var miner = await TestMiner.StartAsync(options);
 

@@ -22,7 +22,7 @@ public sealed class RegistrationTests : IAsyncLifetime
     [Fact]
     public async Task Registers_its_endpoint_backend_models_capacity_and_price_then_heartbeats()
     {
-        await using var ollama = await FakeOllamaServer.StartNewAsync();
+        await using var ollama = await TestOllama.StartAsync();
         var options = TestMiner.Options(_coordinator.Url, _dir, capacity: 3) with
         {
             BackendInstance = null,

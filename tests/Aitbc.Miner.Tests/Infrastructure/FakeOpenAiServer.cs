@@ -1,3 +1,4 @@
+using Aitbc.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
@@ -26,7 +27,7 @@ public sealed class FakeOpenAiServer : FakeServer
     public static async Task<FakeOpenAiServer> StartNewAsync(FakeTimeProvider time)
     {
         var server = new FakeOpenAiServer(time);
-        await server.StartAsync();
+        await server.ListenAsync(CancellationToken.None);
         return server;
     }
 
@@ -55,20 +56,21 @@ public sealed class FakeOpenAiServer : FakeServer
         }
         switch (Fault)
         {
-            case Fault.ServerError:
-            case Fault.MidStreamError:
+            case BackendFault.ServerError:
+            case BackendFault.MidStreamError:
                 await WriteJsonAsync(context, 500, Error(ServerErrorMessage, "InternalServerError", 500));
                 return;
-            case Fault.Stall:
+            case BackendFault.Stall:
+            case BackendFault.Hang:
                 await StallAsync(context);
                 return;
-            case Fault.Disconnect:
+            case BackendFault.Disconnect:
                 context.Abort();
                 return;
-            case Fault.Truncate:
+            case BackendFault.Truncate:
                 await WriteJsonAsync(context, 200, new { id = "chatcmpl-7f3a", @object = "chat.completion", choices = Array.Empty<object>() });
                 return;
-            case Fault.Garbage:
+            case BackendFault.Garbage:
                 context.Response.ContentType = "text/html";
                 await context.Response.WriteAsync("<html>proxy error</html>");
                 return;

@@ -10,10 +10,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Aitbc.Miner.Tests.Infrastructure;
+namespace Aitbc.Testing;
 
 /// <summary>How a fake backend server misbehaves.</summary>
-public enum Fault
+public enum BackendFault
 {
     None,
 
@@ -25,6 +25,9 @@ public enum Fault
 
     /// <summary>Starts answering, then says nothing more until the client gives up.</summary>
     Stall,
+
+    /// <summary>Never answers at all, not even a status, until the client gives up: a hung GPU.</summary>
+    Hang,
 
     /// <summary>Drops the connection part-way through the answer.</summary>
     Disconnect,
@@ -45,10 +48,12 @@ public abstract class FakeServer : IAsyncDisposable
     private WebApplication? _app;
     private TaskCompletionSource _requestArrived = NewSignal();
     private TaskCompletionSource _requestAborted = NewSignal();
+    private int _stalled;
 
     public Uri Url { get; private set; } = null!;
 
-    public Fault Fault { get; set; }
+    /// <summary>How every request misbehaves from now on; <see cref="BackendFault.None"/> leaves each to its own ways.</summary>
+    public BackendFault Fault { get; set; }
 
     /// <summary>The JSON bodies of the generation requests, in order.</summary>
     public ConcurrentQueue<JsonElement> Requests { get; } = new();
@@ -62,16 +67,19 @@ public abstract class FakeServer : IAsyncDisposable
     /// <summary>Completes when a stalled request was aborted by the client.</summary>
     public Task RequestAborted => _requestAborted.Task;
 
-    protected async Task StartAsync()
+    /// <summary>How many requests are stalled right now, waiting for their client to give up.</summary>
+    public int Stalled => Volatile.Read(ref _stalled);
+
+    protected async Task ListenAsync(CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         _app = builder.Build();
         Map(_app);
-        await _app.StartAsync();
+        await _app.StartAsync(cancellationToken);
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        Url = new Uri(address + "/");
+        Url = new Uri(address.TrimEnd('/') + "/");
     }
 
     protected abstract void Map(WebApplication app);
@@ -90,6 +98,7 @@ public abstract class FakeServer : IAsyncDisposable
     /// <summary>Holds the request open until the client aborts it, then signals that.</summary>
     protected async Task StallAsync(HttpContext context)
     {
+        Interlocked.Increment(ref _stalled);
         try
         {
             await Task.Delay(Timeout.Infinite, context.RequestAborted);
@@ -98,13 +107,17 @@ public abstract class FakeServer : IAsyncDisposable
         {
             _requestAborted.TrySetResult();
         }
+        finally
+        {
+            Interlocked.Decrement(ref _stalled);
+        }
     }
 
-    protected static Task WriteJsonAsync(HttpContext context, int status, object body)
+    protected static Task WriteJsonAsync(HttpContext context, int status, object body, JsonSerializerOptions? options = null)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json; charset=utf-8";
-        return context.Response.WriteAsync(JsonSerializer.Serialize(body));
+        return context.Response.WriteAsync(JsonSerializer.Serialize(body, options));
     }
 
     /// <summary>A loopback URL on which nothing listens: connecting to it is refused.</summary>
@@ -123,6 +136,7 @@ public abstract class FakeServer : IAsyncDisposable
     {
         if (_app is not null)
         {
+            // Disposing without a graceful stop aborts what is still in flight at once, a stalled request included.
             await _app.DisposeAsync();
         }
         GC.SuppressFinalize(this);
