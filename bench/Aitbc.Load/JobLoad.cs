@@ -26,6 +26,9 @@ public sealed record JobLoadOptions(
 
     /// <summary>When set, the measured run (only) is recorded with <c>perf record</c> into this file.</summary>
     public string? PerfRecord { get; init; }
+
+    /// <summary>When set, what the coordinator's metrics gained during the measured run (only) is written to this file.</summary>
+    public string? MetricsOut { get; init; }
 }
 
 /// <summary>What a job load run measured; latencies in milliseconds.</summary>
@@ -125,10 +128,15 @@ public static class JobLoad
             var jitBefore = JitInfo.GetCompilationTime();
             var gcBefore = GC.GetTotalPauseDuration();
             var allocatedBefore = GC.GetTotalAllocatedBytes();
+            var metricsBefore = options.MetricsOut is null ? null : await http.GetStringAsync("metrics", cancellationToken);
             Run run;
             await using (options.PerfRecord is { } perfFile ? await PerfRecording.StartAsync(perfFile, 999, log, cancellationToken) : null)
             {
                 run = await DriveAsync(clients, options, options.Jobs, cancellationToken);
+            }
+            if (options.MetricsOut is { } metricsFile)
+            {
+                await File.WriteAllLinesAsync(metricsFile, MetricsDelta.Between(metricsBefore!, await http.GetStringAsync("metrics", cancellationToken)), cancellationToken);
             }
             var jobsRun = Math.Max(1, run.Samples.Count);
             var cpuMsPerJob = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / jobsRun;

@@ -53,18 +53,22 @@ var perfRecord = new Option<string?>("--perf-record")
 {
     Description = "Record the measured run (not the warm-up) with Linux perf into this file; read it with `profile FILE` (see scripts/profile-jobs.sh)",
 };
+var metricsOut = new Option<string?>("--metrics-out")
+{
+    Description = "Write what the coordinator's Prometheus metrics gained during the measured run (counters and histograms as differences) to this file",
+};
 var jobJson = new Option<bool>("--json") { Description = "Print the report as JSON" };
 var header = new Option<bool>("--header") { Description = "Print the markdown table header before the row" };
 var jobsCommand = new Command("jobs", "Jobs through a whole in-process network (node, coordinator on SQLite, miners on an Ollama-compatible backend) over HTTP")
 {
-    jobCount, jobWarmup, settle, perfRecord, clients, miners, capacity, latency, submitOnly, jobInterval, jobJson, header,
+    jobCount, jobWarmup, settle, perfRecord, metricsOut, clients, miners, capacity, latency, submitOnly, jobInterval, jobJson, header,
 };
 jobsCommand.SetAction(async (parse, cancellationToken) =>
 {
     var report = await JobLoad.RunAsync(new JobLoadOptions(parse.GetValue(jobCount), parse.GetValue(jobWarmup), Math.Max(1, parse.GetValue(clients)),
         parse.GetValue(miners), parse.GetValue(capacity), parse.GetValue(latency), parse.GetValue(submitOnly), parse.GetValue(jobInterval),
         TimeSpan.FromSeconds(120))
-    { SettleLimit = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(settle))), PerfRecord = parse.GetValue(perfRecord) }, Console.Error, cancellationToken);
+    { SettleLimit = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(settle))), PerfRecord = parse.GetValue(perfRecord), MetricsOut = parse.GetValue(metricsOut) }, Console.Error, cancellationToken);
     if (parse.GetValue(jobJson))
     {
         Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
