@@ -87,6 +87,7 @@ public static class CoordinatorHost
             builder.Services.AddSingleton<JobSignals>();
             builder.Services.AddSingleton<OutboxSignal>();
             builder.Services.AddSingleton<ChainSender>();
+            builder.Services.AddSingleton<HeldOutboxRows>();
             builder.Services.AddSingleton<OutboxProcessor>();
             builder.Services.AddSingleton<JobService>();
             builder.Services.AddSingleton<CompletionWriter>();

@@ -18,6 +18,7 @@ public sealed class CoordinatorMetrics
     private readonly Histogram _completeToReceipt;
     private readonly Histogram _submissionGroups;
     private readonly Histogram _submissionStages;
+    private readonly Counter _signedAgain;
 
     public CoordinatorMetrics()
     {
@@ -38,10 +39,13 @@ public sealed class CoordinatorMetrics
         var buckets = Histogram.ExponentialBuckets(0.001, 2, 16);
         _submissionGroups = factory.CreateHistogram("aitbc_coordinator_submission_group_size", "Submissions stored and broadcast together (one transaction, one batch).",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 2, 9) });
-        // The submission writer is one pipeline: when the sum over stages nears the wall time, it is what limits submissions/s.
+        // The submission writer runs two halves at once: a group's replays, sign and store while the group before it is
+        // broadcast and recorded. When either half's sum nears the wall time, it is what limits submissions/s.
         _submissionStages = factory.CreateHistogram("aitbc_coordinator_submission_stage_seconds",
             "Time the submission writer spends on each stage of a group: replays (idempotency lookup), sign, store, broadcast (the node's answer), record.",
             new HistogramConfiguration { LabelNames = ["stage"], Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
+        _signedAgain = factory.CreateCounter("aitbc_coordinator_submission_groups_signed_again_total",
+            "Submission groups signed ahead whose nonces were taken before their broadcast (the outbox worker sent meanwhile, or part of the group before was refused), so they were signed again.");
         _submitToAssign = factory.CreateHistogram("aitbc_coordinator_submit_to_assign_seconds", "From submission to a miner accepting the job.",
             new HistogramConfiguration { Buckets = buckets });
         _completeToReceipt = factory.CreateHistogram("aitbc_coordinator_complete_to_receipt_seconds", "From a completion accepted to its record_receipt committed on chain.",
@@ -51,6 +55,8 @@ public sealed class CoordinatorMetrics
     public void MinersOnline(int count) => _minersOnline.Set(count);
 
     public void SubmissionGroup(int size) => _submissionGroups.Observe(size);
+
+    public void SubmissionGroupSignedAgain() => _signedAgain.Inc();
 
     /// <summary>Times one stage of a submission group from <paramref name="startedAt"/> (a <see cref="System.Diagnostics.Stopwatch"/> timestamp) to now; returns now.</summary>
     public long SubmissionStage(string stage, long startedAt)

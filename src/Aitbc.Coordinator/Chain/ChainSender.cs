@@ -20,7 +20,7 @@ namespace Aitbc.Coordinator.Chain;
 /// before its old bytes are looked up on chain, and the chain refuses a second escrow, receipt or refund for a job, so a
 /// re-sign can never pay twice.
 /// </remarks>
-public sealed class ChainSender(NodeClient node, Ed25519KeyPair key, ICoordinatorStore store, TimeProvider time, ILogger<ChainSender> logger)
+public sealed class ChainSender(NodeClient node, Ed25519KeyPair key, ICoordinatorStore store, TimeProvider time, CoordinatorMetrics metrics, ILogger<ChainSender> logger)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private ulong? _nextNonce;
@@ -51,10 +51,24 @@ public sealed class ChainSender(NodeClient node, Ed25519KeyPair key, ICoordinato
     {
         _chainId ??= (await node.GetStatusAsync(cancellationToken).ConfigureAwait(false)).ChainId;
         _nextNonce ??= (await node.GetAccountAsync(key.Address, cancellationToken).ConfigureAwait(false)).NextNonce;
+        return SignFrom(_chainId, _nextNonce.Value, bodies);
+    }
+
+    /// <summary>
+    /// Signs <paramref name="bodies"/> with consecutive nonces from <paramref name="firstNonce"/> without the lock: the
+    /// submission writer signs a group while the one before it is still being broadcast, guessing the nonce that one
+    /// leaves next. <see cref="SendManyAsync"/> checks the guess under the lock and signs again when it was wrong. Only
+    /// once a transaction was signed under the lock (the chain id is known).
+    /// </summary>
+    public IReadOnlyList<SignedTransaction> SignAhead(IReadOnlyList<TxBody> bodies, ulong firstNonce) =>
+        SignFrom(Volatile.Read(ref _chainId) ?? throw new InvalidOperationException("nothing was signed under the lock yet: the chain id is unknown"), firstNonce, bodies);
+
+    private SignedTransaction[] SignFrom(string chainId, ulong firstNonce, IReadOnlyList<TxBody> bodies)
+    {
         var txs = new SignedTransaction[bodies.Count];
         for (var i = 0; i < bodies.Count; i++)
         {
-            txs[i] = new UnsignedTransaction(_chainId, key.PublicKey, _nextNonce.Value + (ulong)i, bodies[i]).Sign(key);
+            txs[i] = new UnsignedTransaction(chainId, key.PublicKey, firstNonce + (ulong)i, bodies[i]).Sign(key);
         }
         return txs;
     }
@@ -115,10 +129,12 @@ public sealed class ChainSender(NodeClient node, Ed25519KeyPair key, ICoordinato
 
     /// <summary>
     /// Puts freshly signed transactions of outbox rows on the mempool as one batch (<paramref name="txs"/>[i] signed by
-    /// <see cref="SignManyAsync"/> over <paramref name="bodies"/>[i] and already recorded on row <paramref name="rowIds"/>[i]).
-    /// Those the node saw as a nonce gap (after a refused one) or with a stale nonce are signed again from the nonce
-    /// the chain wants, recorded on their rows before the next broadcast, and sent again: at once after a gap (each
-    /// round settles at least the refused one), after <paramref name="backoff"/> when the count itself was wrong (at most
+    /// <see cref="SignManyAsync"/> or <see cref="SignAhead"/> over <paramref name="bodies"/>[i] and already recorded on
+    /// row <paramref name="rowIds"/>[i]). When they were signed ahead from a nonce that is no longer the next one (the
+    /// outbox worker sent meanwhile, or part of the group before was refused), they are first signed again. Those the
+    /// node saw as a nonce gap (after a refused one) or with a stale nonce are signed again from the nonce the chain
+    /// wants, recorded on their rows before the next broadcast, and sent again: at once after a gap (each round settles
+    /// at least the refused one), after <paramref name="backoff"/> when the count itself was wrong (at most
     /// <paramref name="maxStaleRetries"/> times; then they stay undecided for the outbox worker). Caller holds the lock.
     /// </summary>
     public async Task<IReadOnlyList<Delivery>> SendManyAsync(IReadOnlyList<long> rowIds, IReadOnlyList<TxBody> bodies, IReadOnlyList<SignedTransaction> txs,
@@ -128,6 +144,14 @@ public sealed class ChainSender(NodeClient node, Ed25519KeyPair key, ICoordinato
         var current = txs.ToArray();
         var sending = Enumerable.Range(0, txs.Count).ToList();
         var staleRetries = 0;
+        if (txs.Count > 0 && _nextNonce != txs[0].Tx.Nonce)
+        {
+            metrics.SubmissionGroupSignedAgain();
+            if (!await SignAgainAsync(sending, rowIds, bodies, current, deliveries, cancellationToken).ConfigureAwait(false))
+            {
+                return deliveries;
+            }
+        }
         while (true)
         {
             var results = await BroadcastManyAsync([.. sending.Select(i => current[i])], cancellationToken).ConfigureAwait(false);
@@ -149,30 +173,43 @@ public sealed class ChainSender(NodeClient node, Ed25519KeyPair key, ICoordinato
                 // A stale nonce (the chain's count lags our transactions in its mempool): wait, then sign again.
                 await Task.Delay(backoff(staleRetries), time, cancellationToken).ConfigureAwait(false);
             }
-            IReadOnlyList<SignedTransaction> resigned;
-            try
+            if (!await SignAgainAsync(again, rowIds, bodies, current, deliveries, cancellationToken).ConfigureAwait(false))
             {
-                resigned = await SignManyAsync([.. again.Select(i => bodies[i])], cancellationToken).ConfigureAwait(false);
-            }
-            catch (NodeClientException e)
-            {
-                // The rows keep their last signed bytes; the outbox worker takes them from here.
-                foreach (var i in again)
-                {
-                    deliveries[i] = new Delivery.Transient(e.Message);
-                }
                 return deliveries;
             }
-            var signatures = new List<OutboxSignature>(again.Count);
-            for (var k = 0; k < again.Count; k++)
-            {
-                current[again[k]] = resigned[k];
-                signatures.Add(new OutboxSignature(rowIds[again[k]], resigned[k].Tx.Nonce, Convert.ToBase64String(resigned[k].WireBytes), resigned[k].Hash));
-            }
-            // Recorded before the broadcast, as always: after a crash the row's hash says whether these bytes landed.
-            await store.MarkOutboxSignedAsync(signatures, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
             sending = again;
         }
+    }
+
+    /// <summary>
+    /// Signs the transactions at <paramref name="indexes"/> again from the next nonce and records them on their rows;
+    /// false (each of them then undecided, keeping its last signed bytes for the outbox worker) when the node cannot be asked.
+    /// </summary>
+    private async Task<bool> SignAgainAsync(List<int> indexes, IReadOnlyList<long> rowIds, IReadOnlyList<TxBody> bodies, SignedTransaction[] current,
+        Delivery[] deliveries, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<SignedTransaction> resigned;
+        try
+        {
+            resigned = await SignManyAsync([.. indexes.Select(i => bodies[i])], cancellationToken).ConfigureAwait(false);
+        }
+        catch (NodeClientException e)
+        {
+            foreach (var i in indexes)
+            {
+                deliveries[i] = new Delivery.Transient(e.Message);
+            }
+            return false;
+        }
+        var signatures = new List<OutboxSignature>(indexes.Count);
+        for (var k = 0; k < indexes.Count; k++)
+        {
+            current[indexes[k]] = resigned[k];
+            signatures.Add(new OutboxSignature(rowIds[indexes[k]], resigned[k].Tx.Nonce, Convert.ToBase64String(resigned[k].WireBytes), resigned[k].Hash));
+        }
+        // Recorded before the broadcast, as always: after a crash the row's hash says whether these bytes landed.
+        await store.MarkOutboxSignedAsync(signatures, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>Broadcasts a transaction just signed by <see cref="SignAsync"/> and reads the node's verdict. Caller holds the lock.</summary>

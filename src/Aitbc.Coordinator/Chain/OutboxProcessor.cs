@@ -17,6 +17,7 @@ public sealed class OutboxSignal : WakeSignal;
 /// </summary>
 public sealed class OutboxProcessor(
     ChainSender sender,
+    HeldOutboxRows held,
     Client.Node.NodeClient node,
     ICoordinatorStore store,
     JobSignals signals,
@@ -41,7 +42,7 @@ public sealed class OutboxProcessor(
     {
         using var hold = await sender.LockAsync(cancellationToken).ConfigureAwait(false);
         // Read under the lock: the request path may have just sent (or deleted) these rows while we waited.
-        var due = await store.DueOutboxAsync(Now, PumpBatch, cancellationToken).ConfigureAwait(false);
+        var due = held.Deliverable(await store.DueOutboxAsync(Now, PumpBatch, cancellationToken).ConfigureAwait(false));
         if (due.Count == 0)
         {
             return false;
@@ -255,8 +256,11 @@ public sealed class OutboxProcessor(
         }
     }
 
-    /// <summary>The earliest time a pending row is due, or null when none waits.</summary>
-    public Task<long?> NextDueAsync(CancellationToken cancellationToken) => store.NextOutboxDueTimeAsync(cancellationToken);
+    /// <summary>The earliest time a pending row is due, or null when none waits (or the first one waiting is held by the submission writer, whose release wakes the worker).</summary>
+    public async Task<long?> NextDueAsync(CancellationToken cancellationToken)
+    {
+        return await store.OutboxHeadAsync(cancellationToken).ConfigureAwait(false) is { } head && !held.Holds(head) ? head.NotBefore : null;
+    }
 
     /// <summary>Records <paramref name="delivery"/> on its row, and fails the job when the chain refused its escrow.</summary>
     public async Task ApplyAsync(OutboxRecord row, Delivery delivery, CancellationToken cancellationToken)

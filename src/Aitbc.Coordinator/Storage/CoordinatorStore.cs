@@ -240,13 +240,8 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
         return [.. rows.TakeWhile(r => r.NotBefore <= now)];
     }
 
-    public async Task<long?> NextOutboxDueTimeAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        var head = (await QueryOutboxAsync(connection, $"SELECT {OutboxColumns} FROM outbox WHERE status = @pending ORDER BY id LIMIT 1",
-            cancellationToken, ("@pending", OutboxStatus.Pending)).ConfigureAwait(false)).SingleOrDefault();
-        return head?.NotBefore;
-    }
+    public async Task<OutboxRecord?> OutboxHeadAsync(CancellationToken cancellationToken) =>
+        (await DueOutboxAsync(long.MaxValue, 1, cancellationToken).ConfigureAwait(false)).SingleOrDefault();
 
     public async Task<IReadOnlyList<OutboxRecord>> SentOutboxAsync(int limit, CancellationToken cancellationToken)
     {

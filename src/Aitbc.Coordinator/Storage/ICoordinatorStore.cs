@@ -62,8 +62,8 @@ public interface ICoordinatorStore
     /// <summary>The oldest pending outbox rows in id order, up to <paramref name="limit"/>, stopping before the first not due at <paramref name="now"/>.</summary>
     Task<IReadOnlyList<OutboxRecord>> DueOutboxAsync(long now, int limit, CancellationToken cancellationToken);
 
-    /// <summary>The earliest time a pending row becomes due, or null when none waits.</summary>
-    Task<long?> NextOutboxDueTimeAsync(CancellationToken cancellationToken);
+    /// <summary>The first pending row in id order, due or not (its <see cref="OutboxRecord.NotBefore"/> is when the queue moves next), or null when none waits.</summary>
+    Task<OutboxRecord?> OutboxHeadAsync(CancellationToken cancellationToken);
 
     /// <summary>Sent rows waiting for their block, oldest first.</summary>
     Task<IReadOnlyList<OutboxRecord>> SentOutboxAsync(int limit, CancellationToken cancellationToken);

@@ -16,6 +16,18 @@ public class WakeSignal
     /// <summary>Waits for a kick, and takes it.</summary>
     public async ValueTask WaitAsync(CancellationToken cancellationToken) => await _channel.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
 
+    /// <summary>Waits for a kick or for <paramref name="other"/> to complete, whichever is first; true when kicked. Takes the kick.</summary>
+    public async Task<bool> KickedBeforeAsync(Task other)
+    {
+        if (_channel.Reader.TryRead(out _))
+        {
+            return true;
+        }
+        // WaitToReadAsync takes nothing: a wait left behind when the other task wins cannot swallow a later kick.
+        await Task.WhenAny(other, _channel.Reader.WaitToReadAsync().AsTask()).ConfigureAwait(false);
+        return _channel.Reader.TryRead(out _);
+    }
+
     /// <summary>Waits for a kick or for <paramref name="timeout"/> on <paramref name="time"/>; true when kicked. Takes the kick either way.</summary>
     public async Task<bool> WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {

@@ -8,7 +8,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Aitbc.Coordinator.Tests.Infrastructure;
 
-/// <summary>Forwards JSON-RPC to a real node, or answers 503 while <see cref="Down"/>: a node outage a test can switch on and off.</summary>
+/// <summary>
+/// Forwards JSON-RPC to a real node, or answers 503 while <see cref="Down"/>: a node outage a test can switch on and off.
+/// It can also hold broadcasts at the door (<see cref="HoldBroadcasts"/>), to catch a submission group in flight.
+/// </summary>
 public sealed class SwitchableNodeProxy : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -26,6 +29,18 @@ public sealed class SwitchableNodeProxy : IAsyncDisposable
     /// <summary>While true, every call is answered 503, as by a node that is down.</summary>
     public volatile bool Down;
 
+    private TaskCompletionSource? _broadcastGate;
+    private int _broadcastsWaiting;
+
+    /// <summary>From now on, calls that broadcast a transaction (alone or in a batch) wait until <see cref="ReleaseBroadcasts"/>; other calls go through.</summary>
+    public void HoldBroadcasts() => Volatile.Write(ref _broadcastGate, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    /// <summary>Lets the held broadcasts (and later ones) through.</summary>
+    public void ReleaseBroadcasts() => Interlocked.Exchange(ref _broadcastGate, null)?.TrySetResult();
+
+    /// <summary>Broadcast calls waiting at the door now.</summary>
+    public int BroadcastsWaiting => Volatile.Read(ref _broadcastsWaiting);
+
     public static async Task<SwitchableNodeProxy> StartAsync(Uri nodeUrl)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -41,7 +56,15 @@ public sealed class SwitchableNodeProxy : IAsyncDisposable
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
                 return;
             }
-            using var body = new StreamContent(context.Request.Body);
+            using var request = new MemoryStream();
+            await context.Request.Body.CopyToAsync(request, context.RequestAborted);
+            if (Volatile.Read(ref proxy._broadcastGate) is { } gate && System.Text.Encoding.UTF8.GetString(request.ToArray()).Contains("\"broadcast_tx", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref proxy._broadcastsWaiting);
+                await gate.Task.WaitAsync(context.RequestAborted);
+                Interlocked.Decrement(ref proxy._broadcastsWaiting);
+            }
+            using var body = new ByteArrayContent(request.ToArray());
             body.Headers.ContentType = new("application/json");
             using var answer = await node.PostAsync((Uri?)null, body, context.RequestAborted);
             context.Response.StatusCode = (int)answer.StatusCode;

@@ -125,11 +125,149 @@ public abstract class SubmitGroupTests(CoordinatorFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task A_group_signed_while_the_one_before_is_in_flight_takes_the_nonces_after_it_and_goes_after_it()
+    {
+        await using var gated = await GatedCoordinatorAsync("overlap");
+        using var client = await fixture.ClientAsync(20, coordinator: gated.Coordinator, coordinatorKey: fixture.OwnKey);
+        var before = await fixture.BalanceAsync(client.Address);
+
+        gated.Proxy.HoldBroadcasts();
+        var first = await InFlightAsync(gated, () => client.SubmitAsync(Bodies.Flat(prompt: "first", maxPrice: "1")));
+        var second = await PreparedAheadAsync(gated, 3,
+            () => client.SubmitAsync(Bodies.Flat(prompt: "second", maxPrice: "1")),
+            () => client.SubmitAsync(Bodies.Flat(prompt: "third", maxPrice: "1")));
+        // Stored and signed while the first group waits at the node's door: the nonces after the first's, not yet sent.
+        var pending = (await gated.Coordinator.Store.DueOutboxAsync(long.MaxValue, 10, default)).OrderBy(r => r.Id).ToList();
+        Assert.Equal(Enumerable.Range(0, 3).Select(i => pending[0].Nonce!.Value + (ulong)i), pending.Select(r => r.Nonce!.Value));
+        Assert.Equal(1, gated.Proxy.BroadcastsWaiting);
+
+        gated.Proxy.ReleaseBroadcasts();
+        var answers = await AnswersAsync([.. first, .. second]);
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.Created, a.Status));
+        foreach (var answer in answers)
+        {
+            await fixture.EscrowAsync(answer.JobId!);
+        }
+        Assert.Equal(before - Amount.ParseAitbc("3"), await fixture.BalanceAsync(client.Address));
+        Assert.Equal(0, await SignedAgainAsync(gated.Coordinator));
+    }
+
+    [Fact]
+    public async Task A_group_signed_ahead_of_a_flight_with_a_refusal_is_signed_again_and_leaves_no_gap()
+    {
+        await using var gated = await GatedCoordinatorAsync("overlap-refused");
+        using var payer = await fixture.ClientAsync(21, coordinator: gated.Coordinator, coordinatorKey: fixture.OwnKey);
+        using var broke = await fixture.ClientAsync(22, allowance: "0", coordinator: gated.Coordinator, coordinatorKey: fixture.OwnKey);
+        var before = await fixture.BalanceAsync(payer.Address);
+
+        gated.Proxy.HoldBroadcasts();
+        var first = await InFlightAsync(gated,
+            () => payer.SubmitAsync(Bodies.Flat(prompt: "a", maxPrice: "1")),
+            () => broke.SubmitAsync(Bodies.Flat(prompt: "refused", maxPrice: "1")),
+            () => payer.SubmitAsync(Bodies.Flat(prompt: "c", maxPrice: "1")));
+        var second = await PreparedAheadAsync(gated, 5,
+            () => payer.SubmitAsync(Bodies.Flat(prompt: "d", maxPrice: "1")),
+            () => payer.SubmitAsync(Bodies.Flat(prompt: "e", maxPrice: "1")));
+
+        gated.Proxy.ReleaseBroadcasts();
+        var answers = await AnswersAsync([.. first, .. second]);
+        Assert.Equal([HttpStatusCode.Created, HttpStatusCode.PaymentRequired, HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.Created],
+            answers.Select(a => a.Status));
+        // The refusal took one nonce back: the group signed ahead from the nonce after the first group's was signed again
+        // before it went, and every escrow was admitted during its request.
+        var rows = new List<OutboxRecord>();
+        foreach (var answer in answers.Where(a => a.JobId is not null))
+        {
+            rows.Add(Assert.Single(await gated.Coordinator.Store.OutboxForJobAsync(answer.JobId!, default)));
+        }
+        Assert.All(rows, r => Assert.True(r.Status is OutboxStatus.Sent or OutboxStatus.Committed, $"row {r.Id} is {r.Status}: {r.LastError}"));
+        var nonces = rows.OrderBy(r => r.Id).Select(r => r.Nonce!.Value).ToList();
+        Assert.Equal(Enumerable.Range(0, nonces.Count).Select(i => nonces[0] + (ulong)i), nonces);
+        Assert.Equal(1, await SignedAgainAsync(gated.Coordinator));
+        foreach (var row in rows)
+        {
+            await fixture.EscrowAsync(row.JobId);
+        }
+        Assert.Equal(before - Amount.ParseAitbc("4"), await fixture.BalanceAsync(payer.Address));
+    }
+
+    [Fact]
+    public async Task A_retry_whose_key_is_in_flight_waits_for_its_outcome_instead_of_replaying_a_job_that_is_then_refused()
+    {
+        await using var gated = await GatedCoordinatorAsync("overlap-key");
+        using var payer = await fixture.ClientAsync(23, coordinator: gated.Coordinator, coordinatorKey: fixture.OwnKey);
+        using var broke = await fixture.ClientAsync(25, allowance: "0", coordinator: gated.Coordinator, coordinatorKey: fixture.OwnKey);
+        var service = gated.Coordinator.App.Services.GetRequiredService<JobService>();
+        var paid = Bodies.Flat(prompt: "paid", maxPrice: "1");
+        var unpaid = Bodies.Flat(prompt: "unpaid", maxPrice: "1");
+
+        gated.Proxy.HoldBroadcasts();
+        var first = await InFlightAsync(gated, () => payer.SubmitAsync(paid, "paid-key"), () => broke.SubmitAsync(unpaid, "unpaid-key"));
+        var retries = new[] { payer.SubmitAsync(paid, "paid-key"), broke.SubmitAsync(unpaid, "unpaid-key") };
+        // The writer has taken both retries and set them aside while their keys are in flight.
+        await Poll.UntilAsync(() => Task.FromResult(service.QueuedSubmissions == 0));
+        Assert.Equal(2, (await gated.Coordinator.Store.DueOutboxAsync(long.MaxValue, 10, default)).Count);
+
+        gated.Proxy.ReleaseBroadcasts();
+        var answers = await AnswersAsync([.. first, .. retries]);
+        Assert.Equal([HttpStatusCode.Created, HttpStatusCode.PaymentRequired, HttpStatusCode.Created, HttpStatusCode.PaymentRequired], answers.Select(a => a.Status));
+        Assert.Equal(answers[0].JobId, answers[2].JobId);
+        using var brokeJobs = JsonDocument.Parse(await broke.Http.GetStringAsync("v1/jobs"));
+        Assert.Empty(brokeJobs.RootElement.GetProperty("jobs").EnumerateArray());
+    }
+
+    /// <summary>A coordinator of its own whose node calls go through a proxy that can hold broadcasts, with its nonce already known.</summary>
+    private async Task<GatedCoordinator> GatedCoordinatorAsync(string name)
+    {
+        var dataDir = TempDir.Create(name);
+        var proxy = await SwitchableNodeProxy.StartAsync(fixture.Node.Url);
+        var coordinator = await RunningCoordinator.StartAsync(await fixture.OptionsForAsync(fixture.OwnKey, dataDir) with { NodeUrl = proxy.Url });
+        return new GatedCoordinator(proxy, coordinator, dataDir);
+    }
+
+    private sealed record GatedCoordinator(SwitchableNodeProxy Proxy, RunningCoordinator Coordinator, string DataDir) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Proxy.ReleaseBroadcasts();
+            await Coordinator.DisposeAsync();
+            await Proxy.DisposeAsync();
+            TempDir.Delete(DataDir);
+        }
+    }
+
+    /// <summary>Starts <paramref name="submissions"/> as one group and waits until its broadcast is held at the proxy.</summary>
+    private static async Task<List<Task<HttpResponseMessage>>> InFlightAsync(GatedCoordinator gated, params Func<Task<HttpResponseMessage>>[] submissions)
+    {
+        var sent = await StartInOneGroupAsync(gated.Coordinator, submissions);
+        await Poll.UntilAsync(() => Task.FromResult(gated.Proxy.BroadcastsWaiting == 1));
+        return sent;
+    }
+
+    /// <summary>Starts <paramref name="submissions"/> while a group is in flight, and waits until <paramref name="pendingRows"/> rows are stored in all.</summary>
+    private static async Task<List<Task<HttpResponseMessage>>> PreparedAheadAsync(GatedCoordinator gated, int pendingRows, params Func<Task<HttpResponseMessage>>[] submissions)
+    {
+        var sent = submissions.Select(submit => submit()).ToList();
+        await Poll.UntilAsync(async () => (await gated.Coordinator.Store.DueOutboxAsync(long.MaxValue, 100, default)).Count == pendingRows);
+        return sent;
+    }
+
+    private static async Task<long> SignedAgainAsync(RunningCoordinator coordinator)
+    {
+        using var http = coordinator.Http();
+        var line = (await http.GetStringAsync("metrics")).Split('\n').SingleOrDefault(l => l.StartsWith("aitbc_coordinator_submission_groups_signed_again_total ", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>
     /// Starts the submissions in order while the sender's lock is held, waiting for each to be queued before starting the
     /// next, then releases the lock: the writer takes them all, in this order, as one group.
     /// </summary>
-    private static async Task<IReadOnlyList<(HttpStatusCode Status, string? JobId)>> InOneGroupAsync(RunningCoordinator coordinator, params Func<Task<HttpResponseMessage>>[] submissions)
+    private static async Task<IReadOnlyList<(HttpStatusCode Status, string? JobId)>> InOneGroupAsync(RunningCoordinator coordinator, params Func<Task<HttpResponseMessage>>[] submissions) =>
+        await AnswersAsync(await StartInOneGroupAsync(coordinator, submissions));
+
+    private static async Task<List<Task<HttpResponseMessage>>> StartInOneGroupAsync(RunningCoordinator coordinator, Func<Task<HttpResponseMessage>>[] submissions)
     {
         var service = coordinator.App.Services.GetRequiredService<JobService>();
         var sender = coordinator.App.Services.GetRequiredService<ChainSender>();
@@ -143,6 +281,11 @@ public abstract class SubmitGroupTests(CoordinatorFixture fixture)
                 await Poll.UntilAsync(() => Task.FromResult(service.QueuedSubmissions == queued));
             }
         }
+        return sent;
+    }
+
+    private static async Task<IReadOnlyList<(HttpStatusCode Status, string? JobId)>> AnswersAsync(IEnumerable<Task<HttpResponseMessage>> sent)
+    {
         var answers = new List<(HttpStatusCode, string?)>();
         foreach (var response in await Task.WhenAll(sent))
         {

@@ -364,13 +364,13 @@ public abstract class StoreTests : IAsyncLifetime
         var first = await store.InsertJobAsync(Job("job_a", 1000), Row("job_a", OutboxKind.SubmitJob, 1000), default);
         var second = await store.InsertJobAsync(Job("job_b", 1001), Row("job_b", OutboxKind.SubmitJob, 1001), default);
         Assert.Equal(first, (await store.NextDueOutboxAsync(1000, default))!.Id);
-        Assert.Equal(1000L, await store.NextOutboxDueTimeAsync(default));
+        Assert.Equal(1000L, (await store.OutboxHeadAsync(default))?.NotBefore);
 
         await store.MarkOutboxSignedAsync(first, 7, "Ynl0ZXM=", "TXHASH", 1010, default);
         await store.MarkOutboxRetryAsync(first, "node down", 5000, 1020, default);
         // The head backs off, and nothing overtakes it.
         Assert.Null(await store.NextDueOutboxAsync(4999, default));
-        Assert.Equal(5000L, await store.NextOutboxDueTimeAsync(default));
+        Assert.Equal(5000L, (await store.OutboxHeadAsync(default))?.NotBefore);
         var head = (await store.NextDueOutboxAsync(5000, default))!;
         Assert.Equal((first, 1, "node down", 7UL, "Ynl0ZXM=", "TXHASH"), (head.Id, head.Attempts, head.LastError, head.Nonce, head.TxBytes, head.TxHash));
 
@@ -384,7 +384,7 @@ public abstract class StoreTests : IAsyncLifetime
         Assert.Equal((OutboxStatus.Committed, 42L, 3, 5300L), (closed.Status, closed.Height, closed.Attempts, closed.SentAt));
         Assert.Equal(second, (await store.NextDueOutboxAsync(9999, default))!.Id);
         await store.CloseOutboxAsync(second, OutboxStatus.Refused, null, "insufficient allowance", 9999, default);
-        Assert.Null(await store.NextOutboxDueTimeAsync(default));
+        Assert.Null((await store.OutboxHeadAsync(default))?.NotBefore);
 
         // A job's escrow settles once: a second settlement row is refused by the schema.
         Assert.True(await store.CancelJobAsync("job_a", 6000, Row("job_a", OutboxKind.RefundJob, 6000), default));

@@ -50,4 +50,24 @@ public sealed class WakeSignalTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => signal.WaitAsync(TimeSpan.FromMinutes(1), TimeProvider.System, stop.Token));
     }
+
+    [Fact]
+    public async Task Waiting_for_a_kick_or_a_task_ends_with_whichever_is_first_and_a_wait_left_behind_swallows_no_kick()
+    {
+        var signal = new WakeSignal();
+        var other = new TaskCompletionSource();
+        var waiting = signal.KickedBeforeAsync(other.Task);
+        Assert.False(waiting.IsCompleted);
+        other.SetResult();
+        Assert.False(await waiting.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        // The wait that lost to the task is still registered with the channel; the next kick is still there for the next wait.
+        signal.Kick();
+        Assert.True(await signal.KickedBeforeAsync(new TaskCompletionSource().Task).WaitAsync(TimeSpan.FromSeconds(30)));
+
+        var kicked = signal.KickedBeforeAsync(new TaskCompletionSource().Task);
+        Assert.False(kicked.IsCompleted);
+        signal.Kick();
+        Assert.True(await kicked.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
 }
