@@ -263,10 +263,12 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var statements = new PreparedStatements(connection, tx);
         foreach (var signature in signatures)
         {
-            await ExecuteAsync(connection, tx, "UPDATE outbox SET nonce = @nonce, tx_bytes = @bytes, tx_hash = @hash, updated_at = @now WHERE id = @id", cancellationToken,
-                ("@nonce", checked((long)signature.Nonce)), ("@bytes", signature.TxBytes), ("@hash", signature.TxHash), ("@now", now), ("@id", signature.Id)).ConfigureAwait(false);
+            await statements.For("UPDATE outbox SET nonce = @nonce, tx_bytes = @bytes, tx_hash = @hash, updated_at = @now WHERE id = @id",
+                [("@nonce", checked((long)signature.Nonce)), ("@bytes", signature.TxBytes), ("@hash", signature.TxHash), ("@now", now), ("@id", signature.Id)])
+                .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -277,10 +279,11 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var statements = new PreparedStatements(connection, tx);
         foreach (var id in ids)
         {
-            await ExecuteAsync(connection, tx, "UPDATE outbox SET status = @sent, attempts = attempts + 1, sent_at = @now, last_error = NULL, updated_at = @now WHERE id = @id", cancellationToken,
-                ("@sent", OutboxStatus.Sent), ("@now", now), ("@id", id)).ConfigureAwait(false);
+            await statements.For("UPDATE outbox SET status = @sent, attempts = attempts + 1, sent_at = @now, last_error = NULL, updated_at = @now WHERE id = @id",
+                [("@sent", OutboxStatus.Sent), ("@now", now), ("@id", id)]).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -306,10 +309,11 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var statements = new PreparedStatements(connection, tx);
         foreach (var close in closes)
         {
-            await ExecuteAsync(connection, tx, "UPDATE outbox SET status = @status, height = @height, last_error = @note, updated_at = @now WHERE id = @id", cancellationToken,
-                ("@status", close.Status), ("@height", close.Height), ("@note", close.Note), ("@now", now), ("@id", close.Id)).ConfigureAwait(false);
+            await statements.For("UPDATE outbox SET status = @status, height = @height, last_error = @note, updated_at = @now WHERE id = @id",
+                [("@status", close.Status), ("@height", close.Height), ("@note", close.Note), ("@now", now), ("@id", close.Id)]).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
