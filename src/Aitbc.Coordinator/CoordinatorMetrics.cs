@@ -42,7 +42,7 @@ public sealed class CoordinatorMetrics
         // The submission writer runs two halves at once: a group's replays, sign and store while the group before it is
         // broadcast and recorded. When either half's sum nears the wall time, it is what limits submissions/s.
         _submissionStages = factory.CreateHistogram("aitbc_coordinator_submission_stage_seconds",
-            "Time the submission writer spends on each stage of a group: replays (idempotency lookup), sign, store, broadcast (the node's answer), record.",
+            "Time the submission writer spends on each stage of a group: replays (idempotency lookup), sign, store; then, in its flight, lock (waiting for the chain sender, held by the outbox worker meanwhile), broadcast (the node's answer), record.",
             new HistogramConfiguration { LabelNames = ["stage"], Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
         _signedAgain = factory.CreateCounter("aitbc_coordinator_submission_groups_signed_again_total",
             "Submission groups signed ahead whose nonces were taken before their broadcast (the outbox worker sent meanwhile, or part of the group before was refused), so they were signed again.");

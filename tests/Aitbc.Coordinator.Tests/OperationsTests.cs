@@ -71,7 +71,7 @@ public sealed class OperationsTests(CoordinatorFixture fixture)
 
         using var http = fixture.Coordinator.Http();
         var text = await http.GetStringAsync("metrics");
-        foreach (var stage in new[] { "replays", "sign", "store", "broadcast", "record" })
+        foreach (var stage in new[] { "replays", "sign", "store", "lock", "broadcast", "record" })
         {
             var count = text.Split('\n').Single(line => line.StartsWith($"aitbc_coordinator_submission_stage_seconds_count{{stage=\"{stage}\"}}", StringComparison.Ordinal));
             Assert.True(double.Parse(count.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) >= 1, count);

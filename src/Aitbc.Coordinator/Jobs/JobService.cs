@@ -310,6 +310,7 @@ public sealed class JobService(
             IReadOnlyList<Delivery> deliveries;
             using (prepared.Lock ?? await sender.LockAsync(cancellationToken).ConfigureAwait(false))
             {
+                stage = metrics.SubmissionStage("lock", stage);
                 // A refusal in the middle leaves a nonce gap the node will not bridge: the ones after it are re-signed.
                 deliveries = await sender.SendManyAsync([.. entries.Select(e => e.Row.Id)], [.. entries.Select(e => (TxBody)e.Body)], [.. entries.Select(e => e.Tx)],
                     outbox.Backoff, MaxNonceRetries, cancellationToken).ConfigureAwait(false);
