@@ -6,12 +6,7 @@ using Aitbc.Client.Http;
 using Aitbc.Core;
 using Aitbc.Core.Proofs;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Aitbc.Cli.Tests.Infrastructure;
 
@@ -86,14 +81,10 @@ public sealed class FakeCoordinator : IAsyncDisposable
 
     public static async Task<FakeCoordinator> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackServer.CreateBuilder().Build();
         var fake = new FakeCoordinator(app);
         fake.Map(app);
-        await app.StartAsync();
-        fake.Url = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single() + "/");
+        fake.Url = await LoopbackServer.StartAsync(app);
         return fake;
     }
 

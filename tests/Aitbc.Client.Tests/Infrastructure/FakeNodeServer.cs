@@ -1,11 +1,5 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Aitbc.Client.Tests.Infrastructure;
 
@@ -48,15 +42,10 @@ public sealed class FakeNodeServer : IAsyncDisposable
 
     public static async Task<FakeNodeServer> StartAsync(params Func<HttpContext, Task>[] script)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
+        var app = LoopbackServer.CreateBuilder().Build();
         var server = new FakeNodeServer(app, script);
         app.MapPost("/", server.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        server.Url = new Uri(address + "/");
+        server.Url = await LoopbackServer.StartAsync(app);
         return server;
     }
 

@@ -11,12 +11,7 @@ using Aitbc.Core.Crypto;
 using Aitbc.Core.Proofs;
 using Aitbc.Core.Transactions;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Aitbc.Coordinator.Tests.Infrastructure;
 
@@ -99,14 +94,10 @@ public sealed class FakeMiner : IAsyncDisposable
         using var admin = coordinator.Http(RunningCoordinator.AdminKey);
         var apiKey = await CoordinatorFixture.CreateKeyAsync(admin, new { role = "miner", miner_pub_key = key.PublicKey.Base64 });
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackServer.CreateBuilder().Build();
         var miner = new FakeMiner(app, key, coordinator.Http(apiKey, "X-Miner-Key"), apiKey) { Mode = mode };
         app.MapPost("/v1/jobs/assign", (Delegate)miner.AssignAsync);
-        await app.StartAsync();
-        miner.Endpoint = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single() + "/");
+        miner.Endpoint = await LoopbackServer.StartAsync(app);
         await miner.RegisterAsync(model, price, capacity);
         return miner;
     }

@@ -1,10 +1,5 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Aitbc.Coordinator.Tests.Infrastructure;
 
@@ -43,10 +38,7 @@ public sealed class SwitchableNodeProxy : IAsyncDisposable
 
     public static async Task<SwitchableNodeProxy> StartAsync(Uri nodeUrl)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackServer.CreateBuilder().Build();
         var node = new HttpClient { BaseAddress = nodeUrl };
         SwitchableNodeProxy? proxy = null;
         app.MapPost("/", async (HttpContext context) =>
@@ -71,9 +63,7 @@ public sealed class SwitchableNodeProxy : IAsyncDisposable
             context.Response.ContentType = "application/json";
             await answer.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
         });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        proxy = new SwitchableNodeProxy(app, node, new Uri(address + "/"));
+        proxy = new SwitchableNodeProxy(app, node, await LoopbackServer.StartAsync(app));
         return proxy;
     }
 

@@ -1,15 +1,11 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Text.Json;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
+using Aitbc.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Aitbc.Miner.Tests.Infrastructure;
 
@@ -82,23 +78,19 @@ public sealed class FakeCoordinator : IAsyncDisposable
     /// <summary>Starts (again) on the same port.</summary>
     public async Task StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        var builder = LoopbackServer.CreateBuilder(Port);
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             json.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
         });
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, Port));
         var app = builder.Build();
         app.MapPost("/v1/miners/register", (Func<HttpContext, Task<IResult>>)RegisterAsync);
         app.MapPost("/v1/miners/heartbeat", (Func<HttpContext, Task<IResult>>)HeartbeatAsync);
         app.MapPost("/v1/jobs/{id}/status", (HttpContext c, string id) => JobCallAsync(c, "status", id));
         app.MapPost("/v1/jobs/{id}/complete", (HttpContext c, string id) => JobCallAsync(c, "complete", id));
         app.MapPost("/v1/jobs/{id}/fail", (HttpContext c, string id) => JobCallAsync(c, "fail", id));
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        Port = new Uri(address).Port;
+        Port = (await LoopbackServer.StartAsync(app)).Port;
         _app = app;
     }
 
