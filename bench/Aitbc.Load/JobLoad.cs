@@ -208,8 +208,11 @@ public static class JobLoad
                 break;
             }
         }
-        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"warm-up: {jobs} jobs ({settling.Elapsed.TotalSeconds:0} s of it until the JIT settled; last round {100 * share:0.0} % in the JIT; {JitInfo.GetCompiledMethodCount()} methods compiled)"));
+        // With --settle-seconds 0 no round ran: say so rather than print a share of nothing.
+        var settled = double.IsNaN(share)
+            ? "not waiting for the JIT to settle"
+            : string.Create(CultureInfo.InvariantCulture, $"{settling.Elapsed.TotalSeconds:0} s of it until the JIT settled; last round {100 * share:0.0} % in the JIT");
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"warm-up: {jobs} jobs ({settled}; {JitInfo.GetCompiledMethodCount()} methods compiled)"));
         return jobs;
     }
 
