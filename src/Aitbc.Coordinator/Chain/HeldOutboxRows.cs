@@ -44,7 +44,13 @@ public sealed class HeldOutboxRows(OutboxSignal signal)
         {
             return due;
         }
-        if (due.Any(r => r.Id >= From && !IsHeld(r.Id)))
+        bool ownRowWaits;
+        lock (_lock)
+        {
+            // A row seen while a group is still being stored may be anyone's: it counts as the worker's own.
+            ownRowWaits = due.Any(r => r.Id >= _from && !_holds.Any(h => h.Ids is { } ids && ids.Contains(r.Id)));
+        }
+        if (ownRowWaits)
         {
             Interlocked.Exchange(ref _workerStopped, 1);
         }
@@ -54,15 +60,6 @@ public sealed class HeldOutboxRows(OutboxSignal signal)
 
     /// <summary>Whether the worker must leave <paramref name="row"/> (and the rows after it) to the writer for now.</summary>
     public bool Holds(OutboxRecord row) => row.Id >= From;
-
-    /// <summary>Whether <paramref name="id"/> is one of a stored group's rows (a row seen while a group is still being stored may be anyone's: not counted).</summary>
-    private bool IsHeld(long id)
-    {
-        lock (_lock)
-        {
-            return _holds.Any(h => h.Ids is { } ids && ids.Contains(id));
-        }
-    }
 
     private void Refresh() => Volatile.Write(ref _from, _holds.Count == 0 ? long.MaxValue : _holds.Min(h => h.Ids is { } ids ? ids.Min() : long.MinValue));
 

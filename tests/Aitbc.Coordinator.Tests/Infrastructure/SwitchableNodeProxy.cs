@@ -50,13 +50,14 @@ public sealed class SwitchableNodeProxy : IAsyncDisposable
             }
             using var request = new MemoryStream();
             await context.Request.Body.CopyToAsync(request, context.RequestAborted);
-            if (Volatile.Read(ref proxy._broadcastGate) is { } gate && System.Text.Encoding.UTF8.GetString(request.ToArray()).Contains("\"broadcast_tx", StringComparison.Ordinal))
+            var bytes = request.ToArray();
+            if (Volatile.Read(ref proxy._broadcastGate) is { } gate && System.Text.Encoding.UTF8.GetString(bytes).Contains("\"broadcast_tx", StringComparison.Ordinal))
             {
                 Interlocked.Increment(ref proxy._broadcastsWaiting);
                 await gate.Task.WaitAsync(context.RequestAborted);
                 Interlocked.Decrement(ref proxy._broadcastsWaiting);
             }
-            using var body = new ByteArrayContent(request.ToArray());
+            using var body = new ByteArrayContent(bytes);
             body.Headers.ContentType = new("application/json");
             using var answer = await node.PostAsync((Uri?)null, body, context.RequestAborted);
             context.Response.StatusCode = (int)answer.StatusCode;
