@@ -86,9 +86,21 @@ public static class CoordinatorHost
             builder.Services.AddSingleton<CoordinatorMetrics>();
             builder.Services.AddSingleton<JobSignals>();
             builder.Services.AddSingleton<OutboxSignal>();
-            builder.Services.AddSingleton<ChainSender>();
-            builder.Services.AddSingleton<HeldOutboxRows>();
-            builder.Services.AddSingleton<OutboxProcessor>();
+            builder.Services.AddSingleton<SubmitDecisions>();
+            if (store.Engine == "postgresql")
+            {
+                // Several coordinator processes may share this database and key: one chain writer at a time, and wake-ups reach them all.
+                var npgsql = DatabaseSettings.ToNpgsql(options.Database!);
+                builder.Services.AddSingleton<IWriterRole>(services => ActivatorUtilities.CreateInstance<Cluster.PostgresWriterRole>(services, npgsql, key.Address));
+                builder.Services.AddSingleton(services => ActivatorUtilities.CreateInstance<Cluster.ClusterBus>(services, npgsql));
+                builder.Services.AddHostedService(services => services.GetRequiredService<Cluster.ClusterBus>());
+            }
+            else
+            {
+                builder.Services.AddSingleton<IWriterRole, LocalWriterRole>();
+            }
+            builder.Services.AddSingleton<ChainWriter>();
+            builder.Services.AddHostedService(services => services.GetRequiredService<ChainWriter>());
             builder.Services.AddSingleton<JobService>();
             builder.Services.AddSingleton<CompletionWriter>();
             builder.Services.AddSingleton(new AssignKeys(key));
@@ -96,10 +108,6 @@ public static class CoordinatorHost
             builder.Services.AddSingleton(_ => Client.Miner.MinerClient.Create(new Client.Http.RetryOptions { MaxRetries = 0, AttemptTimeout = options.AssignTimeout }));
             builder.Services.AddSingleton<SchedulerSignal>();
             builder.Services.AddSingleton<JobScheduler>();
-            if (options.RunOutboxWorker)
-            {
-                builder.Services.AddHostedService<OutboxWorker>();
-            }
             if (options.RunScheduler)
             {
                 builder.Services.AddHostedService<SchedulerWorker>();

@@ -16,9 +16,8 @@ public sealed class CoordinatorMetrics
     private readonly Counter _completions;
     private readonly Histogram _submitToAssign;
     private readonly Histogram _completeToReceipt;
-    private readonly Histogram _submissionGroups;
-    private readonly Histogram _submissionStages;
-    private readonly Counter _signedAgain;
+    private readonly Histogram _writerFlights;
+    private readonly Histogram _writerStages;
 
     public CoordinatorMetrics()
     {
@@ -37,15 +36,12 @@ public sealed class CoordinatorMetrics
             new CounterConfiguration { LabelNames = ["reason"] });
         _completions = factory.CreateCounter("aitbc_coordinator_jobs_completed_total", "Jobs completed with a verified proof.");
         var buckets = Histogram.ExponentialBuckets(0.001, 2, 16);
-        _submissionGroups = factory.CreateHistogram("aitbc_coordinator_submission_group_size", "Submissions stored and broadcast together (one transaction, one batch).",
+        _writerFlights = factory.CreateHistogram("aitbc_coordinator_chain_writer_flight_size", "Outbox rows the chain writer signed, recorded and broadcast together (one transaction, one batch).",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 2, 9) });
-        // The submission writer runs two halves at once: a group's replays, sign and store while the group before it is
-        // broadcast and recorded. When either half's sum nears the wall time, it is what limits submissions/s.
-        _submissionStages = factory.CreateHistogram("aitbc_coordinator_submission_stage_seconds",
-            "Time the submission writer spends on each stage of a group: replays (idempotency lookup), sign, store; then, in its flight, lock (waiting for the chain sender, held by the outbox worker meanwhile), broadcast (the node's answer), record.",
+        // The chain writer is the one path to the chain: when its stages' sum nears the wall time, it is what limits jobs/s.
+        _writerStages = factory.CreateHistogram("aitbc_coordinator_chain_writer_stage_seconds",
+            "Time the chain writer spends on each stage of a step: read (the due rows), sign, store (the signed rows marked sent), broadcast (the node's answer), record (the outcomes).",
             new HistogramConfiguration { LabelNames = ["stage"], Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
-        _signedAgain = factory.CreateCounter("aitbc_coordinator_submission_groups_signed_again_total",
-            "Submission groups signed ahead whose nonces were taken before their broadcast (the outbox worker sent meanwhile, or part of the group before was refused), so they were signed again.");
         _submitToAssign = factory.CreateHistogram("aitbc_coordinator_submit_to_assign_seconds", "From submission to a miner accepting the job.",
             new HistogramConfiguration { Buckets = buckets });
         _completeToReceipt = factory.CreateHistogram("aitbc_coordinator_complete_to_receipt_seconds", "From a completion accepted to its record_receipt committed on chain.",
@@ -54,15 +50,13 @@ public sealed class CoordinatorMetrics
 
     public void MinersOnline(int count) => _minersOnline.Set(count);
 
-    public void SubmissionGroup(int size) => _submissionGroups.Observe(size);
+    public void WriterFlight(int size) => _writerFlights.Observe(size);
 
-    public void SubmissionGroupSignedAgain() => _signedAgain.Inc();
-
-    /// <summary>Times one stage of a submission group from <paramref name="startedAt"/> (a <see cref="System.Diagnostics.Stopwatch"/> timestamp) to now; returns now.</summary>
-    public long SubmissionStage(string stage, long startedAt)
+    /// <summary>Times one stage of the chain writer from <paramref name="startedAt"/> (a <see cref="System.Diagnostics.Stopwatch"/> timestamp) to now; returns now.</summary>
+    public long WriterStage(string stage, long startedAt)
     {
         var now = System.Diagnostics.Stopwatch.GetTimestamp();
-        _submissionStages.WithLabels(stage).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(startedAt, now).TotalSeconds);
+        _writerStages.WithLabels(stage).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(startedAt, now).TotalSeconds);
         return now;
     }
 

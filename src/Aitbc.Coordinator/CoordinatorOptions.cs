@@ -60,10 +60,22 @@ public sealed record CoordinatorOptions
     /// <summary>Longest <c>?wait=</c> a GET may hold.</summary>
     public int MaxWaitSeconds { get; init; } = 60;
 
-    /// <summary>Runs the outbox worker; tests turn it off to leave rows unsent, as a crash would.</summary>
-    public bool RunOutboxWorker { get; init; } = true;
+    /// <summary>
+    /// Whether the chain writer sends settlements (refunds, receipts) and follows sent rows to their block; tests turn it
+    /// off to leave settlements unsent, as a crash would, while new jobs are still escrowed.
+    /// </summary>
+    public bool SendSettlements { get; init; } = true;
 
-    /// <summary>How often the worker looks for due outbox rows and for commits of sent ones when nothing wakes it.</summary>
+    /// <summary>
+    /// Coordinators sharing a PostgreSQL database: how often one that is not the chain writer tries to take the role, and
+    /// how often the writer checks the connection that holds it (so a dead writer is replaced within about this long).
+    /// </summary>
+    public TimeSpan WriterRetryInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a submission waits for the chain writer's decision on its escrow before it answers 503 (retry with the same Idempotency-Key).</summary>
+    public TimeSpan SubmitDecisionTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the chain writer looks for due outbox rows and for commits of sent ones when nothing wakes it.</summary>
     public TimeSpan OutboxPollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
     public TimeSpan OutboxBaseBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
@@ -143,6 +155,8 @@ public sealed record CoordinatorOptions
         Require(OutboxBaseBackoff > TimeSpan.Zero && OutboxMaxBackoff >= OutboxBaseBackoff, nameof(OutboxBaseBackoff), "must be positive and at most OutboxMaxBackoff");
         Require(AdminKey is null || AdminKey.Length >= 16, nameof(AdminKey), "must be at least 16 characters");
         Require(ResendAfter > TimeSpan.Zero, nameof(ResendAfter), "must be positive");
+        Require(WriterRetryInterval > TimeSpan.Zero, nameof(WriterRetryInterval), "must be positive");
+        Require(SubmitDecisionTimeout > TimeSpan.Zero, nameof(SubmitDecisionTimeout), "must be positive");
         Require(HeartbeatInterval > TimeSpan.Zero, nameof(HeartbeatInterval), "must be positive");
         Require(QueueTimeout > TimeSpan.Zero, nameof(QueueTimeout), "must be positive");
         Require(SchedulerPollInterval > TimeSpan.Zero, nameof(SchedulerPollInterval), "must be positive");

@@ -5,9 +5,12 @@ using Aitbc.Core.Transactions;
 
 namespace Aitbc.Coordinator.Chain;
 
-/// <summary>New outbox rows for settlements: unsigned, due now; the worker signs them in order.</summary>
+/// <summary>New outbox rows: unsigned, due now; the chain writer signs them in order.</summary>
 public static class OutboxRows
 {
+    public static OutboxRecord SubmitJob(SubmitJobBody body, long now) =>
+        New(body.JobId, OutboxKind.SubmitJob, JsonSerializer.Serialize(body, WireJson.Options), now);
+
     public static OutboxRecord Refund(string jobId, string reason, long now) =>
         New(jobId, OutboxKind.RefundJob, JsonSerializer.Serialize(new RefundJobBody(jobId, reason), WireJson.Options), now);
 

@@ -104,9 +104,13 @@ public static class JobEndpoints
                 case SubmitOutcome.Refused refused:
                     return Problems.BadGateway($"the chain refused the job's escrow ({refused.Code}): {refused.Log}");
                 case SubmitOutcome.ChainUnavailable unavailable:
-                    // Nothing was stored: the client may simply retry (with the same Idempotency-Key).
+                    // The job was withdrawn: the client may simply retry (with the same Idempotency-Key).
                     context.Response.Headers.RetryAfter = "5";
                     return Problems.Unavailable($"the chain is unreachable, so no escrow could be opened; retry later ({unavailable.Error})");
+                case SubmitOutcome.Undecided undecided:
+                    context.Response.Headers.RetryAfter = "5";
+                    return Problems.Unavailable($"the escrow of job {undecided.JobId} was not decided within {options.SubmitDecisionTimeout.TotalSeconds:0} s; "
+                        + $"retry with the same {IdempotencyKeyHeader} to learn whether it went ahead");
                 default:
                     throw new InvalidOperationException($"unexpected outcome {outcome}");
             }

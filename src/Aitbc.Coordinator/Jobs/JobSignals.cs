@@ -23,8 +23,18 @@ public sealed class JobSignals
         }
     }
 
-    /// <summary>Wakes everyone waiting on <paramref name="jobId"/>.</summary>
+    /// <summary>Tells the other processes of a coordinator cluster that a job changed; null in a coordinator that runs alone.</summary>
+    public Action<string>? Relay { get; set; }
+
+    /// <summary>Wakes everyone waiting on <paramref name="jobId"/>, here and (through <see cref="Relay"/>) in the other processes.</summary>
     public void Notify(string jobId)
+    {
+        NotifyLocal(jobId);
+        Relay?.Invoke(jobId);
+    }
+
+    /// <summary>Wakes this process's waiters on <paramref name="jobId"/> (a change made here, or relayed from another process).</summary>
+    public void NotifyLocal(string jobId)
     {
         TaskCompletionSource? signal = null;
         lock (_entries)

@@ -15,7 +15,7 @@ using Microsoft.Extensions.Logging;
 namespace Aitbc.Coordinator.Scheduling;
 
 /// <summary>Wakes the scheduler: a job was submitted, a miner registered or heartbeat, a job ended and freed capacity.</summary>
-public sealed class SchedulerSignal : WakeSignal;
+public sealed class SchedulerSignal : Cluster.RelayedSignal;
 
 /// <summary>
 /// Assigns pending jobs to miners, oldest job first, and sweeps jobs that can no longer finish. Each pass: fail jobs past

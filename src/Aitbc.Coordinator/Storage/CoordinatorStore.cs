@@ -352,7 +352,8 @@ public abstract class CoordinatorStore : ICoordinatorStore, IAsyncDisposable
     public async Task<IReadOnlyList<JobRecord>> PendingJobsAsync(int limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await QueryJobsAsync(connection, $"SELECT {JobSelectColumns} FROM jobs WHERE status = @s ORDER BY submitted_at, id LIMIT @n", cancellationToken,
+        return await QueryJobsAsync(connection, $"SELECT {JobSelectColumns} FROM jobs WHERE status = @s "
+            + "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = jobs.id AND o.kind = 'submit_job' AND o.status = 'pending') ORDER BY submitted_at, id LIMIT @n", cancellationToken,
             ("@s", JobStatus.Pending), ("@n", limit)).ConfigureAwait(false);
     }
 

@@ -103,7 +103,7 @@ public interface ICoordinatorStore
 
     Task<IReadOnlyList<MinerRecord>> ListMinersAsync(CancellationToken cancellationToken);
 
-    /// <summary>Pending jobs, oldest first.</summary>
+    /// <summary>Pending jobs whose escrow was admitted by the chain (their submit_job is no longer pending), oldest first.</summary>
     Task<IReadOnlyList<JobRecord>> PendingJobsAsync(int limit, CancellationToken cancellationToken);
 
     /// <summary>Assigned and running jobs (the ones a miner holds), oldest first.</summary>

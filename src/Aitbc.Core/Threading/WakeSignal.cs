@@ -11,7 +11,10 @@ public class WakeSignal
 {
     private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    public void Kick() => _channel.Writer.TryWrite(true);
+    public virtual void Kick() => KickLocal();
+
+    /// <summary>Wakes this process's worker only (a subclass's <see cref="Kick"/> may also tell other processes).</summary>
+    public void KickLocal() => _channel.Writer.TryWrite(true);
 
     /// <summary>Waits for a kick, and takes it.</summary>
     public async ValueTask WaitAsync(CancellationToken cancellationToken) => await _channel.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);

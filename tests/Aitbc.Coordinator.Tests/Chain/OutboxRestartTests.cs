@@ -19,7 +19,7 @@ public abstract class OutboxRestartTests(CoordinatorFixture fixture)
         try
         {
             string jobA, jobB;
-            var first = await RunningCoordinator.StartAsync(await fixture.OptionsForAsync(key, dataDir, runOutboxWorker: false));
+            var first = await RunningCoordinator.StartAsync(await fixture.OptionsForAsync(key, dataDir, sendSettlements: false));
             await using (first)
             {
                 using var client = await fixture.ClientAsync(13, coordinator: first, coordinatorKey: key);
@@ -71,7 +71,7 @@ public abstract class OutboxRestartTests(CoordinatorFixture fixture)
         try
         {
             var jobs = new List<string>();
-            var first = await RunningCoordinator.StartAsync(await fixture.OptionsForAsync(key, dataDir, runOutboxWorker: false));
+            var first = await RunningCoordinator.StartAsync(await fixture.OptionsForAsync(key, dataDir, sendSettlements: false));
             await using (first)
             {
                 using var client = await fixture.ClientAsync(59, coordinator: first, coordinatorKey: key);
@@ -132,7 +132,7 @@ public abstract class OutboxRestartTests(CoordinatorFixture fixture)
         var key = fixture.Node.Coordinators[2];
         var tx = await new Client.Node.TxSender(fixture.Chain, key, fixture.Node.ChainId).SendAndCommitAsync(new RefundJobBody(jobId, "again"));
         Assert.Equal(TxCode.EscrowClosed, tx.Code);
-        Assert.IsType<Coordinator.Chain.Delivery.AlreadyDone>(Coordinator.Chain.ChainSender.Classify(tx.Code, tx.Log, tx.Hash));
+        Assert.IsType<Coordinator.Chain.Delivery.AlreadyDone>(Coordinator.Chain.ChainWriter.Classify(tx.Code, tx.Log, tx.Hash));
     }
 }
 
@@ -179,7 +179,7 @@ public sealed class OutboxRetryTests(CoordinatorFixture fixture)
         var dataDir = TempDir.Create("lost-escrow");
         try
         {
-            await using var coordinator = await fixture.StartOwnCoordinatorAsync(o => o with { RunOutboxWorker = false, RunScheduler = false }, dataDir);
+            await using var coordinator = await fixture.StartOwnCoordinatorAsync(o => o with { SendSettlements = false, RunScheduler = false }, dataDir);
             using var client = await fixture.ClientAsync(62, coordinator: coordinator, coordinatorKey: fixture.OwnKey);
             var jobId = await client.SubmitOkAsync(Bodies.Flat(maxPrice: "2"));
             Assert.Equal(HttpStatusCode.OK, (await client.Http.PostAsync($"v1/jobs/{jobId}/cancel", null)).StatusCode);
@@ -187,8 +187,8 @@ public sealed class OutboxRetryTests(CoordinatorFixture fixture)
             Assert.Equal(OutboxStatus.Sent, rows.Single(r => r.Kind == OutboxKind.SubmitJob).Status);
             var refund = rows.Single(r => r.Kind == OutboxKind.RefundJob);
 
-            var processor = coordinator.App.Services.GetRequiredService<Coordinator.Chain.OutboxProcessor>();
-            await processor.ApplyAsync(refund, new Coordinator.Chain.Delivery.Refused(TxCode.UnknownJob, $"job {jobId} has no escrow"), default);
+            var writer = coordinator.App.Services.GetRequiredService<Coordinator.Chain.ChainWriter>();
+            await writer.ApplyAsync(refund, new Coordinator.Chain.Delivery.Refused(TxCode.UnknownJob, $"job {jobId} has no escrow"), default);
 
             rows = await coordinator.Store.OutboxForJobAsync(jobId, default);
             Assert.Equal(OutboxStatus.Pending, rows.Single(r => r.Kind == OutboxKind.SubmitJob).Status);
@@ -199,8 +199,8 @@ public sealed class OutboxRetryTests(CoordinatorFixture fixture)
             // Delivered in order from there: the escrow (already on chain here, so found by its hash), then the refund.
             await Poll.UntilAsync(async () =>
             {
-                await processor.PumpOnceAsync(default);
-                await processor.ConfirmAsync(default);
+                await writer.PumpOnceAsync(settlements: true, default);
+                await writer.ConfirmAsync(default);
                 return (await fixture.Chain.GetEscrowAsync(jobId))?.Status == EscrowStatus.Refunded;
             });
             Assert.Equal(new Core.Amount(fixture.Node.FundedMicro), await fixture.BalanceAsync(fixture.Node.Funded[62].Address));

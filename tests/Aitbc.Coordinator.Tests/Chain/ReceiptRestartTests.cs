@@ -20,7 +20,7 @@ public abstract class ReceiptRestartTests(CoordinatorFixture fixture)
             string jobId;
             Core.Amount cost, clientBefore, minerBefore;
             FakeMiner miner;
-            var first = await fixture.StartOwnCoordinatorAsync(o => o with { RunOutboxWorker = false }, dataDir);
+            var first = await fixture.StartOwnCoordinatorAsync(o => o with { SendSettlements = false }, dataDir);
             await using (first)
             {
                 using var client = await fixture.ClientAsync(47, coordinator: first, coordinatorKey: fixture.OwnKey);

@@ -68,8 +68,8 @@ public class CoordinatorFixture : IAsyncLifetime
     }
 
     /// <summary><see cref="RunningCoordinator.OptionsFor"/> on this fixture's node and database engine.</summary>
-    public async Task<CoordinatorOptions> OptionsForAsync(Ed25519KeyPair key, string dataDir, bool runOutboxWorker = true) =>
-        RunningCoordinator.OptionsFor(_node ?? throw new InvalidOperationException("fixture not initialised"), key, dataDir, runOutboxWorker)
+    public async Task<CoordinatorOptions> OptionsForAsync(Ed25519KeyPair key, string dataDir, bool sendSettlements = true) =>
+        RunningCoordinator.OptionsFor(_node ?? throw new InvalidOperationException("fixture not initialised"), key, dataDir, sendSettlements)
             with
         { Database = await DatabaseForAsync(dataDir) };
 

@@ -28,7 +28,7 @@ public sealed class RunningCoordinator : IAsyncDisposable
 
     public ICoordinatorStore Store => App.Services.GetRequiredService<ICoordinatorStore>();
 
-    public static CoordinatorOptions OptionsFor(InProcessNode node, Ed25519KeyPair key, string dataDir, bool runOutboxWorker = true) => new()
+    public static CoordinatorOptions OptionsFor(InProcessNode node, Ed25519KeyPair key, string dataDir, bool sendSettlements = true) => new()
     {
         Port = 0,
         DataDirectory = dataDir,
@@ -36,7 +36,7 @@ public sealed class RunningCoordinator : IAsyncDisposable
         CoordinatorKey = key,
         AdminKey = AdminKey,
         LogToConsole = false,
-        RunOutboxWorker = runOutboxWorker,
+        SendSettlements = sendSettlements,
         OutboxPollInterval = TimeSpan.FromMilliseconds(50),
         OutboxBaseBackoff = TimeSpan.FromMilliseconds(20),
         OutboxMaxBackoff = TimeSpan.FromMilliseconds(200),

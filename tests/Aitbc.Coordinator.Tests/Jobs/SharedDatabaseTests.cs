@@ -13,7 +13,7 @@ public sealed class SharedDatabaseTests(PostgresCoordinatorFixture fixture)
         var dataDir = TempDir.Create("second-coordinator");
         try
         {
-            var options = await fixture.OptionsForAsync(fixture.Node.Coordinators[0], dataDir, runOutboxWorker: false) with
+            var options = await fixture.OptionsForAsync(fixture.Node.Coordinators[0], dataDir, sendSettlements: false) with
             {
                 Database = await fixture.DatabaseForAsync(fixture.Coordinator.Options.DataDirectory),
                 RunScheduler = false,

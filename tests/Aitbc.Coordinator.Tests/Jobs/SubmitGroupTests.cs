@@ -10,8 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Aitbc.Coordinator.Tests.Jobs;
 
 /// <summary>
-/// Submissions committed as one group (one transaction, one batch of broadcasts). Each test makes the group it wants by
-/// holding the chain sender's lock while the submissions queue up, then letting the writer take them all at once.
+/// Submissions escrowed as one flight of the chain writer (one transaction of signed rows, one batch of broadcasts). Each
+/// test makes the flight it wants by holding the writer while the submissions are stored, then letting it take them all.
 /// Run on SQLite (<see cref="SubmitGroupTestsOnSqlite"/>) and on PostgreSQL (<see cref="SubmitGroupTestsOnPostgres"/>).
 /// </summary>
 public abstract class SubmitGroupTests(CoordinatorFixture fixture)
@@ -126,7 +126,7 @@ public abstract class SubmitGroupTests(CoordinatorFixture fixture)
     }
 
     [Fact]
-    public async Task A_group_signed_while_the_one_before_is_in_flight_takes_the_nonces_after_it_and_goes_after_it()
+    public async Task Submissions_stored_while_a_flight_is_at_the_node_go_in_the_next_flight_with_the_nonces_after_it()
     {
         await using var gated = await GatedCoordinatorAsync("overlap");
         using var client = await fixture.ClientAsync(20, coordinator: gated.Coordinator, coordinatorKey: fixture.OwnKey);
@@ -134,27 +134,30 @@ public abstract class SubmitGroupTests(CoordinatorFixture fixture)
 
         gated.Proxy.HoldBroadcasts();
         var first = await InFlightAsync(gated, () => client.SubmitAsync(Bodies.Flat(prompt: "first", maxPrice: "1")));
-        var second = await PreparedAheadAsync(gated, 3,
+        var second = await StoredAsync(gated, 2,
             () => client.SubmitAsync(Bodies.Flat(prompt: "second", maxPrice: "1")),
             () => client.SubmitAsync(Bodies.Flat(prompt: "third", maxPrice: "1")));
-        // Stored and signed while the first group waits at the node's door: the nonces after the first's, not yet sent.
-        var pending = (await gated.Coordinator.Store.DueOutboxAsync(long.MaxValue, 10, default)).OrderBy(r => r.Id).ToList();
-        Assert.Equal(Enumerable.Range(0, 3).Select(i => pending[0].Nonce!.Value + (ulong)i), pending.Select(r => r.Nonce!.Value));
+        // Stored while the first flight waits at the node's door, and not signed: the writer signs one flight at a time.
+        var waiting = await gated.Coordinator.Store.DueOutboxAsync(long.MaxValue, 10, default);
+        Assert.Equal(2, waiting.Count(r => r.TxHash is null));
         Assert.Equal(1, gated.Proxy.BroadcastsWaiting);
 
         gated.Proxy.ReleaseBroadcasts();
         var answers = await AnswersAsync([.. first, .. second]);
         Assert.All(answers, a => Assert.Equal(HttpStatusCode.Created, a.Status));
+        var rows = new List<OutboxRecord>();
         foreach (var answer in answers)
         {
+            rows.Add(Assert.Single(await gated.Coordinator.Store.OutboxForJobAsync(answer.JobId!, default)));
             await fixture.EscrowAsync(answer.JobId!);
         }
+        var nonces = rows.OrderBy(r => r.Id).Select(r => r.Nonce!.Value).ToList();
+        Assert.Equal(Enumerable.Range(0, 3).Select(i => nonces[0] + (ulong)i), nonces);
         Assert.Equal(before - Amount.ParseAitbc("3"), await fixture.BalanceAsync(client.Address));
-        Assert.Equal(0, await SignedAgainAsync(gated.Coordinator));
     }
 
     [Fact]
-    public async Task A_group_signed_ahead_of_a_flight_with_a_refusal_is_signed_again_and_leaves_no_gap()
+    public async Task A_refusal_in_a_flight_leaves_no_gap_for_the_flight_after_it()
     {
         await using var gated = await GatedCoordinatorAsync("overlap-refused");
         using var payer = await fixture.ClientAsync(21, coordinator: gated.Coordinator, coordinatorKey: fixture.OwnKey);
@@ -166,7 +169,7 @@ public abstract class SubmitGroupTests(CoordinatorFixture fixture)
             () => payer.SubmitAsync(Bodies.Flat(prompt: "a", maxPrice: "1")),
             () => broke.SubmitAsync(Bodies.Flat(prompt: "refused", maxPrice: "1")),
             () => payer.SubmitAsync(Bodies.Flat(prompt: "c", maxPrice: "1")));
-        var second = await PreparedAheadAsync(gated, 5,
+        var second = await StoredAsync(gated, 2,
             () => payer.SubmitAsync(Bodies.Flat(prompt: "d", maxPrice: "1")),
             () => payer.SubmitAsync(Bodies.Flat(prompt: "e", maxPrice: "1")));
 
@@ -174,8 +177,8 @@ public abstract class SubmitGroupTests(CoordinatorFixture fixture)
         var answers = await AnswersAsync([.. first, .. second]);
         Assert.Equal([HttpStatusCode.Created, HttpStatusCode.PaymentRequired, HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.Created],
             answers.Select(a => a.Status));
-        // The refusal took one nonce back: the group signed ahead from the nonce after the first group's was signed again
-        // before it went, and every escrow was admitted during its request.
+        // The refusal took one nonce back: the job after it in its flight was signed again at once, and the next flight
+        // was signed from the nonce the chain wanted after that; every escrow was admitted during its request.
         var rows = new List<OutboxRecord>();
         foreach (var answer in answers.Where(a => a.JobId is not null))
         {
@@ -184,7 +187,6 @@ public abstract class SubmitGroupTests(CoordinatorFixture fixture)
         Assert.All(rows, r => Assert.True(r.Status is OutboxStatus.Sent or OutboxStatus.Committed, $"row {r.Id} is {r.Status}: {r.LastError}"));
         var nonces = rows.OrderBy(r => r.Id).Select(r => r.Nonce!.Value).ToList();
         Assert.Equal(Enumerable.Range(0, nonces.Count).Select(i => nonces[0] + (ulong)i), nonces);
-        Assert.Equal(1, await SignedAgainAsync(gated.Coordinator));
         foreach (var row in rows)
         {
             await fixture.EscrowAsync(row.JobId);
@@ -198,15 +200,15 @@ public abstract class SubmitGroupTests(CoordinatorFixture fixture)
         await using var gated = await GatedCoordinatorAsync("overlap-key");
         using var payer = await fixture.ClientAsync(23, coordinator: gated.Coordinator, coordinatorKey: fixture.OwnKey);
         using var broke = await fixture.ClientAsync(25, allowance: "0", coordinator: gated.Coordinator, coordinatorKey: fixture.OwnKey);
-        var service = gated.Coordinator.App.Services.GetRequiredService<JobService>();
+        var decisions = gated.Coordinator.App.Services.GetRequiredService<SubmitDecisions>();
         var paid = Bodies.Flat(prompt: "paid", maxPrice: "1");
         var unpaid = Bodies.Flat(prompt: "unpaid", maxPrice: "1");
 
         gated.Proxy.HoldBroadcasts();
         var first = await InFlightAsync(gated, () => payer.SubmitAsync(paid, "paid-key"), () => broke.SubmitAsync(unpaid, "unpaid-key"));
         var retries = new[] { payer.SubmitAsync(paid, "paid-key"), broke.SubmitAsync(unpaid, "unpaid-key") };
-        // The writer has taken both retries and set them aside while their keys are in flight.
-        await Poll.UntilAsync(() => Task.FromResult(service.QueuedSubmissions == 0));
+        // The retries found their keys' jobs still undecided and wait for them: no new job, no new row.
+        await Poll.UntilAsync(() => Task.FromResult(retries.All(r => !r.IsCompleted) && decisions.Waiting == 2));
         Assert.Equal(2, (await gated.Coordinator.Store.DueOutboxAsync(long.MaxValue, 10, default)).Count);
 
         gated.Proxy.ReleaseBroadcasts();
@@ -245,40 +247,33 @@ public abstract class SubmitGroupTests(CoordinatorFixture fixture)
         return sent;
     }
 
-    /// <summary>Starts <paramref name="submissions"/> while a group is in flight, and waits until <paramref name="pendingRows"/> rows are stored in all.</summary>
-    private static async Task<List<Task<HttpResponseMessage>>> PreparedAheadAsync(GatedCoordinator gated, int pendingRows, params Func<Task<HttpResponseMessage>>[] submissions)
+    /// <summary>Starts <paramref name="submissions"/> while a flight is out, and waits until <paramref name="count"/> new rows are stored unsigned.</summary>
+    private static async Task<List<Task<HttpResponseMessage>>> StoredAsync(GatedCoordinator gated, int count, params Func<Task<HttpResponseMessage>>[] submissions)
     {
         var sent = submissions.Select(submit => submit()).ToList();
-        await Poll.UntilAsync(async () => (await gated.Coordinator.Store.DueOutboxAsync(long.MaxValue, 100, default)).Count == pendingRows);
+        await Poll.UntilAsync(async () => (await gated.Coordinator.Store.DueOutboxAsync(long.MaxValue, 100, default)).Count(r => r.TxHash is null) == count);
         return sent;
     }
 
-    private static async Task<long> SignedAgainAsync(RunningCoordinator coordinator)
-    {
-        using var http = coordinator.Http();
-        var line = (await http.GetStringAsync("metrics")).Split('\n').SingleOrDefault(l => l.StartsWith("aitbc_coordinator_submission_groups_signed_again_total ", StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
-    }
-
     /// <summary>
-    /// Starts the submissions in order while the sender's lock is held, waiting for each to be queued before starting the
-    /// next, then releases the lock: the writer takes them all, in this order, as one group.
+    /// Starts the submissions in order while the chain writer is held, waiting for each to be stored before starting the
+    /// next, then lets the writer go: it takes them all, in this order, as one flight.
     /// </summary>
     private static async Task<IReadOnlyList<(HttpStatusCode Status, string? JobId)>> InOneGroupAsync(RunningCoordinator coordinator, params Func<Task<HttpResponseMessage>>[] submissions) =>
         await AnswersAsync(await StartInOneGroupAsync(coordinator, submissions));
 
     private static async Task<List<Task<HttpResponseMessage>>> StartInOneGroupAsync(RunningCoordinator coordinator, Func<Task<HttpResponseMessage>>[] submissions)
     {
+        var writer = coordinator.App.Services.GetRequiredService<ChainWriter>();
         var service = coordinator.App.Services.GetRequiredService<JobService>();
-        var sender = coordinator.App.Services.GetRequiredService<ChainSender>();
         var sent = new List<Task<HttpResponseMessage>>();
-        using (await sender.LockAsync(default))
+        using (await writer.HoldAsync(default))
         {
             foreach (var submit in submissions)
             {
                 sent.Add(submit());
-                var queued = sent.Count;
-                await Poll.UntilAsync(() => Task.FromResult(service.QueuedSubmissions == queued));
+                // Stored and waiting for the writer (or a retry waiting on its key's job), or answered without it.
+                await Poll.UntilAsync(() => Task.FromResult(service.AwaitingDecision + sent.Count(t => t.IsCompleted) == sent.Count));
             }
         }
         return sent;

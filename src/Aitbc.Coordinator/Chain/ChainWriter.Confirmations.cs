@@ -1,0 +1,173 @@
+using Aitbc.Coordinator.Storage;
+using Aitbc.Core.Transactions;
+using Microsoft.Extensions.Logging;
+
+namespace Aitbc.Coordinator.Chain;
+
+/// <summary>The chain writer's second duty: following sent rows to their block.</summary>
+public sealed partial class ChainWriter
+{
+    /// <summary>Sent rows looked at per confirmation pass.</summary>
+    private const int ConfirmBatch = 1000;
+
+    /// <summary>Blocks read per pass at most; a longer gap (a restart, a long outage) falls back to asking per row.</summary>
+    private const int MaxBlocksPerPass = 50;
+
+    /// <summary>Committed transactions remembered from the blocks read, so rows sent late in a pass still find theirs.</summary>
+    private const int RememberedTxs = 200_000;
+
+    private readonly Dictionary<string, Delivery.Committed> _committed = new(StringComparer.Ordinal);
+    private readonly Queue<string> _committedOrder = new();
+    private long? _scannedHeight;
+
+    private void ForgetScannedBlocks() => _scannedHeight = null;
+
+    /// <summary>
+    /// Follows sent rows to their block: reads each new block's transactions and results once (three calls a block,
+    /// however many rows are waiting) and closes the rows found there with their height; a row not seen in a block
+    /// read — and every row on the first pass after taking the role, or after a gap of more than
+    /// <see cref="MaxBlocksPerPass"/> blocks — is asked about on its own once it is older than
+    /// <see cref="CoordinatorOptions.ResendAfter"/>, and queued again when the chain does not have it.
+    /// </summary>
+    internal async Task ConfirmAsync(CancellationToken cancellationToken)
+    {
+        await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ConfirmSentAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    private async Task ConfirmSentAsync(CancellationToken cancellationToken)
+    {
+        var rows = await store.SentOutboxAsync(ConfirmBatch, cancellationToken).ConfigureAwait(false);
+        if (rows.Count == 0)
+        {
+            return;
+        }
+        var perRow = false;
+        try
+        {
+            var height = (await node.GetStatusAsync(cancellationToken).ConfigureAwait(false)).LatestBlockHeight;
+            if (_scannedHeight is not { } scanned || height - scanned > MaxBlocksPerPass)
+            {
+                // Blocks before this height are not read: rows already in them are found by asking per row below.
+                perRow = true;
+                _scannedHeight = height;
+            }
+            else
+            {
+                for (var h = scanned + 1; h <= height; h++)
+                {
+                    await ReadBlockAsync(h, cancellationToken).ConfigureAwait(false);
+                    _scannedHeight = h;
+                }
+            }
+        }
+        catch (Client.Node.NodeClientException e)
+        {
+            // The node is down: the rows wait, and deliveries already log the outage.
+            logger.LogDebug("cannot confirm outbox rows: {Error}", e.Message);
+            return;
+        }
+
+        // Asking per row stops at the first row not yet in a block: the later ones are younger, and land in blocks read later.
+        var asking = perRow;
+        var found = rows.Where(r => _committed.ContainsKey(r.TxHash!)).ToList();
+        // The rows found in the blocks read are closed together: one transaction however many a block held.
+        await CloseCommittedAsync(found, cancellationToken).ConfigureAwait(false);
+        foreach (var row in rows)
+        {
+            if (_committed.ContainsKey(row.TxHash!))
+            {
+                continue;
+            }
+            var overdue = row.SentAt is { } sentAt && Now - sentAt > (long)options.ResendAfter.TotalMilliseconds;
+            if (!asking && !overdue)
+            {
+                continue;
+            }
+            Client.Node.TxInfo? landed;
+            try
+            {
+                landed = await node.GetTxAsync(row.TxHash!, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Client.Node.NodeClientException e)
+            {
+                logger.LogDebug("cannot confirm outbox rows: {Error}", e.Message);
+                return;
+            }
+            if (landed is not null)
+            {
+                await ApplyAsync(row, new Delivery.Committed(landed.Height, landed.Result.Code, landed.Result.Log), cancellationToken).ConfigureAwait(false);
+            }
+            else if (!overdue)
+            {
+                asking = false;
+            }
+            else
+            {
+                logger.LogWarning("outbox row {Row} ({Kind} for job {JobId}) sent {Seconds} s ago is not in a block; sending it again",
+                    row.Id, row.Kind, row.JobId, (Now - row.SentAt!.Value) / 1000);
+                await store.RequeueOutboxAsync(row.Id, Now, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Closes rows found in the blocks read in one transaction; a submit_job that failed in its block fails its job.</summary>
+    private async Task CloseCommittedAsync(List<OutboxRecord> rows, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var closes = new List<OutboxClose>();
+        var rest = new List<OutboxRecord>();
+        foreach (var row in rows)
+        {
+            var c = _committed[row.TxHash!];
+            if (FailsJob(row, c))
+            {
+                rest.Add(row);
+                continue;
+            }
+            metrics.OutboxDelivery(row.Kind, c);
+            closes.Add(new OutboxClose(row.Id, OutboxStatus.Committed, c.Height, c.Code == TxCode.Ok ? null : $"{c.Code}: {c.Log}"));
+        }
+        if (closes.Count > 0)
+        {
+            await store.CloseOutboxAsync(closes, now, cancellationToken).ConfigureAwait(false);
+        }
+        foreach (var row in rows.Where(r => r.Kind == OutboxKind.RecordReceipt && !rest.Contains(r)))
+        {
+            await ObserveReceiptAsync(row, now, cancellationToken).ConfigureAwait(false);
+        }
+        foreach (var row in rest)
+        {
+            await ApplyAsync(row, _committed[row.TxHash!], cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ReadBlockAsync(long height, CancellationToken cancellationToken)
+    {
+        var block = await node.GetBlockAsync(height, cancellationToken).ConfigureAwait(false);
+        if (block.Txs.Count == 0)
+        {
+            return;
+        }
+        var results = await node.GetBlockResultsAsync(height, cancellationToken).ConfigureAwait(false);
+        var hashes = block.TxHashes;
+        for (var i = 0; i < hashes.Count && i < results.TxsResults.Count; i++)
+        {
+            if (_committed.TryAdd(hashes[i], new Delivery.Committed(height, results.TxsResults[i].Code, results.TxsResults[i].Log)))
+            {
+                _committedOrder.Enqueue(hashes[i]);
+            }
+        }
+        while (_committedOrder.Count > RememberedTxs)
+        {
+            _committed.Remove(_committedOrder.Dequeue());
+        }
+    }
+}
