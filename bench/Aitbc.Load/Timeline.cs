@@ -18,7 +18,7 @@ public sealed record TimelineStep(int Step, string Seed, double SeedSeconds, str
 /// <summary>
 /// One job at a time through the real path (the client library the CLI uses → coordinator → escrow on chain → miner →
 /// backend → completion → receipt on chain → the client's long-poll returns), on the network <c>aitbc up</c> starts,
-/// timing each of the 14 steps of the seed's "Message Flow Timeline" (docs/system-flow.html) as they map onto ours.
+/// timing each of the 14 steps of the seed's "Message Flow Timeline" as they map onto ours (docs/architecture.md, "The job's path").
 /// Every time is on one clock, the machine's: the client's, the coordinator's stored timestamps (ms), the fake
 /// backend's arrival and answer, the outbox rows' send and confirmation times (read from the coordinator's database)
 /// and the block times of the escrow's and the receipt's blocks.

@@ -1,6 +1,6 @@
 namespace Aitbc.Core;
 
-/// <summary>ARCHITECTURE.md, "Operations": services log to /var/log/aitbc when it is writable, else to their data dir's logs/.</summary>
+/// <summary>docs/architecture.md, "Operations": services log to /var/log/aitbc when it is writable, else to their data dir's logs/.</summary>
 public static class SharedLogDirectory
 {
     public const string Path = "/var/log/aitbc";

@@ -7,7 +7,7 @@ using Aitbc.Node.Tests.Infrastructure;
 
 namespace Aitbc.Node.Tests;
 
-/// <summary>Every method of PROTOCOL.md's Node RPC, by POST and by GET, against a real node process, in CometBFT v0.38 shapes.</summary>
+/// <summary>Every method of docs/protocol.md's Node RPC, by POST and by GET, against a real node process, in CometBFT v0.38 shapes.</summary>
 [Collection(RpcNodeCollection.Name)]
 public sealed partial class RpcMethodTests(RpcNodeFixture fixture)
 {

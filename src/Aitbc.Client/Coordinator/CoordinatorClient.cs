@@ -6,7 +6,7 @@ using Aitbc.Core.Proofs;
 namespace Aitbc.Client.Coordinator;
 
 /// <summary>
-/// Typed client for the coordinator's REST API (PROTOCOL.md, "Coordinator REST"). One instance speaks with one key:
+/// Typed client for the coordinator's REST API (docs/protocol.md, "Coordinator REST"). One instance speaks with one key:
 /// a client or admin key goes in <c>X-Api-Key</c>, a miner key in <c>X-Miner-Key</c>. Network errors, 5xx and 429
 /// are retried with backoff (<see cref="RetryOptions"/>); a job submission always carries an <c>Idempotency-Key</c>,
 /// so a retry never makes a second job. Failures are <see cref="RestClientException"/>s.

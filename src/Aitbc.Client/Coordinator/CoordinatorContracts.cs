@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Aitbc.Client.Coordinator;
 
-// The coordinator's REST contract (PROTOCOL.md, "Coordinator REST"), one record per message, shared by the
+// The coordinator's REST contract (docs/protocol.md, "Coordinator REST"), one record per message, shared by the
 // coordinator (which writes them), the CLI, the miner and the tests (which read them). Amounts are AITBC decimal
 // strings ("0.25"), times RFC 3339 UTC with milliseconds, public keys base64, addresses bech32.
 
@@ -59,7 +59,7 @@ public sealed record JobView(
     public bool IsTerminal => Status is JobStates.Completed or JobStates.Failed or JobStates.Cancelled;
 }
 
-/// <summary>Job states (PROTOCOL.md): pending → assigned → running → completed | failed, and pending|assigned → cancelled.</summary>
+/// <summary>Job states (docs/protocol.md): pending → assigned → running → completed | failed, and pending|assigned → cancelled.</summary>
 public static class JobStates
 {
     public const string Pending = "pending";

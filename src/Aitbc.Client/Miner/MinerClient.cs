@@ -6,7 +6,7 @@ using Aitbc.Client.Rest;
 namespace Aitbc.Client.Miner;
 
 /// <summary>
-/// The coordinator's side of the miner contract (PROTOCOL.md, "Miner REST"): pushes <c>POST /v1/jobs/assign</c> to
+/// The coordinator's side of the miner contract (docs/protocol.md, "Miner REST"): pushes <c>POST /v1/jobs/assign</c> to
 /// a miner's endpoint. One instance serves every miner (absolute URLs). It does not retry by default: the scheduler
 /// moves on to the next miner instead, and a retried assignment could start a job twice.
 /// </summary>

@@ -14,7 +14,7 @@ using static Aitbc.Client.Node.CometReader;
 namespace Aitbc.Client.Node;
 
 /// <summary>
-/// Typed client for a node's CometBFT v0.38 JSON-RPC (PROTOCOL.md, "Node RPC"): every call is a JSON-RPC POST to the
+/// Typed client for a node's CometBFT v0.38 JSON-RPC (docs/protocol.md, "Node RPC"): every call is a JSON-RPC POST to the
 /// node URL. Retries live in the HttpClient's handlers (<see cref="RetryPipeline"/>), set up by <see cref="Create"/>
 /// or by <c>services.AddAitbcNodeClient(url)</c>.
 /// </summary>

@@ -14,7 +14,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Aitbc.Coordinator.Jobs;
 
-/// <summary><c>/v1/jobs</c>: submit, read (with long-poll), list and cancel (PROTOCOL.md, "Coordinator REST").</summary>
+/// <summary><c>/v1/jobs</c>: submit, read (with long-poll), list and cancel (docs/protocol.md, "Coordinator REST").</summary>
 public static class JobEndpoints
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";

@@ -13,7 +13,7 @@ public static class Roles
 /// <summary>An API key as stored: never the key itself, only its SHA-256 (lower hex).</summary>
 public sealed record ApiKeyRecord(string Id, string Role, string KeyHash, string? Address, string? MinerPubKey, long CreatedAt);
 
-/// <summary>Job states (PROTOCOL.md): pending → assigned → running → completed | failed, and pending|assigned → cancelled.</summary>
+/// <summary>Job states (docs/protocol.md): pending → assigned → running → completed | failed, and pending|assigned → cancelled.</summary>
 public static class JobStatus
 {
     public const string Pending = "pending";

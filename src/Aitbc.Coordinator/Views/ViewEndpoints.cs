@@ -19,7 +19,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Aitbc.Coordinator.Views;
 
-/// <summary>Read-only views: receipts, the market, the chain explorer and admin oversight (PROTOCOL.md, "Coordinator REST").</summary>
+/// <summary>Read-only views: receipts, the market, the chain explorer and admin oversight (docs/protocol.md, "Coordinator REST").</summary>
 public static class ViewEndpoints
 {
     private const int DefaultPageSize = 20;

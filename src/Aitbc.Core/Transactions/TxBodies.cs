@@ -60,7 +60,7 @@ public sealed record SubmitJobBody(string JobId, Address Client, string PayloadH
 
 /// <summary>
 /// Pays a miner from escrow. Carries the proof fields (model, prompt_hash, compute_time, tokens_generated)
-/// besides the ones PROTOCOL.md lists, because the chain must rebuild the proof to check miner_signature.
+/// besides the payment fields, because the chain must rebuild the proof to check miner_signature.
 /// </summary>
 public sealed record RecordReceiptBody(
     string ReceiptId,

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Aitbc.Miner.Jobs;
 
-/// <summary><c>POST /v1/jobs/assign</c> (PROTOCOL.md, "Miner REST"): the coordinator pushes a job, the miner answers 202 at once.</summary>
+/// <summary><c>POST /v1/jobs/assign</c> (docs/protocol.md, "Miner REST"): the coordinator pushes a job, the miner answers 202 at once.</summary>
 public static partial class AssignEndpoint
 {
     private static readonly JsonSerializerOptions Json = CreateJson();

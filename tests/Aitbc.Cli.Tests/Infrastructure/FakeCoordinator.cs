@@ -28,7 +28,7 @@ public enum Fault
 
 /// <summary>
 /// A test double of the coordinator at the HTTP boundary: Kestrel on a loopback port speaking the contract records
-/// (PROTOCOL.md), with problem bodies, key roles, Idempotency-Key replay, scripted job progress and injectable faults.
+/// (docs/protocol.md), with problem bodies, key roles, Idempotency-Key replay, scripted job progress and injectable faults.
 /// </summary>
 public sealed class FakeCoordinator : IAsyncDisposable
 {

@@ -142,7 +142,7 @@ public sealed class EnvelopeHostileTests(RpcNodeFixture fixture, ITestOutputHelp
         await probe.ExpectErrorAsync("duplicate method, last unknown", "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"health\",\"method\":\"nope\"}", NoMethod, "5");
         await probe.ExpectErrorAsync("duplicate jsonrpc, last wrong", "{\"jsonrpc\":\"2.0\",\"jsonrpc\":\"1.0\",\"id\":5,\"method\":\"health\"}", Invalid, "5");
 
-        // Params that are not an object of named parameters (positional params are not supported: PROTOCOL.md says an object).
+        // Params that are not an object of named parameters (positional params are not supported: docs/protocol.md says an object).
         foreach (var parameters in new[] { "\"x\"", "1", "true", "false", "[1]", "[\"1\"]", "[null]", "[{}]", "1e400", "\"\\ud800\"" })
         {
             foreach (var method in new[] { "health", "block", "broadcast_tx_sync", "abci_query" })
