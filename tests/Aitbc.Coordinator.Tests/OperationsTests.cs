@@ -63,7 +63,7 @@ public sealed class OperationsTests(CoordinatorFixture fixture)
     }
 
     [Fact]
-    public async Task The_submission_writer_times_each_stage_of_a_group()
+    public async Task The_chain_writer_times_each_stage_of_a_flight()
     {
         using var client = await fixture.ClientAsync(64);
         using var response = await client.SubmitAsync(Bodies.Flat(), "stages-1");
@@ -71,9 +71,9 @@ public sealed class OperationsTests(CoordinatorFixture fixture)
 
         using var http = fixture.Coordinator.Http();
         var text = await http.GetStringAsync("metrics");
-        foreach (var stage in new[] { "replays", "sign", "store", "lock", "broadcast", "record" })
+        foreach (var stage in new[] { "read", "sign", "store", "broadcast", "record" })
         {
-            var count = text.Split('\n').Single(line => line.StartsWith($"aitbc_coordinator_submission_stage_seconds_count{{stage=\"{stage}\"}}", StringComparison.Ordinal));
+            var count = text.Split('\n').Single(line => line.StartsWith($"aitbc_coordinator_chain_writer_stage_seconds_count{{stage=\"{stage}\"}}", StringComparison.Ordinal));
             Assert.True(double.Parse(count.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) >= 1, count);
         }
     }

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Aitbc.Coordinator.Chain;
 
 /// <summary>
@@ -10,20 +8,48 @@ namespace Aitbc.Coordinator.Chain;
 /// </summary>
 public sealed class SubmitDecisions
 {
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<SubmitDecision>> _waiting = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Entry> _waiting = new(StringComparer.Ordinal);
 
     /// <summary>Called with every batch of decisions this process's writer publishes (the cluster relays them).</summary>
     public event Action<IReadOnlyList<(string JobId, SubmitDecision Decision)>>? Published;
 
     /// <summary>Jobs whose decision someone waits for.</summary>
-    public int Waiting => _waiting.Count;
+    public int Waiting
+    {
+        get
+        {
+            lock (_waiting)
+            {
+                return _waiting.Count;
+            }
+        }
+    }
 
-    /// <summary>Starts waiting for <paramref name="jobId"/>'s decision (several waiters share one).</summary>
-    public Task<SubmitDecision> Register(string jobId) =>
-        _waiting.GetOrAdd(jobId, _ => new TaskCompletionSource<SubmitDecision>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+    /// <summary>Starts waiting for <paramref name="jobId"/>'s decision; several waiters share one, and each that gives up calls <see cref="Forget"/>.</summary>
+    public Task<SubmitDecision> Register(string jobId)
+    {
+        lock (_waiting)
+        {
+            if (!_waiting.TryGetValue(jobId, out var entry))
+            {
+                _waiting[jobId] = entry = new Entry();
+            }
+            entry.Waiters++;
+            return entry.Decision.Task;
+        }
+    }
 
-    /// <summary>Stops waiting for <paramref name="jobId"/> (a waiter gave up).</summary>
-    public void Forget(string jobId) => _waiting.TryRemove(jobId, out _);
+    /// <summary>One waiter of <paramref name="jobId"/> stops waiting; the others keep theirs.</summary>
+    public void Forget(string jobId)
+    {
+        lock (_waiting)
+        {
+            if (_waiting.TryGetValue(jobId, out var entry) && --entry.Waiters == 0)
+            {
+                _waiting.Remove(jobId);
+            }
+        }
+    }
 
     /// <summary>Decisions of this process's writer: answers the local waiters and hands them to <see cref="Published"/>.</summary>
     public void Publish(IReadOnlyList<(string JobId, SubmitDecision Decision)> decisions)
@@ -41,10 +67,19 @@ public sealed class SubmitDecisions
     {
         foreach (var (jobId, decision) in decisions)
         {
-            if (_waiting.TryRemove(jobId, out var waiter))
+            Entry? entry;
+            lock (_waiting)
             {
-                waiter.TrySetResult(decision);
+                _waiting.Remove(jobId, out entry);
             }
+            entry?.Decision.TrySetResult(decision);
         }
+    }
+
+    private sealed class Entry
+    {
+        public TaskCompletionSource<SubmitDecision> Decision { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Waiters { get; set; }
     }
 }

@@ -136,10 +136,14 @@ public abstract class StoreTests : IAsyncLifetime
         Assert.Equal(["job_4", "job_3"], page1.Select(j => j.Id));
         var page2 = await store.ListJobsAsync("aitbc1client", new JobCursor(page1[^1].SubmittedAt, page1[^1].Id), 10, default);
         Assert.Equal(["job_2", "job_1", "job_0"], page2.Select(j => j.Id));
+        // A job is offered to miners only once the chain admitted its escrow.
+        Assert.Empty(await store.PendingJobsAsync(2, default));
+        await store.MarkOutboxSentAsync([ids[1], ids[0], ids[3]], 1500, default);
         Assert.Equal(["job_0", "job_1"], (await store.PendingJobsAsync(2, default)).Select(j => j.Id));
+        Assert.Equal(["job_0", "job_1", "job_3"], (await store.PendingJobsAsync(5, default)).Select(j => j.Id));
 
         var submit = Assert.Single(await store.OutboxForJobAsync("job_0", default));
-        Assert.Equal((ids[0], OutboxKind.SubmitJob, OutboxStatus.Pending, 0), (submit.Id, submit.Kind, submit.Status, submit.Attempts));
+        Assert.Equal((ids[0], OutboxKind.SubmitJob, OutboxStatus.Sent, 1), (submit.Id, submit.Kind, submit.Status, submit.Attempts));
 
         await store.DeleteJobAsync("job_0", default);
         Assert.Null(await store.GetJobAsync("job_0", default));
@@ -155,7 +159,8 @@ public abstract class StoreTests : IAsyncLifetime
         const int Jobs = 24;
         for (var i = 0; i < Jobs; i++)
         {
-            await one.InsertJobAsync(Job($"job_{i:D2}", 1000 + i), Row($"job_{i:D2}", OutboxKind.SubmitJob, 1000 + i), default);
+            var row = await one.InsertJobAsync(Job($"job_{i:D2}", 1000 + i), Row($"job_{i:D2}", OutboxKind.SubmitJob, 1000 + i), default);
+            await one.MarkOutboxSentAsync(row, 1500, default);
         }
 
         // Both coordinators schedule the same queue at once, each assigning to its own miner.
