@@ -18,6 +18,7 @@ public sealed class CoordinatorMetrics
     private readonly Histogram _completeToReceipt;
     private readonly Histogram _writerFlights;
     private readonly Histogram _writerStages;
+    private readonly Gauge _writer;
 
     public CoordinatorMetrics()
     {
@@ -42,6 +43,7 @@ public sealed class CoordinatorMetrics
         _writerStages = factory.CreateHistogram("aitbc_coordinator_chain_writer_stage_seconds",
             "Time the chain writer spends on each stage of a step: read (the due rows), sign, store (the signed rows marked sent), broadcast (the node's answer), record (the outcomes).",
             new HistogramConfiguration { LabelNames = ["stage"], Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
+        _writer = factory.CreateGauge("aitbc_coordinator_chain_writer", "1 while this process holds the chain writer role of its coordinator key (coordinators sharing a database take turns), else 0.");
         _submitToAssign = factory.CreateHistogram("aitbc_coordinator_submit_to_assign_seconds", "From submission to a miner accepting the job.",
             new HistogramConfiguration { Buckets = buckets });
         _completeToReceipt = factory.CreateHistogram("aitbc_coordinator_complete_to_receipt_seconds", "From a completion accepted to its record_receipt committed on chain.",
@@ -51,6 +53,8 @@ public sealed class CoordinatorMetrics
     public void MinersOnline(int count) => _minersOnline.Set(count);
 
     public void WriterFlight(int size) => _writerFlights.Observe(size);
+
+    public void Writer(bool held) => _writer.Set(held ? 1 : 0);
 
     /// <summary>Times one stage of the chain writer from <paramref name="startedAt"/> (a <see cref="System.Diagnostics.Stopwatch"/> timestamp) to now; returns now.</summary>
     public long WriterStage(string stage, long startedAt)

@@ -8,10 +8,14 @@ namespace Aitbc.Faults.Tests;
 /// The network the fault scenarios run against, shared by them: a node whose data directory is a small tmpfs of its own
 /// (so a scenario can fill it), a coordinator on SQLite that reaches the node through a <see cref="FlakyProxy"/> (so a
 /// scenario can make the node refuse it), and three miners on a fake Ollama with a small fixed latency. Short queue
-/// timeout, heartbeats and resend delay, so the deadlines the invariants speak of pass within a scenario.
+/// timeout, heartbeats and resend delay, so the deadlines the invariants speak of pass within a scenario. As a cluster
+/// (<see cref="ClusterFaultNetwork"/>) it runs <see cref="ClusterSize"/> coordinator processes with one key on one
+/// PostgreSQL database instead, each client of the load talking to its own.
 /// </summary>
-public sealed class FaultNetwork : IAsyncLifetime
+public class FaultNetwork : IAsyncLifetime
 {
+    public const int ClusterSize = 3;
+
     public const int MinerCount = 3;
     public const string MinerPrice = "0.02";
     public static readonly TimeSpan QueueTimeout = TimeSpan.FromSeconds(5);
@@ -25,11 +29,31 @@ public sealed class FaultNetwork : IAsyncLifetime
 
     private readonly string _mountPoint = TempDir.Create("faults-nodefs");
 
+    private readonly bool _cluster;
+    private PostgresServer? _postgres;
+    private string? _database;
+
     public FaultNetwork()
+        : this(cluster: false)
     {
-        Directory.CreateDirectory(_mountPoint);
-        Net = new ServiceNetwork("faults", MinerCount, Path.Combine(_mountPoint, "node"));
     }
+
+    protected FaultNetwork(bool cluster)
+    {
+        _cluster = cluster;
+        Directory.CreateDirectory(_mountPoint);
+        Net = new ServiceNetwork(cluster ? "cluster-faults" : "faults", MinerCount, Path.Combine(_mountPoint, "node"));
+        Coordinators = new (ServiceProcess, Uri)[cluster ? ClusterSize : 1];
+    }
+
+    /// <summary>The cluster's PostgreSQL database (a connection string), or null for a coordinator on SQLite.</summary>
+    public string? Database => _database;
+
+    /// <summary>The coordinator processes (one, or a cluster's) and their URLs; the first is <see cref="ServiceNetwork.Coordinator"/>.</summary>
+    public (ServiceProcess Process, Uri Url)[] Coordinators { get; }
+
+    /// <summary>The client's API at the coordinator client <paramref name="client"/> of the load talks to.</summary>
+    public Client.Coordinator.CoordinatorClient ClientApi(int client) => Net.ClientApi(Coordinators[client % Coordinators.Length].Url);
 
     public ServiceNetwork Net { get; }
 
@@ -56,7 +80,15 @@ public sealed class FaultNetwork : IAsyncLifetime
             await Net.InitChainAsync("aitbc-faults");
             await Net.StartNodeAsync();
             NodeLink = new FlakyProxy(Net.NodeUrl, refuse: 0);
-            await StartCoordinatorAsync();
+            if (_cluster)
+            {
+                _postgres = await PostgresServer.StartAsync();
+                _database = await _postgres.CreateDatabaseAsync("cluster");
+            }
+            for (var i = 0; i < Coordinators.Length; i++)
+            {
+                await StartCoordinatorAsync(i);
+            }
             await Net.CreateApiKeysAsync();
             await Net.ApproveAsync(Amount.FromAitbc(100_000));
             Ollama = await NetworkOllama.StartAsync();
@@ -73,10 +105,23 @@ public sealed class FaultNetwork : IAsyncLifetime
         }
     }
 
-    public Task StartCoordinatorAsync() =>
-        Net.StartCoordinatorAsync(NodeLink.Url,
-            ["--queue-timeout", ServiceNetwork.Seconds(QueueTimeout), "--heartbeat-interval", ServiceNetwork.Seconds(HeartbeatInterval),
-             "--resend-after", ServiceNetwork.Seconds(ResendAfter)]);
+    public Task StartCoordinatorAsync() => StartCoordinatorAsync(0);
+
+    /// <summary>Starts coordinator process <paramref name="index"/> (again, on its port and data, after a kill).</summary>
+    public async Task StartCoordinatorAsync(int index)
+    {
+        string[] args = ["--queue-timeout", ServiceNetwork.Seconds(QueueTimeout), "--heartbeat-interval", ServiceNetwork.Seconds(HeartbeatInterval),
+            "--resend-after", ServiceNetwork.Seconds(ResendAfter), .. _database is null ? Array.Empty<string>() : ["--database", _database]];
+        if (index == 0)
+        {
+            await Net.StartCoordinatorAsync(NodeLink.Url, args);
+            Coordinators[0] = (Net.Coordinator, Net.CoordinatorUrl);
+        }
+        else
+        {
+            Coordinators[index] = await Net.StartCoordinatorAsync(index, NodeLink.Url, args);
+        }
+    }
 
     public async Task StartMinerAsync(int index) =>
         Miners[index] = await Net.StartMinerAsync(index,
@@ -98,9 +143,12 @@ public sealed class FaultNetwork : IAsyncLifetime
         {
             await Net.StartNodeAsync();
         }
-        if (Net.Coordinator.HasExited)
+        for (var i = 0; i < Coordinators.Length; i++)
         {
-            await StartCoordinatorAsync();
+            if (Coordinators[i].Process.HasExited)
+            {
+                await StartCoordinatorAsync(i);
+            }
         }
         for (var i = 0; i < MinerCount; i++)
         {
@@ -126,13 +174,17 @@ public sealed class FaultNetwork : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (NodeLink is not null)
         {
             await NodeLink.DisposeAsync();
         }
         await Net.DisposeAsync();
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
         if (Ollama is not null)
         {
             await Ollama.DisposeAsync();
@@ -143,6 +195,15 @@ public sealed class FaultNetwork : IAsyncLifetime
         }
         TempDir.Delete(_mountPoint);
     }
+}
+
+/// <summary>The fault network as a coordinator cluster: <see cref="FaultNetwork.ClusterSize"/> processes, one key, one PostgreSQL database.</summary>
+public sealed class ClusterFaultNetwork() : FaultNetwork(cluster: true);
+
+[CollectionDefinition(Name)]
+public sealed class ClusterFaultCollection : ICollectionFixture<ClusterFaultNetwork>
+{
+    public const string Name = "cluster fault network";
 }
 
 [CollectionDefinition(Name)]

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Xunit.Abstractions;
 
 namespace Aitbc.Faults.Tests;
@@ -12,8 +11,6 @@ namespace Aitbc.Faults.Tests;
 [Collection(FaultCollection.Name)]
 public sealed class FaultScenarioTests(FaultNetwork net, ITestOutputHelper output)
 {
-    private static readonly TimeSpan LoadDuration = TimeSpan.FromSeconds(12);
-
     [Fact]
     public Task Node_killed_and_restarted_under_load_loses_nothing() =>
         RunAsync("node kill -9", seed: 1, async (random, watch) =>
@@ -120,58 +117,9 @@ public sealed class FaultScenarioTests(FaultNetwork net, ITestOutputHelper outpu
             return $"node tmpfs filled ({filled / (1024 * 1024)} MiB filler) {Seconds(from)}–{Seconds(watch.Elapsed)}: {observed}, freed{(stopped ? " and restarted" : "")}";
         });
 
-    private async Task RunAsync(string scenario, int seed, Func<Random, Stopwatch, Task<string>> inject)
-    {
-        await net.HealAsync();
-        var checker = new InvariantChecker(net);
-        var before = await checker.SnapshotAsync();
-        var watch = Stopwatch.StartNew();
-        var load = new LoadDriver(net, seed).RunAsync(LoadDuration);
-        string faults;
-        try
-        {
-            faults = await inject(new Random(seed), watch);
-        }
-        finally
-        {
-            await net.HealAsync();
-        }
-        var result = await load;
-        var report = await checker.CheckAsync(scenario, faults, result, before);
-        output.WriteLine(report.ToString());
-        if (report.Lost > 0 || report.Violations.Count > 0)
-        {
-            // What the services said about the jobs that went wrong, for whoever reads the failure.
-            var named = report.Violations.SelectMany(v => v.Split(' ')).Where(w => w.StartsWith("job_", StringComparison.Ordinal)).Distinct().Take(3).ToList();
-            foreach (var log in net.Net.LogFiles())
-            {
-                foreach (var line in File.ReadLines(log).Where(l => named.Any(l.Contains) || l.Contains("fail", StringComparison.OrdinalIgnoreCase) || l.Contains("crit", StringComparison.OrdinalIgnoreCase)).TakeLast(40))
-                {
-                    output.WriteLine($"{Path.GetFileName(log)}: {line}");
-                }
-            }
-        }
-        Assert.True(report.Lost == 0 && report.Violations.Count == 0, report.ToString());
-        Assert.NotEmpty(result.Accepted);
-    }
+    private Task RunAsync(string scenario, int seed, Func<Random, Stopwatch, Task<string>> inject) => Scenario.RunAsync(net, output, scenario, seed, inject);
 
-    /// <summary>Runs <paramref name="kill"/> <paramref name="times"/> times at random moments within the load; returns when each began.</summary>
-    private static async Task<List<TimeSpan>> KillRepeatedlyAsync(Random random, Stopwatch watch, int times, Func<Task> kill)
-    {
-        var at = new List<TimeSpan>();
-        var slot = LoadDuration / (times + 1);
-        for (var i = 0; i < times; i++)
-        {
-            var next = slot * (i + 0.5) + slot * random.NextDouble();
-            if (next > watch.Elapsed)
-            {
-                await Task.Delay(next - watch.Elapsed);
-            }
-            at.Add(watch.Elapsed);
-            await kill();
-        }
-        return at;
-    }
+    private static Task<List<TimeSpan>> KillRepeatedlyAsync(Random random, Stopwatch watch, int times, Func<Task> kill) => Scenario.KillRepeatedlyAsync(random, watch, times, kill);
 
     /// <summary>Writes zeros to <paramref name="path"/> until the disk is full; returns the bytes written.</summary>
     private static async Task<long> FillAsync(string path)
@@ -194,7 +142,7 @@ public sealed class FaultScenarioTests(FaultNetwork net, ITestOutputHelper outpu
         return written;
     }
 
-    private static string At(IEnumerable<TimeSpan> times) => string.Join(", ", times.Select(Seconds));
+    private static string At(IEnumerable<TimeSpan> times) => Scenario.At(times);
 
-    private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s";
+    private static string Seconds(TimeSpan time) => Scenario.Seconds(time);
 }

@@ -31,7 +31,7 @@ public sealed class LoadDriver(FaultNetwork net, int seed)
         await Task.WhenAll(Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
         {
             var random = new Random(seed * 31 + c);
-            using var api = net.Net.ClientApi();
+            using var api = net.ClientApi(c);
             for (var n = 0; DateTime.UtcNow < stopAt; n++)
             {
                 var job = new JobSubmission("inference", $"fault load {seed}/{c}/{n}", NetworkOllama.QuickModel, MaxPrice: MaxPrice, TtlSeconds: TtlSeconds);

@@ -23,6 +23,7 @@ public sealed class ServiceNetwork : IAsyncDisposable
     public const ulong MinerFunds = 10_000_000_000;
     private readonly List<ServiceProcess> _processes = [];
     private readonly Dictionary<int, int> _minerPorts = [];
+    private readonly Dictionary<int, int> _coordinatorPorts = [];
     private readonly Dictionary<string, (string Certificate, string Key)> _serverCertificates = [];
     private readonly TestCertificates? _certificates;
     private int _nodePort;
@@ -110,13 +111,28 @@ public sealed class ServiceNetwork : IAsyncDisposable
     /// </summary>
     public async Task StartCoordinatorAsync(Uri? node = null, IEnumerable<string>? extraArgs = null)
     {
-        var port = CoordinatorUrl?.Port ?? ServiceProcess.FreePort();
-        CoordinatorUrl = new Uri($"{Scheme}://127.0.0.1:{port}/");
-        Coordinator = Track(await ServiceProcess.StartAsync("aitbc-coordinator",
-            ["start", "--data-dir", Path.Combine(Home, "coordinator"), "--port", Number(port), "--node", (node ?? NodeUrl).AbsoluteUri,
-             "--log-dir", LogDirectory("coordinator"), "--coordinator-key", CoordinatorKeyPath, .. TlsArgs("coordinator"), .. extraArgs ?? []],
-            new Uri(CoordinatorUrl, "readyz"),
+        var (process, url) = await StartCoordinatorAsync(0, node, extraArgs);
+        (Coordinator, CoordinatorUrl) = (process, url);
+    }
+
+    /// <summary>
+    /// Starts coordinator process <paramref name="index"/> with the network's coordinator key, on a port and data
+    /// directory of its own (the same ones again on a restart): several of them sharing one PostgreSQL database
+    /// (<c>--database</c> in <paramref name="extraArgs"/>) make a coordinator cluster. Index 0 is <see cref="Coordinator"/>.
+    /// </summary>
+    public async Task<(ServiceProcess Process, Uri Url)> StartCoordinatorAsync(int index, Uri? node, IEnumerable<string>? extraArgs)
+    {
+        if (!_coordinatorPorts.TryGetValue(index, out var port))
+        {
+            _coordinatorPorts[index] = port = ServiceProcess.FreePort();
+        }
+        var url = new Uri($"{Scheme}://127.0.0.1:{port}/");
+        var process = Track(await ServiceProcess.StartAsync("aitbc-coordinator",
+            ["start", "--data-dir", Path.Combine(Home, index == 0 ? "coordinator" : $"coordinator-{index + 1}"), "--port", Number(port), "--node", (node ?? NodeUrl).AbsoluteUri,
+             "--log-dir", LogDirectory(index == 0 ? "coordinator" : $"coordinator-{index + 1}"), "--coordinator-key", CoordinatorKeyPath, .. TlsArgs("coordinator"), .. extraArgs ?? []],
+            new Uri(url, "readyz"),
             Environment([("AITBC_ADMIN_KEY", AdminKey)])));
+        return (process, url);
     }
 
     /// <summary>The client's key (bound to its wallet) and one key per miner, made through the admin API.</summary>
@@ -192,7 +208,10 @@ public sealed class ServiceNetwork : IAsyncDisposable
     /// <summary>Every log file the network's services wrote.</summary>
     public IEnumerable<string> LogFiles() => Directory.EnumerateFiles(Path.Combine(Home, "logs"), "*.log", SearchOption.AllDirectories);
 
-    public CoordinatorClient ClientApi() => CoordinatorClient.Create(CoordinatorUrl, ClientApiKey, transport: Transport());
+    public CoordinatorClient ClientApi() => ClientApi(CoordinatorUrl);
+
+    /// <summary>The client's API at the coordinator process at <paramref name="coordinator"/> (one of a cluster).</summary>
+    public CoordinatorClient ClientApi(Uri coordinator) => CoordinatorClient.Create(coordinator, ClientApiKey, transport: Transport());
 
     public CoordinatorClient AdminApi() => CoordinatorClient.Create(CoordinatorUrl, AdminKey, transport: Transport());
 

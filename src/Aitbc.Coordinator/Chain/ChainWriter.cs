@@ -81,6 +81,7 @@ public sealed partial class ChainWriter(
                 using var held = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lease.Lost);
                 logger.LogInformation("chain writer for {Address} started", key.Address);
                 IsWriter = true;
+                metrics.Writer(true);
                 try
                 {
                     await RunAsync(held.Token).ConfigureAwait(false);
@@ -88,6 +89,7 @@ public sealed partial class ChainWriter(
                 finally
                 {
                     IsWriter = false;
+                    metrics.Writer(false);
                 }
                 if (!stoppingToken.IsCancellationRequested)
                 {
