@@ -43,6 +43,9 @@ public sealed partial class ChainWriter(
     /// <summary>Times a group refused for a stale nonce (the chain's count lags its mempool) is signed again before it is left to back off.</summary>
     private const int MaxStaleRetries = 3;
 
+    /// <summary>While flights follow one another, how often the writer stops to follow sent rows to their block.</summary>
+    private const long ConfirmEveryMs = 250;
+
     /// <summary>Taken by each step (a pump, a confirmation pass), so that a test driving a step runs alone.</summary>
     private readonly SemaphoreSlim _turn = new(1, 1);
     private ulong? _nextNonce;
@@ -104,18 +107,23 @@ public sealed partial class ChainWriter(
         // Another process may have written since this one last did: nothing known about the chain carries over.
         _nextNonce = null;
         ForgetScannedBlocks();
+        var confirmedAt = long.MinValue;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                while (await PumpOnceAsync(options.SendSettlements, cancellationToken).ConfigureAwait(false))
-                {
-                }
-                if (options.SendSettlements)
+                var busy = await PumpOnceAsync(options.SendSettlements, cancellationToken).ConfigureAwait(false);
+                // Under a stream of submissions the writer pumps again at once; blocks are followed between flights, but
+                // not after every one (each pass reads the sent rows and asks the node for its height).
+                if (options.SendSettlements && (!busy || Now - confirmedAt >= ConfirmEveryMs))
                 {
                     await ConfirmAsync(cancellationToken).ConfigureAwait(false);
+                    confirmedAt = Now;
                 }
-                await WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (!busy)
+                {
+                    await WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
