@@ -36,19 +36,26 @@ public static class ServiceTracing
                 .AddOtlpExporter());
 
     /// <summary>
-    /// For a command-line tool (<c>aitbc</c>): a tracer provider for <paramref name="activitySourceName"/> and the
-    /// tool's HTTP calls, exporting to the OTLP endpoint in the environment, or null when
-    /// <paramref name="otlpEndpoint"/> is empty. Dispose it before exiting: that sends the spans still buffered.
+    /// For a command-line tool (<c>aitbc</c>): a tracer provider for <paramref name="activitySourceName"/> and the tool's
+    /// HTTP calls, exporting over OTLP as <paramref name="settings"/> say (the OTEL_* variables of its environment), or
+    /// null when they name no endpoint. Dispose it before exiting: that sends the spans still buffered.
     /// </summary>
-    public static TracerProvider? ForCommandLine(string serviceName, string activitySourceName, string? otlpEndpoint) =>
-        string.IsNullOrWhiteSpace(otlpEndpoint)
-            ? null
-            : Sdk.CreateTracerProviderBuilder()
-                .ConfigureResource(resource => resource.AddService(serviceName))
-                .AddSource(activitySourceName)
-                .AddHttpClientInstrumentation()
-                .AddOtlpExporter()
-                .Build();
+    public static TracerProvider? ForCommandLine(string serviceName, string activitySourceName, IEnumerable<KeyValuePair<string, string?>> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        if (!IsExported(configuration))
+        {
+            return null;
+        }
+        return Sdk.CreateTracerProviderBuilder()
+            // The exporter reads its endpoint, protocol and headers from this configuration, not from the process's.
+            .ConfigureServices(services => services.AddSingleton<IConfiguration>(configuration))
+            .ConfigureResource(resource => resource.AddService(serviceName))
+            .AddSource(activitySourceName)
+            .AddHttpClientInstrumentation()
+            .AddOtlpExporter()
+            .Build();
+    }
 
     /// <summary>Health and metrics probes: polled every few seconds, they would bury the traces worth reading.</summary>
     private static bool IsProbe(PathString path) =>

@@ -47,16 +47,7 @@ public sealed class ServiceTracingTests
     public async Task With_an_otlp_endpoint_the_services_spans_are_exported_there()
     {
         var exported = new ConcurrentQueue<byte[]>();
-        var collectorBuilder = LoopbackServer.CreateBuilder();
-        await using var collectorApp = collectorBuilder.Build();
-        collectorApp.MapPost("/v1/traces", async (HttpRequest request) =>
-        {
-            using var body = new MemoryStream();
-            await request.Body.CopyToAsync(body);
-            exported.Enqueue(body.ToArray());
-            return Results.Ok();
-        });
-        var collector = await LoopbackServer.StartAsync(collectorApp);
+        await using var collector = await StartCollectorAsync(exported);
         await using var service = await TestService.StartAsync(
             map: app => app.MapGet("/work", () =>
             {
@@ -65,7 +56,7 @@ public sealed class ServiceTracingTests
             }),
             configuration: new Dictionary<string, string?>
             {
-                [ServiceTracing.EndpointVariable] = collector.AbsoluteUri.TrimEnd('/'),
+                [ServiceTracing.EndpointVariable] = collector.Url.AbsoluteUri.TrimEnd('/'),
                 ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
             });
         using var http = service.Http();
@@ -87,6 +78,54 @@ public sealed class ServiceTracingTests
         Assert.Null(service.App.Services.GetService<TracerProvider>());
     }
 
+    [Fact]
+    public async Task A_command_line_tool_with_an_otlp_endpoint_exports_its_span_and_sends_its_trace_on()
+    {
+        var exported = new ConcurrentQueue<byte[]>();
+        await using var collector = await StartCollectorAsync(exported);
+        await using var downstream = await StartDownstreamAsync();
+        string forwarded;
+        ActivityTraceId traceId;
+        using (var tracing = ServiceTracing.ForCommandLine("aitbc-test-cli", TestService.Source.Name, new Dictionary<string, string?>
+        {
+            [ServiceTracing.EndpointVariable] = collector.Url.AbsoluteUri.TrimEnd('/'),
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+        }))
+        {
+            Assert.NotNull(tracing);
+            using (var command = TestService.Source.StartActivity("aitbc-test command"))
+            {
+                Assert.NotNull(command);
+                traceId = command.TraceId;
+                using var http = new HttpClient();
+                forwarded = await http.GetStringAsync(new Uri(downstream.Url, "traceparent"));
+            }
+            Assert.True(tracing.ForceFlush(10_000));
+        }
+
+        Assert.Equal(traceId.ToString(), forwarded.Split('-')[1]);
+        var sent = exported.SelectMany(b => b).ToArray();
+        Assert.True(Contains(sent, "aitbc-test command"), "the command's span was not exported");
+        Assert.True(Contains(sent, "aitbc-test-cli"), "the tool's name was not exported");
+    }
+
+    [Fact]
+    public void A_command_line_tool_without_an_otlp_endpoint_gets_no_tracer() =>
+        Assert.Null(ServiceTracing.ForCommandLine("aitbc-test-cli", TestService.Source.Name, new Dictionary<string, string?> { ["OTEL_SERVICE_NAME"] = "x" }));
+
+    private static async Task<Downstream> StartCollectorAsync(ConcurrentQueue<byte[]> exported)
+    {
+        var app = LoopbackServer.CreateBuilder().Build();
+        app.MapPost("/v1/traces", async (HttpRequest request) =>
+        {
+            using var body = new MemoryStream();
+            await request.Body.CopyToAsync(body);
+            exported.Enqueue(body.ToArray());
+            return Results.Ok();
+        });
+        return new Downstream(app, await LoopbackServer.StartAsync(app));
+    }
+
     private static async Task<Downstream> StartDownstreamAsync()
     {
         var app = LoopbackServer.CreateBuilder().Build();
@@ -97,6 +136,7 @@ public sealed class ServiceTracingTests
     private static bool Contains(byte[] haystack, string needle) =>
         haystack.AsSpan().IndexOf(Encoding.UTF8.GetBytes(needle)) >= 0;
 
+    /// <summary>A loopback app of the test's own: the downstream service, or the fake OTLP collector.</summary>
     private sealed record Downstream(WebApplication App, Uri Url) : IAsyncDisposable
     {
         public ValueTask DisposeAsync() => App.DisposeAsync();
