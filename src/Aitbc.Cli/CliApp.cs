@@ -56,10 +56,14 @@ public static class CliApp
             return ExitCodes.Usage;
         }
         // With OTEL_EXPORTER_OTLP_ENDPOINT set, the command is one trace: its span is the parent of every HTTP call it makes,
-        // and the services it calls continue that trace (docs/observability.md).
-        using var tracing = ServiceTracing.ForCommandLine("aitbc", ClientTracing.Source.Name,
-            env.Keys.OfType<string>().Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal)).Select(k => KeyValuePair.Create(k, env[k] as string)));
-        using var span = ClientTracing.Source.StartActivity(command);
+        // and the services it calls continue that trace (docs/observability.md). Not for a command that hosts services:
+        // they trace themselves, and their work would all hang under one span as long as they run.
+        var traced = !HostingCommands.Contains(command);
+        using var tracing = traced
+            ? ServiceTracing.ForCommandLine("aitbc", ClientTracing.Source.Name,
+                env.Keys.OfType<string>().Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal)).Select(k => KeyValuePair.Create(k, env[k] as string)))
+            : null;
+        using var span = traced ? ClientTracing.Source.StartActivity(command) : null;
         try
         {
             return await parse.InvokeAsync(new InvocationConfiguration
@@ -77,6 +81,9 @@ public static class CliApp
             return failure.Code;
         }
     }
+
+    /// <summary>The commands that run services in this process (<c>aitbc up</c>, <c>aitbc demo</c>, <c>aitbc miner start</c>).</summary>
+    private static readonly HashSet<string> HostingCommands = new(StringComparer.Ordinal) { "aitbc up", "aitbc demo", "aitbc miner start" };
 
     /// <summary>The command as typed, without its arguments: <c>aitbc wallet send</c>.</summary>
     private static string CommandPath(ParseResult parse)
