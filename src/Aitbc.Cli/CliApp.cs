@@ -9,9 +9,11 @@ using Aitbc.Cli.Market;
 using Aitbc.Cli.Miners;
 using Aitbc.Cli.Receipts;
 using Aitbc.Cli.Wallets;
+using Aitbc.Client;
 using Aitbc.Client.Http;
 using Aitbc.Client.Node;
 using Aitbc.Client.Rest;
+using Aitbc.ServiceDefaults;
 using Spectre.Console;
 
 namespace Aitbc.Cli;
@@ -45,19 +47,23 @@ public static class CliApp
             return current;
         });
         var parse = root.Parse(args);
+        var command = CommandPath(parse);
         if (parse.Errors.Count > 0)
         {
-            var names = new List<string>();
-            for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
-            {
-                names.Insert(0, result.Parent is null ? "aitbc" : result.Command.Name);
-            }
-            var command = string.Join(' ', names);
             // Some parser messages span lines (a list of allowed values); the contract is one line.
             var message = string.Join(' ', parse.Errors[0].Message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
             stderr.WriteLine($"error: {message} (see '{command} --help')");
             return ExitCodes.Usage;
         }
+        // With OTEL_EXPORTER_OTLP_ENDPOINT set, the command is one trace: its span is the parent of every HTTP call it makes,
+        // and the services it calls continue that trace (docs/observability.md). Not for a command that hosts services:
+        // they trace themselves, and their work would all hang under one span as long as they run.
+        var traced = !HostingCommands.Contains(command);
+        using var tracing = traced
+            ? ServiceTracing.ForCommandLine("aitbc", ClientTracing.Source.Name,
+                env.Keys.OfType<string>().Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal)).Select(k => KeyValuePair.Create(k, env[k] as string)))
+            : null;
+        using var span = traced ? ClientTracing.Source.StartActivity(command) : null;
         try
         {
             return await parse.InvokeAsync(new InvocationConfiguration
@@ -74,6 +80,20 @@ public static class CliApp
             stderr.WriteLine($"error: {failure.Message}");
             return failure.Code;
         }
+    }
+
+    /// <summary>The commands that run services in this process (<c>aitbc up</c>, <c>aitbc demo</c>, <c>aitbc miner start</c>).</summary>
+    private static readonly HashSet<string> HostingCommands = new(StringComparer.Ordinal) { "aitbc up", "aitbc demo", "aitbc miner start" };
+
+    /// <summary>The command as typed, without its arguments: <c>aitbc wallet send</c>.</summary>
+    private static string CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            names.Insert(0, result.Parent is null ? "aitbc" : result.Command.Name);
+        }
+        return string.Join(' ', names);
     }
 
     /// <summary>The exit code and one-line message for a failure; null for a bug, which should surface as such.</summary>

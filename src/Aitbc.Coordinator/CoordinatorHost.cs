@@ -4,6 +4,7 @@ using Aitbc.Client.Node;
 using Aitbc.Coordinator.Admin;
 using Aitbc.Coordinator.Auth;
 using Aitbc.Coordinator.Chain;
+using Aitbc.Coordinator.Health;
 using Aitbc.Coordinator.Http;
 using Aitbc.Coordinator.Jobs;
 using Aitbc.Coordinator.Miners;
@@ -11,15 +12,11 @@ using Aitbc.Coordinator.Scheduling;
 using Aitbc.Coordinator.Storage;
 using Aitbc.Coordinator.Views;
 using Aitbc.Core.Crypto;
+using Aitbc.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Prometheus;
-using Serilog;
-using Serilog.Events;
 
 namespace Aitbc.Coordinator;
 
@@ -31,7 +28,33 @@ public static class CoordinatorHost
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Directory.CreateDirectory(options.ConfigDirectory);
-        var logger = CreateLogger(options);
+        var metrics = new CoordinatorMetrics();
+        var defaults = new ServiceDefaultsOptions
+        {
+            ServiceName = "aitbc-coordinator",
+            ActivitySourceName = CoordinatorTracing.Source.Name,
+            Host = options.Host,
+            Port = options.Port,
+            Tls = options.Tls,
+            MaxRequestBodyBytes = options.MaxRequestBodyBytes,
+            LogDirectory = options.EffectiveLogDirectory,
+            LogFileName = "coordinator.log",
+            LogToConsole = options.LogToConsole,
+            Metrics = metrics.Registry,
+            HttpMetrics = true,
+            RequestLog = new RequestLogOptions
+            {
+                MessageTemplate = RequestLogOptions.DefaultTemplate + " (key {KeyId})",
+                Enrich = (diagnostics, http) =>
+                {
+                    if (http.Items[typeof(Caller)] is not Caller)
+                    {
+                        diagnostics.Set("KeyId", "-");
+                    }
+                },
+            },
+        };
+        var logger = ServiceLog.Create(defaults);
         var ownsKey = options.CoordinatorKey is null;
         var key = options.CoordinatorKey ?? KeyFile.LoadOrCreate(options.EffectiveCoordinatorKeyPath);
         CoordinatorStore? store = null;
@@ -46,23 +69,10 @@ public static class CoordinatorHost
                     options.Time.GetUtcNow().ToUnixTimeMilliseconds()), CancellationToken.None).GetAwaiter().GetResult();
             }
 
-            // Loaded before serving, so a missing or keyless certificate stops the start, naming the file.
-            var certificate = options.Tls?.Load();
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-            builder.WebHost.ConfigureKestrel(kestrel =>
-            {
-                kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
-                kestrel.AddServerHeader = false;
-                kestrel.Listen(System.Net.IPAddress.Parse(options.Host), options.Port, listen =>
-                {
-                    if (certificate is not null)
-                    {
-                        listen.UseHttps(certificate);
-                    }
-                });
-            });
-            builder.Logging.ClearProviders();
-            builder.Services.AddSerilog(logger, dispose: true);
+            builder.AddServiceDefaults(defaults, logger)
+                .AddReadinessCheck<DatabaseReadiness>("database")
+                .AddReadinessCheck<NodeReadiness>("node");
             builder.Services.ConfigureHttpJsonOptions(json =>
             {
                 json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
@@ -83,7 +93,7 @@ public static class CoordinatorHost
             builder.Services.AddSingleton<ApiKeyCache>();
             builder.Services.AddSingleton(key);
             builder.Services.AddSingleton(_ => NodeClient.Create(options.NodeUrl, options.NodeRetry, options.Time));
-            builder.Services.AddSingleton<CoordinatorMetrics>();
+            builder.Services.AddSingleton(metrics);
             builder.Services.AddSingleton<JobSignals>();
             builder.Services.AddSingleton<OutboxSignal>();
             builder.Services.AddSingleton<SubmitDecisions>();
@@ -125,23 +135,7 @@ public static class CoordinatorHost
             app.UseExceptionHandler();
             // Unknown routes and wrong methods answer problem bodies too, not empty 404/405s.
             app.UseStatusCodePages();
-            app.UseSerilogRequestLogging(o =>
-            {
-                // Without it the middleware writes to the static Log.Logger, which this host never sets.
-                o.Logger = logger;
-                // Method, path (no query: it may carry cursors), status, duration and key id; never a key or a body.
-                o.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms (key {KeyId})";
-                o.GetLevel = (http, _, error) => RequestLogging.LevelOf(http, error);
-                o.EnrichDiagnosticContext = (diagnostics, http) =>
-                {
-                    if (http.Items[typeof(Caller)] is not Caller)
-                    {
-                        diagnostics.Set("KeyId", "-");
-                    }
-                };
-            });
-            var metrics = app.Services.GetRequiredService<CoordinatorMetrics>();
-            app.UseHttpMetrics(o => o.SetMetricFactory(Metrics.WithCustomRegistry(metrics.Registry)));
+            app.UseServiceDefaults();
             app.UseRateLimiter();
             app.UseApiKeys();
             metrics.Registry.AddBeforeCollectCallback(async cancellationToken =>
@@ -165,11 +159,7 @@ public static class CoordinatorHost
 
     private static void MapEndpoints(WebApplication app)
     {
-        var metrics = app.Services.GetRequiredService<CoordinatorMetrics>();
-        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
-        app.MapGet("/readyz", ReadyAsync);
-        // MapMetrics answers every method; the metrics are read-only, so anything but GET is 405 like other routes.
-        app.MapMetrics("/metrics", metrics.Registry).WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
+        app.MapServiceDefaults();
         // The one document by its name, so that any other name is a plain 404 problem like other unknown routes.
         app.MapOpenApi("/openapi/v1.json");
         app.MapJobEndpoints();
@@ -177,45 +167,5 @@ public static class CoordinatorHost
         app.MapMinerJobEndpoints();
         app.MapViewEndpoints();
         app.MapAdminEndpoints();
-    }
-
-    private static async Task<IResult> ReadyAsync(ICoordinatorStore store, NodeClient node, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await store.PingAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (System.Data.Common.DbException e)
-        {
-            return Problems.Unavailable($"database unavailable: {e.Message}");
-        }
-        try
-        {
-            await node.HealthAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (NodeClientException e)
-        {
-            return Problems.Unavailable(e.Message);
-        }
-        return TypedResults.Ok(new { status = "ready" });
-    }
-
-    private static Serilog.Core.Logger CreateLogger(CoordinatorOptions options)
-    {
-        Directory.CreateDirectory(options.EffectiveLogDirectory);
-        var configuration = new LoggerConfiguration()
-            .MinimumLevel.Information()
-            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
-            .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
-            .Enrich.FromLogContext()
-            .Enrich.WithProperty("service", "aitbc-coordinator")
-            .WriteTo.File(Path.Combine(options.EffectiveLogDirectory, "coordinator.log"),
-                outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
-                fileSizeLimitBytes: 100L * 1024 * 1024, rollOnFileSizeLimit: true, retainedFileCountLimit: 5, shared: true);
-        if (options.LogToConsole)
-        {
-            configuration = configuration.WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss} [{Level:u3}] {Message:lj}{NewLine}{Exception}");
-        }
-        return configuration.CreateLogger();
     }
 }

@@ -8,17 +8,12 @@ using Aitbc.Miner.Coordinator;
 using Aitbc.Miner.Gpu;
 using Aitbc.Miner.Jobs;
 using Aitbc.Miner.Outbox;
+using Aitbc.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Prometheus;
-using Serilog;
-using Serilog.Events;
 
 namespace Aitbc.Miner;
 
@@ -72,7 +67,21 @@ public sealed class MinerHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         cancellationToken.ThrowIfCancellationRequested();
         options.Validate();
-        var logger = CreateLogger(options);
+        var metrics = new MinerMetrics();
+        var defaults = new ServiceDefaultsOptions
+        {
+            ServiceName = "aitbc-miner",
+            ActivitySourceName = MinerTracing.Source.Name,
+            Host = options.Host,
+            Port = options.Port,
+            Tls = options.Tls,
+            MaxRequestBodyBytes = options.MaxRequestBodyBytes,
+            LogDirectory = options.EffectiveLogDirectory,
+            LogFileName = "miner.log",
+            LogToConsole = options.LogToConsole,
+            Metrics = metrics.Registry,
+        };
+        var logger = ServiceLog.Create(defaults);
         var owned = new List<IDisposable>();
         try
         {
@@ -90,23 +99,8 @@ public sealed class MinerHost : IAsyncDisposable
             var node = NodeClient.Create(options.NodeUrl, new RetryOptions { MaxRetries = 1, AttemptTimeout = TimeSpan.FromSeconds(30) }, options.Time);
             owned.Add(node);
 
-            // Loaded before serving, so a missing or keyless certificate stops the start, naming the file.
-            var certificate = options.Tls?.Load();
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-            builder.WebHost.ConfigureKestrel(kestrel =>
-            {
-                kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
-                kestrel.AddServerHeader = false;
-                kestrel.Listen(System.Net.IPAddress.Parse(options.Host), options.Port, listen =>
-                {
-                    if (certificate is not null)
-                    {
-                        listen.UseHttps(certificate);
-                    }
-                });
-            });
-            builder.Logging.ClearProviders();
-            builder.Services.AddSerilog(logger, dispose: true);
+            builder.AddServiceDefaults(defaults, logger).AddReadinessCheck<RegistrationReadiness>("registration");
             builder.Services.AddProblemDetails();
             builder.Services.ConfigureHttpJsonOptions(json =>
             {
@@ -132,7 +126,7 @@ public sealed class MinerHost : IAsyncDisposable
             builder.Services.AddSingleton(coordinator);
             builder.Services.AddSingleton(node);
             builder.Services.AddSingleton(session);
-            builder.Services.AddSingleton<MinerMetrics>();
+            builder.Services.AddSingleton(metrics);
             builder.Services.AddSingleton(sp => new Outbox.Outbox(store, options.Time));
             builder.Services.AddSingleton<JobService>();
             // Stopped in reverse order: the jobs first (they write their last messages), then the worker, then registration.
@@ -143,22 +137,8 @@ public sealed class MinerHost : IAsyncDisposable
             var app = builder.Build();
             app.UseExceptionHandler();
             app.UseStatusCodePages();
-            app.UseSerilogRequestLogging(o =>
-            {
-                o.Logger = logger;
-                // Method, path, status and duration; never a key, a prompt or a result.
-                o.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
-                o.GetLevel = (http, _, error) => error is not null || http.Response.StatusCode >= 500 && http.Response.StatusCode != StatusCodes.Status503ServiceUnavailable
-                    ? LogEventLevel.Error
-                    : http.Request.Path.StartsWithSegments("/metrics") || http.Request.Path.StartsWithSegments("/healthz") ? LogEventLevel.Debug : LogEventLevel.Information;
-            });
-            var metrics = app.Services.GetRequiredService<MinerMetrics>();
-            app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
-            app.MapGet("/readyz", (MinerSession s) => s.Registered
-                ? Results.Ok(new { status = "ready", miner_id = s.MinerId })
-                : TypedResults.Problem(detail: "not registered with the coordinator yet", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service Unavailable"));
-            // MapMetrics answers every method; the metrics are read-only, so anything but GET is 405.
-            app.MapMetrics("/metrics", metrics.Registry).WithMetadata(new HttpMethodMetadata([HttpMethods.Get]));
+            app.UseServiceDefaults();
+            app.MapServiceDefaults();
             app.MapAssignEndpoint();
             logger.Information("miner {Address} for coordinator {Coordinator}, backend {Backend}, capacity {Capacity}, price {Price} AITBC/s, GPU {Gpu}, data in {DataDir}",
                 key.Address, options.CoordinatorUrl, options.BackendInstance is null ? options.Backend.Kind.ToString() : backend.GetType().Name,
@@ -214,25 +194,5 @@ public sealed class MinerHost : IAsyncDisposable
         {
             item.Dispose();
         }
-    }
-
-    private static Serilog.Core.Logger CreateLogger(MinerOptions options)
-    {
-        Directory.CreateDirectory(options.EffectiveLogDirectory);
-        var configuration = new LoggerConfiguration()
-            .MinimumLevel.Information()
-            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
-            .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
-            .MinimumLevel.Override("Polly", LogEventLevel.Warning)
-            .Enrich.FromLogContext()
-            .Enrich.WithProperty("service", "aitbc-miner")
-            .WriteTo.File(Path.Combine(options.EffectiveLogDirectory, "miner.log"),
-                outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
-                fileSizeLimitBytes: 100L * 1024 * 1024, rollOnFileSizeLimit: true, retainedFileCountLimit: 5, shared: true);
-        if (options.LogToConsole)
-        {
-            configuration = configuration.WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss} [{Level:u3}] {Message:lj}{NewLine}{Exception}");
-        }
-        return configuration.CreateLogger();
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Aitbc.Client.Coordinator;
@@ -6,6 +7,7 @@ using Aitbc.Coordinator.Http;
 using Aitbc.Coordinator.Storage;
 using Aitbc.Core.Json;
 using Aitbc.Core.Transactions;
+using Aitbc.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -86,10 +88,18 @@ public static class JobEndpoints
                 metrics.Submission("invalid");
                 return Problems.Validation(errors);
             }
+            // The submission's own span: the escrow it waits for is written by a shared sender, outside the request's trace.
+            using var activity = CoordinatorTracing.Source.StartActivity("job submit");
+            activity?.SetTag("aitbc.model", submission.Model);
             var outcome = await service.SubmitAsync(caller, submission, idempotencyKey, requestHash, cancellationToken).ConfigureAwait(false);
+            if (outcome is not SubmitOutcome.Accepted)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, outcome.GetType().Name);
+            }
             switch (outcome)
             {
                 case SubmitOutcome.Accepted accepted:
+                    activity?.SetTag("aitbc.job_id", accepted.Job.Id);
                     if (accepted.Replayed)
                     {
                         metrics.Submission("replayed");

@@ -15,6 +15,7 @@ using Aitbc.Core.Crypto;
 using Aitbc.Core.Json;
 using Aitbc.Core.Proofs;
 using Aitbc.Core.Transactions;
+using Aitbc.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;

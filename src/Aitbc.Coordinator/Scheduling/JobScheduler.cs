@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
@@ -174,6 +175,10 @@ public sealed class JobScheduler(
     {
         // Off the caller's thread at once: the scheduler goes on claiming while this push is under way.
         await Task.Yield();
+        // The push's span: its HTTP call carries the trace to the miner, whose job run continues it.
+        using var activity = CoordinatorTracing.Source.StartActivity("job assign", ActivityKind.Internal);
+        activity?.SetTag("aitbc.job_id", job.Id);
+        activity?.SetTag("aitbc.miner", miner.Address);
         var assignment = new JobAssignment(job.Id,
             new JobData(JobRequestParser.InferenceType, job.Prompt, job.Model, JsonSerializer.Deserialize<JobOptions>(job.OptionsJson, RestJson.Options)),
             new Amount(job.MaxPriceMicro).ToAitbcString(), Timestamps.Format(job.DeadlineAt));
@@ -193,6 +198,7 @@ public sealed class JobScheduler(
         {
             reason = e.Message;
         }
+        activity?.SetStatus(ActivityStatusCode.Error, reason);
         logger.LogInformation("miner {Miner} did not take job {JobId}: {Reason}", miner.Address, job.Id, reason);
         if (!await store.UnassignJobAsync(job.Id, miner.Address, Now, CancellationToken.None).ConfigureAwait(false))
         {

@@ -1,4 +1,5 @@
 using Aitbc.Client.Coordinator;
+using Aitbc.Client.Http;
 using Aitbc.Client.Node;
 using Aitbc.Client.Rest;
 using Aitbc.Core.Crypto;
@@ -10,6 +11,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Polly;
 
 namespace Aitbc.Miner.Coordinator;
 
@@ -74,21 +76,23 @@ internal sealed class RegistrationService(
         }
         var address = minerKey.Address;
         TxSender? sender = null;
-        for (var failures = 1; ; failures++)
+        var attempt = 0;
+        await Retry().ExecuteAsync(async token =>
         {
+            attempt++;
             try
             {
-                if (await node.GetMinerAsync(address, cancellationToken).ConfigureAwait(false) is { } known)
+                if (await node.GetMinerAsync(address, token).ConfigureAwait(false) is { } known)
                 {
                     logger.LogInformation("miner {Address} is on chain with stake {Stake}", address, known.Stake);
-                    return;
+                    return true;
                 }
-                sender ??= await TxSender.CreateAsync(node, minerKey, cancellationToken).ConfigureAwait(false);
-                var result = await sender.SendAndCommitAsync(new RegisterMinerBody(options.Stake), cancellationToken).ConfigureAwait(false);
+                sender ??= await TxSender.CreateAsync(node, minerKey, token).ConfigureAwait(false);
+                var result = await sender.SendAndCommitAsync(new RegisterMinerBody(options.Stake), token).ConfigureAwait(false);
                 if (result.IsOk || result.Code == TxCode.AlreadyExists)
                 {
                     logger.LogInformation("registered miner {Address} on chain with stake {Stake} (tx {Hash}, height {Height})", address, options.Stake, result.Hash, result.Height);
-                    return;
+                    return true;
                 }
                 if (result.Code == TxCode.InsufficientFunds)
                 {
@@ -102,38 +106,41 @@ internal sealed class RegistrationService(
             }
             catch (NodeClientException e)
             {
-                if (failures == 1 || failures % 10 == 0)
+                if (attempt == 1 || attempt % 10 == 0)
                 {
-                    logger.LogWarning("cannot check the miner's registration at the node {NodeUrl} (attempt {Attempt}): {Error}", options.NodeUrl, failures, e.Message);
+                    logger.LogWarning("cannot check the miner's registration at the node {NodeUrl} (attempt {Attempt}): {Error}", options.NodeUrl, attempt, e.Message);
                 }
             }
-            await Task.Delay(Backoff(failures), options.Time, cancellationToken).ConfigureAwait(false);
-        }
+            return false;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task StayRegisteredAsync(Uri endpoint, CancellationToken cancellationToken)
     {
         var interval = options.HeartbeatInterval;
-        var failures = 0;
+        var retry = Retry();
         while (!cancellationToken.IsCancellationRequested)
         {
             if (!session.Registered)
             {
-                try
+                var attempt = 0;
+                await retry.ExecuteAsync(async token =>
                 {
-                    interval = await RegisterAsync(endpoint, cancellationToken).ConfigureAwait(false);
-                    failures = 0;
-                }
-                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                {
-                    failures++;
-                    if (failures == 1 || failures % 10 == 0)
+                    attempt++;
+                    try
                     {
-                        logger.LogWarning("registration with {Coordinator} failed (attempt {Attempt}): {Error}", options.CoordinatorUrl, failures, e.Message);
+                        interval = await RegisterAsync(endpoint, token).ConfigureAwait(false);
+                        return true;
                     }
-                    await Task.Delay(Backoff(failures), options.Time, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
+                    catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+                    {
+                        if (attempt == 1 || attempt % 10 == 0)
+                        {
+                            logger.LogWarning("registration with {Coordinator} failed (attempt {Attempt}): {Error}", options.CoordinatorUrl, attempt, e.Message);
+                        }
+                        return false;
+                    }
+                }, cancellationToken).ConfigureAwait(false);
             }
             await Task.Delay(interval, options.Time, cancellationToken).ConfigureAwait(false);
             await HeartbeatAsync(cancellationToken).ConfigureAwait(false);
@@ -190,10 +197,7 @@ internal sealed class RegistrationService(
         }
     }
 
-    private TimeSpan Backoff(int failures)
-    {
-        var exponential = options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 20));
-        var capped = Math.Min(exponential, options.RetryMaxDelay.TotalMilliseconds);
-        return TimeSpan.FromMilliseconds(capped / 2 + Random.Shared.NextDouble() * capped / 2);
-    }
+    /// <summary>Runs an attempt again, with backoff and jitter on the miner's clock, until it returns true or the miner stops.</summary>
+    private ResiliencePipeline<bool> Retry() =>
+        RetryBackoff.Forever<bool>(options.RetryBaseDelay, options.RetryMaxDelay, options.Time, outcome => outcome.Exception is null && !outcome.Result);
 }

@@ -118,6 +118,10 @@ public sealed class JobService(
     private async Task RunAsync(JobAssignment job, DateTimeOffset deadline, long receivedAt)
     {
         var jobId = job.JobId;
+        // Started inside the assignment request, so the job's run continues the coordinator's trace.
+        using var activity = MinerTracing.Source.StartActivity("job run");
+        activity?.SetTag("aitbc.job_id", jobId);
+        activity?.SetTag("aitbc.model", job.JobData.Model);
         try
         {
             outbox.Running(jobId, new JobStatusUpdate(JobStates.Running, Rfc3339(options.Time.GetUtcNow())));
@@ -133,10 +137,13 @@ public sealed class JobService(
             InferenceResult result;
             try
             {
+                // Its own span, so the backend's time shows apart from the miner's; an HTTP backend's call is its child.
+                using var call = MinerTracing.Source.StartActivity("backend generate", ActivityKind.Client);
                 result = await backend.GenerateAsync(request, linked.Token).ConfigureAwait(false);
             }
             catch (Exception e)
             {
+                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
                 // Every backend failure becomes a fail the job's owner can read; only a fault in reporting it is left to the deadline.
                 var (outcome, error) = deadlineCts.IsCancellationRequested ? ("deadline_exceeded", "deadline exceeded")
                     : _stopping.IsCancellationRequested ? ("failed", "miner stopped before the job finished")

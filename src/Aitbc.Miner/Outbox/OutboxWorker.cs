@@ -13,7 +13,7 @@ namespace Aitbc.Miner.Outbox;
 /// that is sent arrives before <c>complete</c>; one its outcome overtook in the outbox is not sent at all, see
 /// <see cref="OutboxStore.Add"/>), different jobs' messages concurrently (up to <see cref="MaxConcurrentJobs"/> jobs
 /// at once), so one slow answer does not hold up every other job's result. Network errors, 5xx, 408, 429 and auth
-/// failures are retried forever with exponential backoff and jitter, across restarts; any other 4xx means the
+/// failures are retried forever with <see cref="RetryBackoff"/>'s exponential backoff and jitter, across restarts; any other 4xx means the
 /// coordinator has already decided about the job, so the message is dropped with a warning; a 2xx deletes it.
 /// </summary>
 internal sealed class OutboxWorker(
@@ -41,50 +41,63 @@ internal sealed class OutboxWorker(
         Transient,
     }
 
+    /// <summary>Failed passes in a row: the attempt number the log and the delivery report name.</summary>
+    private int _failures;
+
+    /// <summary>Whether the last pass found the outbox empty.</summary>
+    private bool _idle;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        var failures = 0;
         if (outbox.Store.Count() is var pending and > 0)
         {
             logger.LogInformation("resuming {Count} undelivered outbox message(s)", pending);
         }
+        // Passes run again until one delivers everything it read, backing off after each that left a message undelivered
+        // and after an unexpected error (the database or a bug: the worker must never die, or nothing would be
+        // delivered until a restart).
+        var passes = RetryBackoff.Forever<bool>(options.OutboxBaseBackoff, options.OutboxMaxBackoff, options.Time,
+            outcome => outcome.Exception is null ? !outcome.Result : outcome.Exception is not OperationCanceledException,
+            args =>
+            {
+                if (args.Outcome.Exception is { } e)
+                {
+                    logger.LogError(e, "outbox worker error; retrying");
+                }
+                return ValueTask.CompletedTask;
+            });
         // Requests in flight end on this token: ShutdownGrace after stopping begins, not at once.
         using var inFlight = new CancellationTokenSource();
         using var stopping = stoppingToken.Register(() => inFlight.CancelAfter(ShutdownGrace));
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                var messages = outbox.Store.Oldest(PassSize);
-                if (messages.Count == 0)
+                await passes.ExecuteAsync(async token => await PassAsync(token, inFlight.Token).ConfigureAwait(false), stoppingToken).ConfigureAwait(false);
+                if (_idle)
                 {
                     await outbox.WaitAsync(IdlePoll, stoppingToken).ConfigureAwait(false);
-                    continue;
                 }
-                // Per job in id order; the jobs whose oldest message is oldest go first.
-                var jobs = messages.GroupBy(m => m.JobId, StringComparer.Ordinal).Take(MaxConcurrentJobs).ToList();
-                var outcomes = await Task.WhenAll(jobs.Select(job => DeliverJobAsync(job.ToList(), failures, stoppingToken, inFlight.Token))).ConfigureAwait(false);
-                if (outcomes.Any(delivered => !delivered))
-                {
-                    failures++;
-                    var delay = Backoff(failures);
-                    await Task.Delay(delay, options.Time, stoppingToken).ConfigureAwait(false);
-                    continue;
-                }
-                failures = 0;
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The database or a bug: never let the worker die, or nothing would be delivered until a restart.
-                logger.LogError(e, "outbox worker error; retrying");
-                await Task.Delay(options.OutboxMaxBackoff, options.Time, stoppingToken).ConfigureAwait(false);
             }
         }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    /// <summary>One pass over the oldest messages; false when one could not be delivered yet.</summary>
+    private async ValueTask<bool> PassAsync(CancellationToken stoppingToken, CancellationToken inFlight)
+    {
+        var messages = outbox.Store.Oldest(PassSize);
+        _idle = messages.Count == 0;
+        // Per job in id order; the jobs whose oldest message is oldest go first.
+        var jobs = messages.GroupBy(m => m.JobId, StringComparer.Ordinal).Take(MaxConcurrentJobs).ToList();
+        var outcomes = await Task.WhenAll(jobs.Select(job => DeliverJobAsync(job.ToList(), _failures, stoppingToken, inFlight))).ConfigureAwait(false);
+        var delivered = outcomes.All(d => d);
+        _failures = delivered ? 0 : _failures + 1;
+        return delivered;
     }
 
     /// <summary>Delivers one job's messages in order; false when one could not be delivered yet (it and the rest of the job's wait).</summary>
@@ -110,7 +123,7 @@ internal sealed class OutboxWorker(
                 if (attempt == 1 || attempt % 10 == 0)
                 {
                     logger.LogWarning("outbox: {Kind} for job {JobId} not delivered ({Error}); attempt {Attempt}, next in up to {Delay:0.0} s",
-                        Name(message.Kind), message.JobId, detail, attempt, Backoff(attempt).TotalSeconds);
+                        Name(message.Kind), message.JobId, detail, attempt, RetryBackoff.Delay(attempt, options.OutboxBaseBackoff, options.OutboxMaxBackoff).TotalSeconds);
                 }
                 return false;
             }
@@ -172,14 +185,6 @@ internal sealed class OutboxWorker(
 
     private static T Read<T>(OutboxMessage message) =>
         JsonSerializer.Deserialize<T>(message.Body, RestJson.Options) ?? throw new InvalidDataException($"outbox message {message.Id} is JSON null");
-
-    private TimeSpan Backoff(int failures)
-    {
-        var exponential = options.OutboxBaseBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 20));
-        var capped = Math.Min(exponential, options.OutboxMaxBackoff.TotalMilliseconds);
-        // Full jitter on the upper half: many miners recovering together do not retry in lockstep.
-        return TimeSpan.FromMilliseconds(capped / 2 + Random.Shared.NextDouble() * capped / 2);
-    }
 
     private static string Name(OutboxKind kind) => kind switch
     {

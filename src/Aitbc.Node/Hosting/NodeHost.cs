@@ -6,16 +6,11 @@ using Aitbc.Core.Json;
 using Aitbc.Core.Net;
 using Aitbc.Node.Follower;
 using Aitbc.Node.Rpc;
+using Aitbc.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Prometheus;
-using Serilog;
-using Serilog.Events;
 
 namespace Aitbc.Node;
 
@@ -25,7 +20,24 @@ public static class NodeHost
     public static async Task<WebApplication> BuildAsync(NodeOptions options, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(options.ConfigDirectory);
-        var logger = CreateLogger(options);
+        var metrics = new NodeMetrics();
+        var defaults = new ServiceDefaultsOptions
+        {
+            ServiceName = "aitbc-node",
+            ActivitySourceName = NodeTracing.Source.Name,
+            Host = options.Host,
+            Port = options.Port,
+            Tls = options.Tls,
+            MaxRequestBodyBytes = JsonRpcEndpoint.MaxBodyBytes,
+            LogDirectory = options.EffectiveLogDirectory,
+            LogFileName = "node.log",
+            LogToConsole = options.LogToConsole,
+            Metrics = metrics.Registry,
+            // Every RPC request is routine (wallets, explorers and the coordinator poll it); only failures are worth a line.
+            RequestLog = new RequestLogOptions { Level = RequestLogging.ErrorsOnly },
+            ReadinessAnswer = FollowerReadiness.Answer,
+        };
+        var logger = ServiceLog.Create(defaults);
         var genesis = await LoadGenesisAsync(options, cancellationToken).ConfigureAwait(false);
         Ed25519KeyPair? validatorKey = null;
         if (options.FollowUrl is null)
@@ -47,26 +59,11 @@ public static class NodeHost
 
         try
         {
-            // Loaded before serving, so a missing or keyless certificate stops the start, naming the file.
-            var certificate = options.Tls?.Load();
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-            builder.WebHost.ConfigureKestrel(kestrel =>
-            {
-                kestrel.Limits.MaxRequestBodySize = JsonRpcEndpoint.MaxBodyBytes;
-                kestrel.AddServerHeader = false;
-                kestrel.Listen(System.Net.IPAddress.Parse(options.Host), options.Port, listen =>
-                {
-                    if (certificate is not null)
-                    {
-                        listen.UseHttps(certificate);
-                    }
-                });
-            });
-            builder.Logging.ClearProviders();
-            builder.Services.AddSerilog(logger, dispose: true);
+            builder.AddServiceDefaults(defaults, logger).AddReadinessCheck<FollowerReadiness>("follower");
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(chain);
-            builder.Services.AddSingleton<NodeMetrics>();
+            builder.Services.AddSingleton(metrics);
             builder.Services.AddSingleton<JsonRpcEndpoint>();
             if (options.FollowUrl is { } followUrl)
             {
@@ -85,14 +82,8 @@ public static class NodeHost
 
             var app = builder.Build();
             app.Lifetime.ApplicationStopped.Register(chain.Dispose);
-            app.Services.GetRequiredService<NodeMetrics>().Attach(chain);
-            app.UseSerilogRequestLogging(o =>
-            {
-                // Without an explicit logger the middleware writes to the static Log.Logger, which is silent here.
-                o.Logger = logger;
-                o.GetLevel = (http, _, error) =>
-                    error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error : LogEventLevel.Debug;
-            });
+            metrics.Attach(chain);
+            app.UseServiceDefaults();
             MapEndpoints(app);
             logger.Information("node {Moniker} for chain {ChainId} at height {Height} ({Role}), data in {DataDir}",
                 options.Moniker, genesis.ChainId, chain.Status.Height, options.FollowUrl is null ? "validator" : $"follower of {options.FollowUrl}", options.DataDirectory);
@@ -112,20 +103,9 @@ public static class NodeHost
     {
         var rpc = app.Services.GetRequiredService<JsonRpcEndpoint>();
         var nodeRpc = app.Services.GetRequiredService<NodeRpc>();
-        var metrics = app.Services.GetRequiredService<NodeMetrics>();
         app.MapPost("/", rpc.HandlePostAsync);
         app.MapGet("/", () => Results.Json(new { methods = nodeRpc.Methods.Order(StringComparer.Ordinal).ToArray() }));
-        app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
-        app.MapGet("/readyz", (IServiceProvider services) =>
-        {
-            var follower = services.GetService<FollowerService>();
-            if (follower?.HaltReason is { } reason)
-            {
-                return Results.Json(new { status = "halted", reason }, statusCode: StatusCodes.Status503ServiceUnavailable);
-            }
-            return Results.Json(new { status = "ready", catching_up = follower?.CatchingUp ?? false });
-        });
-        app.MapMetrics("/metrics", metrics.Registry);
+        app.MapServiceDefaults();
         app.MapGet("/{method}", (HttpContext context, string method) => rpc.HandleGetAsync(context, method));
     }
 
@@ -149,21 +129,4 @@ public static class NodeHost
     }
 
     internal static readonly JsonSerializerOptions IndentedWire = new(WireJson.Options) { WriteIndented = true };
-
-    private static Serilog.Core.Logger CreateLogger(NodeOptions options)
-    {
-        Directory.CreateDirectory(options.EffectiveLogDirectory);
-        var configuration = new LoggerConfiguration()
-            .MinimumLevel.Information()
-            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
-            .Enrich.WithProperty("service", "aitbc-node")
-            .WriteTo.File(Path.Combine(options.EffectiveLogDirectory, "node.log"),
-                outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
-                fileSizeLimitBytes: 100L * 1024 * 1024, rollOnFileSizeLimit: true, retainedFileCountLimit: 5, shared: true);
-        if (options.LogToConsole)
-        {
-            configuration = configuration.WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss} [{Level:u3}] {Message:lj}{NewLine}{Exception}");
-        }
-        return configuration.CreateLogger();
-    }
 }

@@ -178,6 +178,8 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
             return (null, new RpcException(RpcErrorCode.MethodNotFound, "Method not found", $"unknown method '{Truncate(method)}'"));
         }
         var started = Stopwatch.GetTimestamp();
+        // One span per call, so that a batch's calls and a broadcast's wait for its block show apart from the HTTP request's.
+        using var activity = NodeTracing.Source.StartActivity($"rpc {method}");
         try
         {
             var result = await handler(parameters(), cancellationToken).ConfigureAwait(false);
@@ -186,6 +188,7 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
         }
         catch (RpcException e)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, e.Detail);
             metrics.RpcRequest(method, ok: false);
             logger.LogDebug("rpc {Method} refused: {Detail}", method, e.Detail);
             return (null, e);
@@ -196,6 +199,7 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
             metrics.RpcRequest(method, ok: false);
             logger.LogError(e, "rpc {Method} failed after {Elapsed} ms", method, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return (null, RpcException.Internal(e.Message));
