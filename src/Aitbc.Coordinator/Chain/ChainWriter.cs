@@ -584,13 +584,8 @@ public sealed partial class ChainWriter(
         (await store.OutboxForJobAsync(jobId, cancellationToken).ConfigureAwait(false))
             .FirstOrDefault(o => o.Kind == OutboxKind.SubmitJob && o.Status is OutboxStatus.Pending or OutboxStatus.Sent);
 
-    /// <summary>Doubling from the base delay, capped: attempt 1 waits the base.</summary>
-    internal TimeSpan Backoff(int attempt)
-    {
-        var factor = Math.Pow(2, Math.Min(attempt - 1, 20));
-        var delay = options.OutboxBaseBackoff * factor;
-        return delay > options.OutboxMaxBackoff ? options.OutboxMaxBackoff : delay;
-    }
+    /// <summary>The wait before attempt <paramref name="attempt"/> of a row (the shared backoff: doubling from the base, capped; attempt 1 waits the base).</summary>
+    internal TimeSpan Backoff(int attempt) => Client.Http.RetryBackoff.Delay(attempt, options.OutboxBaseBackoff, options.OutboxMaxBackoff);
 
     private async Task FailJobAsync(string jobId, string error, long now, CancellationToken cancellationToken)
     {
