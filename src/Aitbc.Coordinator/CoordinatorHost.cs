@@ -136,6 +136,7 @@ public static class CoordinatorHost
             app.UseHttpMetrics(o => o.SetMetricFactory(Metrics.WithCustomRegistry(metrics.Registry)));
             app.UseRateLimiter();
             app.UseApiKeys();
+            app.UseUnframedBodies();
             metrics.Registry.AddBeforeCollectCallback(async cancellationToken =>
                 metrics.JobsByStatus(await store.JobCountsByStatusAsync(cancellationToken).ConfigureAwait(false)));
             MapEndpoints(app);
