@@ -108,7 +108,7 @@ internal static class DemoCommand
                 ? $"Logs: {options.DataDirectory}/*/logs. Stopping the network."
                 : "Stopping the network (its temp dir goes with it; --keep keeps data and logs).");
         }
-        if (job.Status != JobStates.Completed)
+        if (job.Status != JobStatus.Completed)
         {
             throw new CliException(ExitCodes.JobFailed, $"the demo job {job.JobId} {job.Status}: {job.Error ?? "no reason given"}; {(logsKept ? $"see the logs under {options.DataDirectory}" : "run again with --keep to keep the logs")}");
         }

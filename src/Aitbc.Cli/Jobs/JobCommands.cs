@@ -211,7 +211,7 @@ internal static class JobCommands
     private static int Finish(CliContext ctx, JobView job)
     {
         ctx.Write(job, console => WriteSummary(console, job));
-        if (job.Status == JobStates.Completed)
+        if (job.Status == JobStatus.Completed)
         {
             return ExitCodes.Ok;
         }
@@ -221,7 +221,7 @@ internal static class JobCommands
     /// <summary>A finished job as the seed's step 12 prints it.</summary>
     internal static void WriteSummary(IAnsiConsole console, JobView job)
     {
-        if (job.Status == JobStates.Completed)
+        if (job.Status == JobStatus.Completed)
         {
             WriteLines(console, ("Job ID", job.JobId), ("Status", job.Status), ("Result", job.Result), ("Receipt", job.ReceiptId),
                 ("Completed in", Elapsed(job)), ("Cost", AitbcText(job.Cost)));

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Aitbc.Client.Coordinator;
 using Aitbc.Coordinator.Auth;
 using Aitbc.Coordinator.Chain;
 using Aitbc.Coordinator.Storage;
