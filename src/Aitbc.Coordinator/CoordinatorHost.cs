@@ -91,6 +91,7 @@ public static class CoordinatorHost
             builder.Services.AddSingleton<OutboxProcessor>();
             builder.Services.AddSingleton<JobService>();
             builder.Services.AddSingleton<CompletionWriter>();
+            builder.Services.AddSingleton<MinerJobService>();
             builder.Services.AddSingleton(new AssignKeys(key));
             builder.Services.AddSingleton<MinerStakes>();
             builder.Services.AddSingleton(_ => Client.Miner.MinerClient.Create(new Client.Http.RetryOptions { MaxRetries = 0, AttemptTimeout = options.AssignTimeout }));
