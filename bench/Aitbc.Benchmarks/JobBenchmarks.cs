@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Aitbc.Client.Coordinator;
 using Aitbc.Coordinator;
 using Aitbc.Coordinator.Jobs;
 using Aitbc.Coordinator.Scheduling;

@@ -113,6 +113,7 @@ public static class CoordinatorHost
             builder.Services.AddHostedService(services => services.GetRequiredService<ChainWriter>());
             builder.Services.AddSingleton<JobService>();
             builder.Services.AddSingleton<CompletionWriter>();
+            builder.Services.AddSingleton<MinerJobService>();
             builder.Services.AddSingleton(new AssignKeys(key));
             builder.Services.AddSingleton<MinerStakes>();
             builder.Services.AddSingleton(_ => Client.Miner.MinerClient.Create(new Client.Http.RetryOptions { MaxRetries = 0, AttemptTimeout = options.AssignTimeout }));
@@ -138,6 +139,7 @@ public static class CoordinatorHost
             app.UseServiceDefaults();
             app.UseRateLimiter();
             app.UseApiKeys();
+            app.UseUnframedBodies();
             metrics.Registry.AddBeforeCollectCallback(async cancellationToken =>
                 metrics.JobsByStatus(await store.JobCountsByStatusAsync(cancellationToken).ConfigureAwait(false)));
             MapEndpoints(app);

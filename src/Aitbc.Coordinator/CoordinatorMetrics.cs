@@ -1,3 +1,4 @@
+using Aitbc.Client.Coordinator;
 using Aitbc.Coordinator.Chain;
 using Prometheus;
 
@@ -68,7 +69,7 @@ public sealed class CoordinatorMetrics
 
     public void JobsByStatus(IReadOnlyDictionary<string, long> counts)
     {
-        foreach (var status in new[] { "pending", "assigned", "running", "completed", "failed", "cancelled" })
+        foreach (var status in JobStatus.All)
         {
             _jobsByStatus.WithLabels(status).Set(counts.GetValueOrDefault(status));
         }

@@ -31,7 +31,7 @@ public sealed class JobCommandTests : IAsyncLifetime
         await _fake.DisposeAsync();
     }
 
-    private static JobView Running(string id) => FakeCoordinator.Pending(id) with { Status = JobStates.Running, StartedAt = "2025-01-29T14:50:05.000Z", Miner = "aitbc1miner" };
+    private static JobView Running(string id) => FakeCoordinator.Pending(id) with { Status = JobStatus.Running, StartedAt = "2025-01-29T14:50:05.000Z", Miner = "aitbc1miner" };
 
     private Task<CliResult> Submit(params string[] extra) =>
         _cli.RunAsync(["submit", "inference", "--prompt", "What is machine learning?", "--model", "llama3.2:latest", .. extra]);
@@ -144,7 +144,7 @@ public sealed class JobCommandTests : IAsyncLifetime
     [Fact]
     public async Task A_failed_job_exits_1_and_prints_its_error()
     {
-        _fake.PlanNewJobs = id => [Running(id), FakeCoordinator.Pending(id) with { Status = JobStates.Failed, Error = "model crashed: out of memory", CompletedAt = "2025-01-29T14:50:09.000Z" }];
+        _fake.PlanNewJobs = id => [Running(id), FakeCoordinator.Pending(id) with { Status = JobStatus.Failed, Error = "model crashed: out of memory", CompletedAt = "2025-01-29T14:50:09.000Z" }];
 
         var result = await Submit("--wait");
 
@@ -158,7 +158,7 @@ public sealed class JobCommandTests : IAsyncLifetime
     [Fact]
     public async Task A_cancelled_job_exits_1()
     {
-        _fake.AddJob(FakeCoordinator.Pending("job_3") with { Status = JobStates.Cancelled, Error = "cancelled by the client" });
+        _fake.AddJob(FakeCoordinator.Pending("job_3") with { Status = JobStatus.Cancelled, Error = "cancelled by the client" });
 
         var result = await _cli.RunAsync("status", "job_3");
 
@@ -205,7 +205,7 @@ public sealed class JobCommandTests : IAsyncLifetime
 
         Assert.Equal(0, result.ExitCode);
         Assert.Equal("cancelled", result.Json().GetProperty("status").GetString());
-        Assert.Equal(JobStates.Cancelled, _fake.Job("job_7").Status);
+        Assert.Equal(JobStatus.Cancelled, _fake.Job("job_7").Status);
     }
 
     [Fact]

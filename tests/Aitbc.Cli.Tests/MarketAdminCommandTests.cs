@@ -191,7 +191,7 @@ public sealed class MarketAdminCommandTests : IAsyncLifetime
     public async Task Admin_jobs_filters_by_status()
     {
         _fake.AddJob(FakeCoordinator.Completed("job_1"));
-        _fake.AddJob(FakeCoordinator.Pending("job_2") with { Status = JobStates.Failed, Error = "boom" });
+        _fake.AddJob(FakeCoordinator.Pending("job_2") with { Status = JobStatus.Failed, Error = "boom" });
         _cli.Env["AITBC_ADMIN_KEY"] = FakeCoordinator.AdminKey;
 
         var json = (await _cli.RunAsync("admin", "jobs", "--status", "failed", "--output", "json")).Json();

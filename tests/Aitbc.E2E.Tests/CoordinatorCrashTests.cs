@@ -34,7 +34,7 @@ public sealed class CoordinatorCrashTests(E2ENetwork net)
             link.Cut();
             gate.Open();
             var job = await api.WaitForJobAsync(accepted.JobId);
-            Assert.Equal(JobStates.Completed, job.Status);
+            Assert.Equal(JobStatus.Completed, job.Status);
             var cost = Amount.ParseAitbc(job.Cost!);
             Assert.False(cost.IsZero);
             await Task.Delay(500);

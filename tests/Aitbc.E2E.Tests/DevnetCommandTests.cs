@@ -62,7 +62,7 @@ public sealed partial class DevnetCommandTests : IAsyncLifetime
             env = env2;
             using var client = CoordinatorClient.Create(new Uri(env["AITBC_URL"]), env["CLIENT_API_KEY"]);
             var job = await client.GetJobAsync(jobId);
-            Assert.Equal(JobStates.Completed, job.Status);
+            Assert.Equal(JobStatus.Completed, job.Status);
             var again = await ServiceProcess.RunAsync("aitbc", ["status", jobId], env);
             Assert.True(again.ExitCode == 0, again.Stdout + again.Stderr);
             Assert.Contains("funded miner", second.Output.ToString(), StringComparison.Ordinal);

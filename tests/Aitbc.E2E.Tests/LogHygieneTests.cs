@@ -13,7 +13,7 @@ public sealed class LogHygieneTests(E2ENetwork net)
         using var api = net.ClientApi();
         var accepted = await api.SubmitJobAsync(new JobSubmission("inference", prompt, E2ENetwork.SeedModel));
         var job = await api.WaitForJobAsync(accepted.JobId);
-        Assert.Equal(JobStates.Completed, job.Status);
+        Assert.Equal(JobStatus.Completed, job.Status);
         await Task.Delay(500); // the request log line of the last poll
 
         var secrets = new Dictionary<string, string>

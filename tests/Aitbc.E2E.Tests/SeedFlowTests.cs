@@ -36,7 +36,7 @@ public sealed partial class SeedFlowTests(E2ENetwork net)
         // pending → assigned → running → completed, each stamped in order.
         using var api = net.ClientApi();
         var job = await api.GetJobAsync(jobId);
-        Assert.Equal(JobStates.Completed, job.Status);
+        Assert.Equal(JobStatus.Completed, job.Status);
         var stamps = new[] { job.SubmittedAt, job.AssignedAt, job.StartedAt, job.CompletedAt }.Select(t => DateTimeOffset.Parse(t!, CultureInfo.InvariantCulture)).ToArray();
         Assert.True(stamps.Zip(stamps.Skip(1)).All(p => p.First <= p.Second), string.Join(" ≤ ", stamps));
         var cost = Amount.ParseAitbc(job.Cost!);
@@ -136,7 +136,7 @@ public sealed partial class SeedFlowTests(E2ENetwork net)
             .First();
         var accepted = await api.SubmitJobAsync(new JobSubmission("inference", SeedPrompt, E2ENetwork.SeedModel));
         var job = await api.WaitForJobAsync(accepted.JobId);
-        Assert.Equal(JobStates.Completed, job.Status);
+        Assert.Equal(JobStatus.Completed, job.Status);
         Assert.Equal(expected.Address, job.Miner);
         await WaitForChainReceiptAsync(api, job.ReceiptId!);
     }
@@ -147,7 +147,7 @@ public sealed partial class SeedFlowTests(E2ENetwork net)
         var clientBefore = await BalanceAsync(net.ClientKey.Address);
         using var api = net.ClientApi();
         var accepted = await api.SubmitJobAsync(new JobSubmission("inference", SeedPrompt, E2ENetwork.StalledModel));
-        await Poll.UntilAsync(async () => (await api.GetJobAsync(accepted.JobId)).Status == JobStates.Running && net.Ollama.Stalled > 0, 30_000);
+        await Poll.UntilAsync(async () => (await api.GetJobAsync(accepted.JobId)).Status == JobStatus.Running && net.Ollama.Stalled > 0, 30_000);
 
         var running = await api.GetJobAsync(accepted.JobId);
         var victim = net.MinerKeys.ToList().FindIndex(k => k.Address.Value == running.Miner);
@@ -155,7 +155,7 @@ public sealed partial class SeedFlowTests(E2ENetwork net)
         await net.Miners[victim].KillAsync();
         // Documented policy (docs/coordinator.md): a job whose miner goes offline is failed and refunded, not requeued.
         var job = await api.WaitForJobAsync(accepted.JobId);
-        Assert.Equal(JobStates.Failed, job.Status);
+        Assert.Equal(JobStatus.Failed, job.Status);
         Assert.Contains("offline", job.Error, StringComparison.OrdinalIgnoreCase);
         await AssertRefundedAsync(accepted.JobId);
         Assert.Equal(clientBefore, await BalanceAsync(net.ClientKey.Address));

@@ -92,7 +92,7 @@ public sealed class InvariantChecker(FaultNetwork net)
             if (escrow is null)
             {
                 // Only a job whose escrow the chain refused has none, and it must have failed saying so.
-                if (view.Status != JobStates.Failed || view.Error?.Contains("refused the job's escrow", StringComparison.Ordinal) != true)
+                if (view.Status != JobStatus.Failed || view.Error?.Contains("refused the job's escrow", StringComparison.Ordinal) != true)
                 {
                     violations.Add($"job {id} ({view.Status}) has no escrow on chain");
                     lost.Add(id);
@@ -111,7 +111,7 @@ public sealed class InvariantChecker(FaultNetwork net)
             {
                 violations.Add($"job {id}: escrow {escrow.Amount.ToMicroString()} closed as paid {paidHere.ToMicroString()} + refunded {refunded.ToMicroString()}");
             }
-            if (view.Status == JobStates.Completed)
+            if (view.Status == JobStatus.Completed)
             {
                 violations.AddRange(await CheckReceiptAsync(admin, id, view, escrow));
                 paid += paidHere;

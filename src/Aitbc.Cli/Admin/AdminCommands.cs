@@ -113,7 +113,7 @@ internal static class AdminCommands
     private static Command Jobs(Func<ParseResult, CliContext> context)
     {
         var status = new Option<string?>("--status") { Description = "Only jobs in this state" };
-        status.AcceptOnlyFromAmong(JobStates.Pending, JobStates.Assigned, JobStates.Running, JobStates.Completed, JobStates.Failed, JobStates.Cancelled);
+        status.AcceptOnlyFromAmong([.. JobStatus.All]);
         var limit = new Option<int?>("--limit") { Description = "Most jobs per page (newest first)" };
         var cursor = new Option<string?>("--cursor") { Description = "Page to show: the cursor the previous page printed" };
         var command = new Command("jobs", """

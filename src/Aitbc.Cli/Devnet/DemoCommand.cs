@@ -24,10 +24,10 @@ internal static class DemoCommand
         var model = new Option<string?>("--model") { Description = "The job's model [default: the first model the miners serve]" };
         var keep = new Option<bool>("--keep") { Description = "Keep the network's data directory (default: a temp dir, deleted at the end)" };
         var command = new Command("demo", """
-            The seed's flow end to end, in one command: starts a local network (node, coordinator, a miner on the
-            embedded llama.cpp test model unless Ollama answers), submits "What is machine learning?", waits, prints
-            the step-12 summary (Job ID, Status, Result, Receipt, Completed in, Cost), verifies the receipt (signatures
-            offline, then on chain), and stops. Runs on free ports in a temp dir unless told otherwise.
+            A job end to end, in one command: starts a local network (node, coordinator, a miner on the embedded
+            llama.cpp test model unless Ollama answers), submits "What is machine learning?", waits, prints the job's
+            summary (Job ID, Status, Result, Receipt, Completed in, Cost), verifies the receipt (signatures offline,
+            then on chain), and stops. Runs on free ports in a temp dir unless told otherwise.
 
             Examples:
               aitbc demo
@@ -108,7 +108,7 @@ internal static class DemoCommand
                 ? $"Logs: {options.DataDirectory}/*/logs. Stopping the network."
                 : "Stopping the network (its temp dir goes with it; --keep keeps data and logs).");
         }
-        if (job.Status != JobStates.Completed)
+        if (job.Status != JobStatus.Completed)
         {
             throw new CliException(ExitCodes.JobFailed, $"the demo job {job.JobId} {job.Status}: {job.Error ?? "no reason given"}; {(logsKept ? $"see the logs under {options.DataDirectory}" : "run again with --keep to keep the logs")}");
         }

@@ -24,7 +24,7 @@ internal static class DevnetCommands
 
         public Option<int?> PortBase { get; } = new("--port-base")
         {
-            Description = "Coordinator on BASE, node on BASE+6, miners on BASE+10… (the seed's 8000/8006/8010; `demo` defaults to 0); 0 picks free ports",
+            Description = "Coordinator on BASE, node on BASE+6, miners on BASE+10… [default 8000, so 8000/8006/8010; `demo` defaults to 0]; 0 picks free ports",
         };
 
         public Option<int?> CoordinatorPort { get; } = new("--coordinator-port") { Description = "Coordinator port (overrides --port-base)" };
@@ -35,7 +35,7 @@ internal static class DevnetCommands
 
         public Option<string?> Model { get; } = new("--model-path") { Description = "A GGUF file for the embedded backend [default: generate the tiny test model]" };
 
-        public Option<string?> ModelName { get; } = new("--model-name") { Description = "Model name the embedded miners serve [default llama3.2:latest, the seed's]" };
+        public Option<string?> ModelName { get; } = new("--model-name") { Description = "Model name the embedded miners serve [default llama3.2:latest]" };
 
         public Option<bool> Verbose { get; } = new("--verbose") { Description = "Also print the services' logs to the console" };
 

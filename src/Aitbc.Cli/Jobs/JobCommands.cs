@@ -19,7 +19,7 @@ internal static class JobCommands
 
     /// <summary><c>aitbc ai submit|status</c>: the same commands as <c>aitbc submit</c> and <c>aitbc status</c>.</summary>
     public static Command Ai(Func<ParseResult, CliContext> context) => new("ai", """
-        AI jobs: 'aitbc ai submit' and 'aitbc ai status' are 'aitbc submit' and 'aitbc status' under the seed's newer names.
+        AI jobs: 'aitbc ai submit' and 'aitbc ai status' are the same commands as 'aitbc submit' and 'aitbc status'.
 
         Examples:
           aitbc ai submit inference --prompt "What is machine learning?" --model llama3.2:latest --wait
@@ -96,7 +96,7 @@ internal static class JobCommands
             return Finish(ctx, done);
         });
         return new Command(name, $"""
-            Submit a job to the coordinator (the seed's 'aitbc-cli.sh submit').
+            Submit a job to the coordinator.
 
             Examples:
               {path} inference --prompt "What is machine learning?" --model llama3.2:latest
@@ -211,7 +211,7 @@ internal static class JobCommands
     private static int Finish(CliContext ctx, JobView job)
     {
         ctx.Write(job, console => WriteSummary(console, job));
-        if (job.Status == JobStates.Completed)
+        if (job.Status == JobStatus.Completed)
         {
             return ExitCodes.Ok;
         }
@@ -221,7 +221,7 @@ internal static class JobCommands
     /// <summary>A finished job as the seed's step 12 prints it.</summary>
     internal static void WriteSummary(IAnsiConsole console, JobView job)
     {
-        if (job.Status == JobStates.Completed)
+        if (job.Status == JobStatus.Completed)
         {
             WriteLines(console, ("Job ID", job.JobId), ("Status", job.Status), ("Result", job.Result), ("Receipt", job.ReceiptId),
                 ("Completed in", Elapsed(job)), ("Cost", AitbcText(job.Cost)));

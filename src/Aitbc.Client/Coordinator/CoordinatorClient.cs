@@ -70,7 +70,7 @@ public sealed class CoordinatorClient : IDisposable
                 return job;
             }
             // The coordinator answers a long-poll as soon as the job is terminal; a state change before that is seen on the next round.
-            job = await GetJobAsync(jobId, Math.Min(pollSeconds, job.Status == JobStates.Pending ? 1 : pollSeconds), cancellationToken).ConfigureAwait(false);
+            job = await GetJobAsync(jobId, Math.Min(pollSeconds, job.Status == JobStatus.Pending ? 1 : pollSeconds), cancellationToken).ConfigureAwait(false);
             if (job.IsTerminal)
             {
                 if (job.Status != last)

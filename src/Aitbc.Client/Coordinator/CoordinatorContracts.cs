@@ -56,11 +56,14 @@ public sealed record JobView(
     public string? Client { get; init; }
 
     [JsonIgnore]
-    public bool IsTerminal => Status is JobStates.Completed or JobStates.Failed or JobStates.Cancelled;
+    public bool IsTerminal => JobStatus.IsTerminal(Status);
 }
 
-/// <summary>Job states (docs/protocol.md): pending → assigned → running → completed | failed, and pending|assigned → cancelled.</summary>
-public static class JobStates
+/// <summary>
+/// Job states (docs/protocol.md): pending → assigned → running → completed | failed, and pending|assigned → cancelled. The
+/// wire strings of <see cref="JobView.Status"/>, which the coordinator also stores as they are.
+/// </summary>
+public static class JobStatus
 {
     public const string Pending = "pending";
     public const string Assigned = "assigned";
@@ -68,6 +71,11 @@ public static class JobStates
     public const string Completed = "completed";
     public const string Failed = "failed";
     public const string Cancelled = "cancelled";
+
+    /// <summary>Every state, in the order a job moves through them.</summary>
+    public static readonly IReadOnlyList<string> All = [Pending, Assigned, Running, Completed, Failed, Cancelled];
+
+    public static bool IsTerminal(string status) => status is Completed or Failed or Cancelled;
 }
 
 /// <summary>One page of jobs, newest first; <c>next_cursor</c> fetches the next page.</summary>

@@ -11,6 +11,9 @@ namespace Aitbc.Coordinator.Http;
 /// </summary>
 internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
+    /// <summary>The status logged for a request whose client went away before it was answered (nginx's 499).</summary>
+    public const int ClientClosedRequest = 499;
+
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         int status;
@@ -23,7 +26,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         else if (exception is OperationCanceledException && httpContext.RequestAborted.IsCancellationRequested)
         {
             // The client went away; nobody reads this answer.
-            status = 499;
+            status = ClientClosedRequest;
             detail = "request aborted";
         }
         else

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Aitbc.Client.Coordinator;
 using Aitbc.Coordinator.Auth;
 using Aitbc.Coordinator.Chain;
 using Aitbc.Coordinator.Storage;

@@ -27,9 +27,12 @@ public static class MinerEndpoints
         return miners;
     }
 
-    /// <summary>The miner's address: that of the public key its API key is bound to; null for a miner key bound to none.</summary>
-    public static string? AddressOf(Caller caller) =>
-        caller.MinerPubKey is { } pub && Ed25519PublicKey.TryParse(pub, out var key) ? key.Address.Value : null;
+    /// <summary>The public key a miner's API key is bound to; null for a miner key bound to none.</summary>
+    public static Ed25519PublicKey? KeyOf(Caller caller) =>
+        caller.MinerPubKey is { } pub && Ed25519PublicKey.TryParse(pub, out var key) ? key : null;
+
+    /// <summary>The miner's address: that of <see cref="KeyOf"/>; null for a miner key bound to none.</summary>
+    public static string? AddressOf(Caller caller) => KeyOf(caller)?.Address.Value;
 
     /// <summary>Whether a miner online at <paramref name="now"/>: heard from within three heartbeat intervals.</summary>
     public static bool IsOnline(MinerRecord miner, long now, CoordinatorOptions options) =>

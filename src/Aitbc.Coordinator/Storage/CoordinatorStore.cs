@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Aitbc.Client.Coordinator;
 
 namespace Aitbc.Coordinator.Storage;
 

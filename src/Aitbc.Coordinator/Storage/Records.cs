@@ -13,19 +13,6 @@ public static class Roles
 /// <summary>An API key as stored: never the key itself, only its SHA-256 (lower hex).</summary>
 public sealed record ApiKeyRecord(string Id, string Role, string KeyHash, string? Address, string? MinerPubKey, long CreatedAt);
 
-/// <summary>Job states (docs/protocol.md): pending → assigned → running → completed | failed, and pending|assigned → cancelled.</summary>
-public static class JobStatus
-{
-    public const string Pending = "pending";
-    public const string Assigned = "assigned";
-    public const string Running = "running";
-    public const string Completed = "completed";
-    public const string Failed = "failed";
-    public const string Cancelled = "cancelled";
-
-    public static bool IsTerminal(string status) => status is Completed or Failed or Cancelled;
-}
-
 /// <summary>A job row. Times are Unix milliseconds; amounts integer uaitbc.</summary>
 public sealed record JobRecord(
     string Id,

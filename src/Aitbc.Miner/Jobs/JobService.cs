@@ -124,7 +124,7 @@ public sealed class JobService(
         activity?.SetTag("aitbc.model", job.JobData.Model);
         try
         {
-            outbox.Running(jobId, new JobStatusUpdate(JobStates.Running, Rfc3339(options.Time.GetUtcNow())));
+            outbox.Running(jobId, new JobStatusUpdate(JobStatus.Running, Rfc3339(options.Time.GetUtcNow())));
             var remaining = deadline - options.Time.GetUtcNow();
             // A timer cannot wait longer than ~49 days; a deadline further out than MaxTimer is as good as none.
             using var deadlineCts = new CancellationTokenSource(remaining <= TimeSpan.Zero ? TimeSpan.Zero : remaining > MaxTimer ? MaxTimer : remaining, options.Time);

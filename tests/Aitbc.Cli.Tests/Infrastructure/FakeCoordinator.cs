@@ -118,13 +118,13 @@ public sealed class FakeCoordinator : IAsyncDisposable
 
     /// <summary>A pending job as the fake makes them.</summary>
     public static JobView Pending(string id, string model = "llama3.2:latest") =>
-        new(id, JobStates.Pending, model, "1", null, null, null, null, "2025-01-29T14:50:01.000Z", null, null, "2025-01-29T15:00:01.000Z");
+        new(id, JobStatus.Pending, model, "1", null, null, null, null, "2025-01-29T14:50:01.000Z", null, null, "2025-01-29T15:00:01.000Z");
 
     /// <summary>The seed's completed job: 17 seconds after submission, 0.25 AITBC.</summary>
     public static JobView Completed(string id, string result = "Machine learning is a subset of artificial intelligence...") =>
         Pending(id) with
         {
-            Status = JobStates.Completed,
+            Status = JobStatus.Completed,
             Result = result,
             ReceiptId = "receipt_789",
             Cost = "0.25",
@@ -190,7 +190,7 @@ public sealed class FakeCoordinator : IAsyncDisposable
                 return Results.Json(first, RestJson.Options, statusCode: 201);
             }
             var id = $"job_{Interlocked.Increment(ref _nextJob).ToString(CultureInfo.InvariantCulture)}";
-            var accepted = new JobAccepted(id, JobStates.Pending, "2025-01-29T14:50:01.000Z");
+            var accepted = new JobAccepted(id, JobStatus.Pending, "2025-01-29T14:50:01.000Z");
             _jobs[id] = new FakeJob(Pending(id, job.Model), new Queue<JobView>(PlanNewJobs(id)));
             if (key is not null)
             {
@@ -230,11 +230,11 @@ public sealed class FakeCoordinator : IAsyncDisposable
             {
                 return Problem(404, "Not Found", $"job {id} not found");
             }
-            if (job.Current.Status is not (JobStates.Pending or JobStates.Assigned))
+            if (job.Current.Status is not (JobStatus.Pending or JobStatus.Assigned))
             {
                 return Problem(409, "Conflict", $"job {id} is {job.Current.Status}; only pending or assigned jobs can be cancelled");
             }
-            job.Current = job.Current with { Status = JobStates.Cancelled, Error = "cancelled by the client", CompletedAt = "2025-01-29T14:50:02.000Z" };
+            job.Current = job.Current with { Status = JobStatus.Cancelled, Error = "cancelled by the client", CompletedAt = "2025-01-29T14:50:02.000Z" };
             return Results.Json(job.Current, RestJson.Options);
         });
 

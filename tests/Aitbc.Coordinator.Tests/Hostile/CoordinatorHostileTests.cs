@@ -513,6 +513,37 @@ public sealed class CoordinatorHostileTests(CoordinatorFixture fixture, HostileW
     }
 
     [Fact]
+    public async Task A_chunked_body_over_the_limit_is_413_even_when_its_first_chunk_already_breaks_the_contract()
+    {
+        // The first chunk holds the start of an unknown member ("padding"), which the contract refuses; the rest of the
+        // body, sent only after the server has had time to read and parse that chunk, takes it over the limit. The
+        // answer must not depend on how much of the body had arrived when the server began to read it.
+        var (world, cases, _) = await StartAsync();
+        var limit = world.Coordinator.Options.MaxRequestBodyBytes;
+        var failures = new List<string>();
+        foreach (var endpoint in cases.BodyEndpoints)
+        {
+            var padded = Encoding.UTF8.GetBytes(HostileJson.With(endpoint.ValidBody, "padding", $"\"{new string('p', (int)limit)}\""));
+            var split = Encoding.UTF8.GetByteCount(endpoint.ValidBody) + 1024;
+            var first = Encoding.ASCII.GetBytes($"{split:x}\r\n").Concat(padded[..split]).Concat("\r\n"u8.ToArray()).ToArray();
+            var rest = Encoding.ASCII.GetBytes($"{padded.Length - split:x}\r\n").Concat(padded[split..]).Concat("\r\n0\r\n\r\n"u8.ToArray()).ToArray();
+            var head = RawHttp.Head(world.Url, "POST", endpoint.Target, [.. cases.Key(endpoint.Who), "Content-Type: application/json", "Transfer-Encoding: chunked"]);
+            var name = $"{endpoint.Name}: chunked body over the limit, its first chunk sent alone";
+            var before = await world.SnapshotAsync(withChain: false);
+            var response = await RawHttp.SendInTwoPartsAsync(world.Url, head, first, rest, TimeSpan.FromMilliseconds(500));
+            if (new HostileCase(name, "POST", endpoint.Target) { Expected = [413] }.Judge(response) is { } wrong)
+            {
+                failures.Add($"{name}: {wrong}");
+            }
+            if (!(await world.SnapshotAsync(withChain: false)).Equals(before))
+            {
+                failures.Add($"{name}: changed state");
+            }
+        }
+        Assert.Empty(failures);
+    }
+
+    [Fact]
     public async Task Random_mutations_of_valid_bodies_never_fail_the_server_and_refusals_change_nothing()
     {
         var (world, cases, runner) = await StartAsync();

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Aitbc.Client.Coordinator;
 using Aitbc.Client.Node;
 using Aitbc.Coordinator.Scheduling;
 using Aitbc.Coordinator.Storage;

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Aitbc.Client.Coordinator;
 using Aitbc.Coordinator.Miners;
 using Aitbc.Coordinator.Storage;
 

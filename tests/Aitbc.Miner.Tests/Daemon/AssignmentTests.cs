@@ -93,7 +93,7 @@ public sealed class AssignmentTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, beyond.Status);
         Assert.Equal(HttpStatusCode.Conflict, repeated.Status);
         await Poll.UntilAsync(() => Task.FromResult(_coordinator.CallsOf("status").Any(c => c.JobId == "job-1")));
-        Assert.Equal(JobStates.Running, _coordinator.CallsOf("status").Single().Read<JobStatusUpdate>().Status);
+        Assert.Equal(JobStatus.Running, _coordinator.CallsOf("status").Single().Read<JobStatusUpdate>().Status);
         await Poll.UntilAsync(() => Task.FromResult(_coordinator.CallsOf("heartbeat").Any(c => c.Read<MinerHeartbeat>().InFlight == 1)));
     }
 

@@ -148,7 +148,7 @@ public sealed class FakeCoordinator : IAsyncDisposable
         {
             return TypedResults.Problem(statusCode: 409, title: "Conflict", detail: $"job {jobId} is already failed");
         }
-        var status = kind switch { "complete" => JobStates.Completed, "fail" => JobStates.Failed, _ => JobStates.Running };
+        var status = kind switch { "complete" => JobStatus.Completed, "fail" => JobStatus.Failed, _ => JobStatus.Running };
         var now = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'");
         return TypedResults.Ok(new JobView(jobId, status, "m", "1", null, null, null, null, now, now, null, now));
     }

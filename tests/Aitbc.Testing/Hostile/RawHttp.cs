@@ -43,6 +43,36 @@ public static class RawHttp
     }
 
     /// <summary>
+    /// Sends <paramref name="head"/> and <paramref name="first"/>, then waits until an answer starts or
+    /// <paramref name="pause"/> passes before sending <paramref name="rest"/>: the server sees a body whose first part
+    /// arrived well before the rest, as a slow client's would; returns the answer.
+    /// </summary>
+    public static async Task<RawResponse> SendInTwoPartsAsync(Uri server, byte[] head, byte[] first, byte[] rest, TimeSpan pause, CancellationToken cancellationToken = default)
+    {
+        using var client = new TcpClient { NoDelay = true };
+        await client.ConnectAsync(server.Host, server.Port, cancellationToken);
+        var stream = client.GetStream();
+        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reading = ReadToEndAsync(stream, answered, cancellationToken);
+        try
+        {
+            await stream.WriteAsync(head, cancellationToken);
+            await stream.WriteAsync("\r\n"u8.ToArray(), cancellationToken);
+            await stream.WriteAsync(first, cancellationToken);
+            await Task.WhenAny(answered.Task, Task.Delay(pause, cancellationToken));
+            await stream.WriteAsync(rest, cancellationToken);
+        }
+        catch (IOException)
+        {
+            // As in SendAsync: an early answer and close leave the rest unwritten; the answer is what counts.
+        }
+        catch (SocketException)
+        {
+        }
+        return Parse(await reading);
+    }
+
+    /// <summary>
     /// Sends <paramref name="head"/>, then body bytes in 16 KiB writes until the first byte of an answer arrives or
     /// <paramref name="maxBytes"/> were sent; returns the answer (null when none came) and how many body bytes had been sent by then.
     /// </summary>

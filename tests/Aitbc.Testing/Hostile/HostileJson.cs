@@ -4,12 +4,6 @@ using CsCheck;
 
 namespace Aitbc.Testing.Hostile;
 
-/// <summary>A valid body changed one hostile way: what was done, and the bytes to send.</summary>
-public sealed record JsonMutation(string Description, byte[] Body)
-{
-    public override string ToString() => $"{Description}: {HostileCase.Shorten(Encoding.UTF8.GetString(Body))}";
-}
-
 /// <summary>
 /// Hostile JSON: values that break types, ranges and encodings, and CsCheck generators of random mutations of a valid
 /// body (a value replaced, a member removed, added or duplicated, the text truncated or a byte inserted, deep nesting).

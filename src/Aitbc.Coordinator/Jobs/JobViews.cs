@@ -1,4 +1,3 @@
-using System.Globalization;
 using Aitbc.Client.Coordinator;
 using Aitbc.Coordinator.Storage;
 using Aitbc.Core;
@@ -30,11 +29,4 @@ public static class JobViews
             Client = forAdmin ? job.ClientAddress : null,
         };
     }
-}
-
-/// <summary>Times on the wire: RFC 3339 UTC with milliseconds; stored as Unix milliseconds.</summary>
-public static class Timestamps
-{
-    public static string Format(long unixMs) =>
-        DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 }
