@@ -60,7 +60,7 @@ public class JobAdmissionBenchmarks
 
     /// <summary>One job and its signed outbox row in one SQLite transaction (WAL, synchronous=NORMAL).</summary>
     [Benchmark]
-    public Task<long> StoreOne() => _store.InsertJobAsync(NewJob(), NewRow(), default);
+    public async Task<long> StoreOne() => (await _store.InsertJobsAsync([(NewJob(), NewRow())], default))[0];
 
     /// <summary>Per job, when the submission writer stores a group of 256 in one transaction.</summary>
     [Benchmark(OperationsPerInvoke = Group)]

@@ -32,22 +32,13 @@ public interface ICoordinatorStore
     /// <summary>A client's jobs, newest first, after <paramref name="after"/> when given.</summary>
     Task<IReadOnlyList<JobRecord>> ListJobsAsync(string clientAddress, JobCursor? after, int limit, CancellationToken cancellationToken);
 
-    /// <summary>The jobs stored under any of <paramref name="keys"/> (API key id and Idempotency-Key), in no particular order.</summary>
-    Task<IReadOnlyList<JobRecord>> FindJobsByIdempotencyKeysAsync(IReadOnlyList<(string KeyId, string IdempotencyKey)> keys, CancellationToken cancellationToken);
-
-    /// <summary>Inserts a new job and its submit_job outbox row in one transaction; returns the row's id.</summary>
-    Task<long> InsertJobAsync(JobRecord job, OutboxRecord submit, CancellationToken cancellationToken);
-
     /// <summary>
     /// Inserts new jobs, each with its submit_job outbox row, all in one transaction (all or none); returns the rows'
     /// ids in order. The rows get increasing ids in list order, so the outbox delivers them in nonce order.
     /// </summary>
     Task<IReadOnlyList<long>> InsertJobsAsync(IReadOnlyList<(JobRecord Job, OutboxRecord Submit)> jobs, CancellationToken cancellationToken);
 
-    /// <summary>Removes a job the chain refused to escrow, with its outbox rows, so that it never existed.</summary>
-    Task DeleteJobAsync(string id, CancellationToken cancellationToken);
-
-    /// <summary><see cref="DeleteJobAsync"/> for several jobs, in one transaction.</summary>
+    /// <summary>Removes jobs the chain refused to escrow (or that could not be signed), with their outbox rows, so that they never existed; one transaction.</summary>
     Task DeleteJobsAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken);
 
     /// <summary>Moves a pending or assigned job to cancelled and queues its refund, in one transaction; false when the job was in another state.</summary>
@@ -55,9 +46,6 @@ public interface ICoordinatorStore
 
     /// <summary>Marks a non-terminal job failed; false when it was already terminal.</summary>
     Task<bool> FailJobAsync(string id, string error, long now, CancellationToken cancellationToken);
-
-    /// <summary>The oldest pending outbox row due at <paramref name="now"/>, in id order.</summary>
-    Task<OutboxRecord?> NextDueOutboxAsync(long now, CancellationToken cancellationToken);
 
     /// <summary>The oldest pending outbox rows in id order, up to <paramref name="limit"/>, stopping before the first not due at <paramref name="now"/>.</summary>
     Task<IReadOnlyList<OutboxRecord>> DueOutboxAsync(long now, int limit, CancellationToken cancellationToken);
@@ -70,10 +58,7 @@ public interface ICoordinatorStore
 
     Task<IReadOnlyList<OutboxRecord>> OutboxForJobAsync(string jobId, CancellationToken cancellationToken);
 
-    /// <summary>Records the transaction signed for a row before it is broadcast, so that after a crash its hash can be looked up on chain.</summary>
-    Task MarkOutboxSignedAsync(long id, ulong nonce, string txBytes, string txHash, long now, CancellationToken cancellationToken);
-
-    /// <summary><see cref="MarkOutboxSignedAsync(long, ulong, string, string, long, CancellationToken)"/> for several rows, in one transaction.</summary>
+    /// <summary>Records the transactions signed for rows before they are broadcast, in one transaction, so that after a crash their hashes can be looked up on chain.</summary>
     Task MarkOutboxSignedAsync(IReadOnlyList<OutboxSignature> signatures, long now, CancellationToken cancellationToken);
 
     Task MarkOutboxSentAsync(long id, long now, CancellationToken cancellationToken);
@@ -112,12 +97,9 @@ public interface ICoordinatorStore
     /// <summary>Non-terminal jobs whose deadline is before <paramref name="now"/>.</summary>
     Task<IReadOnlyList<JobRecord>> JobsPastDeadlineAsync(long now, CancellationToken cancellationToken);
 
-    /// <summary>pending → assigned to <paramref name="miner"/>; false when the job is no longer pending.</summary>
-    Task<bool> AssignJobAsync(string jobId, string miner, ulong pricePerSecondMicro, long now, CancellationToken cancellationToken);
-
     /// <summary>
-    /// <see cref="AssignJobAsync"/> for several jobs, in one transaction; returns the ids of the jobs claimed. A job no
-    /// longer pending (cancelled, or taken by another coordinator) is not claimed, and the others still are.
+    /// pending → assigned for several jobs, in one transaction; returns the ids of the jobs claimed. A job no longer
+    /// pending (cancelled, or taken by another coordinator) is not claimed, and the others still are.
     /// </summary>
     Task<IReadOnlySet<string>> AssignJobsAsync(IReadOnlyList<JobClaim> claims, long now, CancellationToken cancellationToken);
 
@@ -128,14 +110,9 @@ public interface ICoordinatorStore
     Task<bool> StartJobAsync(string jobId, string miner, long now, CancellationToken cancellationToken);
 
     /// <summary>
-    /// assigned|running (to the receipt's miner) → completed, storing the result, cost and receipt and queueing its
-    /// record_receipt, and crediting the miner, in one transaction; false when the job was in another state.
-    /// </summary>
-    Task<bool> CompleteJobAsync(JobRecord completed, ReceiptRecord receipt, OutboxRecord recordReceipt, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// <see cref="CompleteJobAsync"/> for several jobs, in one transaction; returns, in order, whether each completed. A
-    /// job in another state (or listed twice) is not completed, and the others still are.
+    /// assigned|running (to the receipt's miner) → completed for several jobs, each with its result, cost and receipt,
+    /// its record_receipt queued and its miner credited, in one transaction; returns, in order, whether each completed.
+    /// A job in another state (or listed twice) is not completed, and the others still are.
     /// </summary>
     Task<IReadOnlyList<bool>> CompleteJobsAsync(IReadOnlyList<CompletedJob> completions, CancellationToken cancellationToken);
 
