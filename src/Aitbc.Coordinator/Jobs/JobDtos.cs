@@ -1,5 +1,5 @@
 using System.Globalization;
-using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Storage;
 using Aitbc.Core;
 

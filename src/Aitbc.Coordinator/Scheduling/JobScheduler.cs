@@ -1,8 +1,8 @@
 using System.Text.Json;
-using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
 using Aitbc.Client.Miner;
 using Aitbc.Client.Rest;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Chain;
 using Aitbc.Coordinator.Jobs;
 using Aitbc.Coordinator.Miners;
@@ -175,7 +175,7 @@ public sealed class JobScheduler(
         // Off the caller's thread at once: the scheduler goes on claiming while this push is under way.
         await Task.Yield();
         var assignment = new JobAssignment(job.Id,
-            new JobData(JobRequestParser.InferenceType, job.Prompt, job.Model, JsonSerializer.Deserialize<JobOptions>(job.OptionsJson, RestJson.Options)),
+            new JobData(JobLimits.InferenceType, job.Prompt, job.Model, JsonSerializer.Deserialize<JobOptions>(job.OptionsJson, RestJson.Options)),
             new Amount(job.MaxPriceMicro).ToAitbcString(), Timestamps.Format(job.DeadlineAt));
         string reason;
         try
