@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator;
 using Aitbc.Coordinator.Jobs;
 using Aitbc.Coordinator.Scheduling;

@@ -5,6 +5,7 @@ using System.Net;
 using System.Runtime;
 using Aitbc.Cli.Devnet;
 using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core;
 using Aitbc.Miner.Backends;
 

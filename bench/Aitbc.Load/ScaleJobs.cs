@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Chain;
 using Aitbc.Coordinator.Storage;
 using Microsoft.Data.Sqlite;

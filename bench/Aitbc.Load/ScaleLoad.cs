@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Node;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core;
 using Aitbc.Core.Crypto;
 using Aitbc.Miner;

@@ -3,6 +3,7 @@ using System.Text;
 using Aitbc.Cli.Devnet;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Node;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core;
 using Aitbc.Testing;
 using Microsoft.Data.Sqlite;

@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Aitbc.Client.Node;
 using Aitbc.Coordinator.Admin;
 using Aitbc.Coordinator.Auth;
@@ -73,18 +71,7 @@ public static class CoordinatorHost
             builder.AddServiceDefaults(defaults, logger)
                 .AddReadinessCheck<DatabaseReadiness>("database")
                 .AddReadinessCheck<NodeReadiness>("node");
-            builder.Services.ConfigureHttpJsonOptions(json =>
-            {
-                json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
-                json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
-                json.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
-                // {"role":"client","role":"admin"} is ambiguous; readers disagree on which wins, so refuse it.
-                json.SerializerOptions.AllowDuplicateProperties = false;
-                // The web defaults read numbers from strings ("capacity":"4", "compute_time":"NaN"); the contract's numbers are JSON numbers.
-                json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
-                // A missing field the contract requires ("in_flight") is refused, not read as 0.
-                json.SerializerOptions.RespectRequiredConstructorParameters = true;
-            });
+            builder.Services.ConfigureHttpJsonOptions(json => Contracts.ContractJson.ApplyServerRules(json.SerializerOptions));
             builder.Services.AddProblemDetails();
             builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
             builder.Services.AddSingleton(options);

@@ -1,4 +1,5 @@
 using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Chain;
 using Prometheus;
 

@@ -1,5 +1,5 @@
 using Aitbc.Cli.Tests.Infrastructure;
-using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 
 namespace Aitbc.Cli.Tests;
 

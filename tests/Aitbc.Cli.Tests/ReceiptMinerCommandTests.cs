@@ -1,6 +1,6 @@
 using Aitbc.Cli.Tests.Infrastructure;
-using Aitbc.Client.Coordinator;
 using Aitbc.Client.Node;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core;
 using Aitbc.Core.Crypto;
 using Aitbc.Core.Proofs;

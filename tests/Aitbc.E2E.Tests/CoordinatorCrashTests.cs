@@ -1,5 +1,5 @@
-using Aitbc.Client.Coordinator;
 using Aitbc.Client.Node;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core;
 
 namespace Aitbc.E2E.Tests;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 
 namespace Aitbc.E2E.Tests;
 

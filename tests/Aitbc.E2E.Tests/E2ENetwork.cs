@@ -1,5 +1,6 @@
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Node;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core;
 using Aitbc.Core.Crypto;
 

@@ -1,4 +1,4 @@
-using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 
 namespace Aitbc.E2E.Tests;
 

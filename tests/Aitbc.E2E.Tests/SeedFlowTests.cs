@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Node;
 using Aitbc.Client.Rest;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core;
 using Aitbc.Core.Crypto;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Node;
 using Aitbc.Client.Rest;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core;
 using Aitbc.Miner.Outbox;
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Rest;
+using Aitbc.Contracts.Coordinator;
 
 namespace Aitbc.Faults.Tests;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Node;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core;
 using Aitbc.Core.Crypto;
 using Aitbc.Core.Net;

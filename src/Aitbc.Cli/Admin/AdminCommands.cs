@@ -2,7 +2,7 @@ using System.CommandLine;
 using Aitbc.Cli.Infrastructure;
 using Aitbc.Cli.Jobs;
 using Aitbc.Cli.Market;
-using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core.Crypto;
 using Spectre.Console;
 using static Aitbc.Cli.Infrastructure.CommandExtensions;

@@ -4,6 +4,7 @@ using Aitbc.Cli.Jobs;
 using Aitbc.Cli.Receipts;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Node;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core.Proofs;
 using Spectre.Console;
 

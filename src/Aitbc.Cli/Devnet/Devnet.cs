@@ -6,6 +6,7 @@ using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
 using Aitbc.Client.Node;
 using Aitbc.Client.Rest;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator;
 using Aitbc.Core;
 using Aitbc.Core.Crypto;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Node;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core.Net;
 using Spectre.Console;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Aitbc.Cli.Infrastructure;
 using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 using Spectre.Console;
 using static Aitbc.Cli.Infrastructure.CommandExtensions;
 

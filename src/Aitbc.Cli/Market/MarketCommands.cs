@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Aitbc.Cli.Infrastructure;
-using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 using Spectre.Console;
 
 namespace Aitbc.Cli.Market;

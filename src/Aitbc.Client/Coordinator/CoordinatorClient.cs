@@ -1,6 +1,7 @@
 using System.Globalization;
 using Aitbc.Client.Http;
 using Aitbc.Client.Rest;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core.Proofs;
 
 namespace Aitbc.Client.Coordinator;

@@ -1,7 +1,7 @@
 using System.Net;
-using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
 using Aitbc.Client.Rest;
+using Aitbc.Contracts.Coordinator;
 
 namespace Aitbc.Client.Miner;
 

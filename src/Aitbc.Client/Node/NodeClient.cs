@@ -4,12 +4,14 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aitbc.Client.Http;
+using Aitbc.Contracts;
+using Aitbc.Contracts.Node;
 using Aitbc.Core;
+using Aitbc.Core.Crypto;
 using Aitbc.Core.Net;
 using Aitbc.Core.Transactions;
 using Microsoft.Extensions.Http.Resilience;
 using Polly.Timeout;
-using static Aitbc.Client.Node.CometReader;
 
 namespace Aitbc.Client.Node;
 
@@ -25,6 +27,13 @@ namespace Aitbc.Client.Node;
 public sealed class NodeClient : IDisposable
 {
     private static readonly MediaTypeHeaderValue JsonMediaType = new("application/json");
+
+    /// <summary>
+    /// For the ledger's documents inside abci_query values (escrows, receipts, miners): the client options, except that
+    /// every constructor parameter without a default must be there.
+    /// </summary>
+    private static readonly JsonSerializerOptions LedgerJson = new(ContractJson.Client) { RespectRequiredConstructorParameters = true };
+
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
     private long _nextId;
@@ -68,73 +77,69 @@ public sealed class NodeClient : IDisposable
 
     /// <summary>Returns when the node answers <c>health</c>; throws a <see cref="NodeClientException"/> otherwise.</summary>
     public async Task HealthAsync(CancellationToken cancellationToken = default) =>
-        await CallAsync("health", null, cancellationToken).ConfigureAwait(false);
+        await CallAsync<ResultHealth>("health", null, cancellationToken).ConfigureAwait(false);
 
-    public async Task<NodeStatus> GetStatusAsync(CancellationToken cancellationToken = default) =>
-        Read("status", await CallAsync("status", null, cancellationToken).ConfigureAwait(false), r =>
-        {
-            var node = Prop(r, "node_info");
-            var sync = Prop(r, "sync_info");
-            var validator = Prop(r, "validator_info");
-            return new NodeStatus(
-                Str(node, "network"),
-                Str(node, "id"),
-                Str(node, "moniker"),
-                Str(node, "version"),
-                Long(sync, "latest_block_height"),
-                Str(sync, "latest_block_hash"),
-                Str(sync, "latest_app_hash"),
-                Time(sync, "latest_block_time"),
-                Long(sync, "earliest_block_height"),
-                Bool(sync, "catching_up"),
-                Str(validator, "address"),
-                Long(validator, "voting_power"));
-        });
+    public async Task<NodeStatus> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        var status = await CallAsync<ResultStatus>("status", null, cancellationToken).ConfigureAwait(false);
+        var (node, sync, validator) = (status.NodeInfo, status.SyncInfo, status.ValidatorInfo);
+        return Map("status", () => new NodeStatus(
+            node.Network,
+            node.Id,
+            node.Moniker,
+            node.Version,
+            sync.LatestBlockHeight,
+            sync.LatestBlockHash,
+            sync.LatestAppHash,
+            Time("latest_block_time", sync.LatestBlockTime),
+            sync.EarliestBlockHeight,
+            sync.CatchingUp,
+            validator.Address,
+            validator.VotingPower));
+    }
 
-    public async Task<GenesisInfo> GetGenesisAsync(CancellationToken cancellationToken = default) =>
-        Read("genesis", await CallAsync("genesis", null, cancellationToken).ConfigureAwait(false), r =>
-        {
-            var g = Prop(r, "genesis");
-            return new GenesisInfo(
-                Str(g, "chain_id"),
-                Time(g, "genesis_time"),
-                Long(g, "initial_height"),
-                [.. Items(g, "validators").Select(Validator)],
-                Prop(g, "app_state").Clone());
-        });
+    public async Task<GenesisInfo> GetGenesisAsync(CancellationToken cancellationToken = default)
+    {
+        var genesis = (await CallAsync<ResultGenesis>("genesis", null, cancellationToken).ConfigureAwait(false)).Genesis;
+        return Map("genesis", () => new GenesisInfo(
+            genesis.ChainId,
+            Time("genesis_time", genesis.GenesisTime),
+            genesis.InitialHeight,
+            [.. genesis.Validators.Select(v => Validator(v.Address, v.PubKey, v.VotingPower, 0))],
+            genesis.AppState));
+    }
 
     /// <summary>The validator set at <paramref name="height"/> (the latest when null).</summary>
-    public async Task<ValidatorSet> GetValidatorsAsync(long? height = null, CancellationToken cancellationToken = default) =>
-        Read("validators", await CallAsync("validators", HeightParams(height), cancellationToken).ConfigureAwait(false), r => new ValidatorSet(
-            Long(r, "block_height"),
-            [.. Items(r, "validators").Select(Validator)],
-            Int(r, "total")));
+    public async Task<ValidatorSet> GetValidatorsAsync(long? height = null, CancellationToken cancellationToken = default)
+    {
+        var set = await CallAsync<ResultValidators>("validators", HeightParams(height), cancellationToken).ConfigureAwait(false);
+        return Map("validators", () => new ValidatorSet(
+            set.BlockHeight,
+            [.. (set.Validators ?? []).Select(v => Validator(v.Address, v.PubKey, v.VotingPower, v.ProposerPriority))],
+            set.Total));
+    }
 
     /// <summary>How many transactions wait in the mempool, and their bytes.</summary>
-    public async Task<MempoolInfo> NumUnconfirmedTxsAsync(CancellationToken cancellationToken = default) =>
-        Read("num_unconfirmed_txs", await CallAsync("num_unconfirmed_txs", null, cancellationToken).ConfigureAwait(false), r => new MempoolInfo(
-            Int(r, "n_txs"),
-            Int(r, "total"),
-            Long(r, "total_bytes")));
+    public async Task<MempoolInfo> NumUnconfirmedTxsAsync(CancellationToken cancellationToken = default)
+    {
+        var mempool = await CallAsync<ResultUnconfirmedTxs>("num_unconfirmed_txs", null, cancellationToken).ConfigureAwait(false);
+        return new MempoolInfo(mempool.NTxs, mempool.Total, mempool.TotalBytes);
+    }
 
     // ---------------- blocks ----------------
 
     /// <summary>The block at <paramref name="height"/>, or the latest when null; a height above the tip is a <see cref="NodeRpcException"/>.</summary>
-    public async Task<BlockInfo> GetBlockAsync(long? height = null, CancellationToken cancellationToken = default) =>
-        Read("block", await CallAsync("block", HeightParams(height), cancellationToken).ConfigureAwait(false), r =>
-        {
-            var block = Prop(r, "block");
-            return new BlockInfo(
-                Str(Prop(r, "block_id"), "hash"),
-                Header(Prop(block, "header")),
-                [.. Items(Prop(block, "data"), "txs").Select(Base64)]);
-        });
+    public async Task<BlockInfo> GetBlockAsync(long? height = null, CancellationToken cancellationToken = default)
+    {
+        var result = await CallAsync<ResultBlock>("block", HeightParams(height), cancellationToken).ConfigureAwait(false);
+        return new BlockInfo(result.BlockId.Hash, result.Block.Header.ToBlockHeader(), result.Block.Data.Txs ?? []);
+    }
 
-    public async Task<BlockResults> GetBlockResultsAsync(long? height = null, CancellationToken cancellationToken = default) =>
-        Read("block_results", await CallAsync("block_results", HeightParams(height), cancellationToken).ConfigureAwait(false), r => new BlockResults(
-            Long(r, "height"),
-            [.. Items(r, "txs_results").Select(TxResult)],
-            OptStr(r, "app_hash")));
+    public async Task<BlockResults> GetBlockResultsAsync(long? height = null, CancellationToken cancellationToken = default)
+    {
+        var results = await CallAsync<ResultBlockResults>("block_results", HeightParams(height), cancellationToken).ConfigureAwait(false);
+        return new BlockResults(results.Height, [.. (results.TxsResults ?? []).Select(TxResult)], results.AppHash);
+    }
 
     /// <summary>Summaries of the blocks from <paramref name="minHeight"/> to <paramref name="maxHeight"/>, newest first; the node returns at most 20.</summary>
     public async Task<BlockchainInfo> GetBlockchainAsync(long? minHeight = null, long? maxHeight = null, CancellationToken cancellationToken = default)
@@ -148,9 +153,10 @@ public sealed class NodeClient : IDisposable
         {
             parameters["maxHeight"] = Int64(max);
         }
-        return Read("blockchain", await CallAsync("blockchain", parameters, cancellationToken).ConfigureAwait(false), r => new BlockchainInfo(
-            Long(r, "last_height"),
-            [.. Items(r, "block_metas").Select(m => new BlockMeta(Str(Prop(m, "block_id"), "hash"), Header(Prop(m, "header")), Int(m, "num_txs")))]));
+        var chain = await CallAsync<ResultBlockchainInfo>("blockchain", parameters, cancellationToken).ConfigureAwait(false);
+        return new BlockchainInfo(
+            chain.LastHeight,
+            [.. (chain.BlockMetas ?? []).Select(m => new BlockMeta(m.BlockId.Hash, m.Header.ToBlockHeader(), m.NumTxs))]);
     }
 
     // ---------------- transactions ----------------
@@ -185,7 +191,7 @@ public sealed class NodeClient : IDisposable
             if (document.RootElement.ValueKind != JsonValueKind.Array)
             {
                 // A single error object: the node refused the batch as a whole (too large, malformed).
-                ParseAnswer(method, bytes);
+                Answer<ResultBroadcastTx>(method, document.RootElement);
                 throw new NodeProtocolException(NodeUrl, method, "a batch was answered with a single result");
             }
             var results = new BatchBroadcastResult?[txs.Count];
@@ -197,17 +203,14 @@ public sealed class NodeClient : IDisposable
                 {
                     throw new NodeProtocolException(NodeUrl, method, "a batch answer carries an id that was not asked");
                 }
-                if (answer.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
+                try
                 {
-                    var code = error.TryGetProperty("code", out var c) && c.TryGetInt32(out var n) ? n : 0;
-                    results[id - firstId] = new BatchBroadcastResult(null, new NodeRpcException(method, code, OptStr(error, "message"), OptStr(error, "data")).Message);
-                    continue;
+                    results[id - firstId] = new BatchBroadcastResult(Broadcast(Answer<ResultBroadcastTx>(method, answer)), null);
                 }
-                if (!answer.TryGetProperty("result", out var result))
+                catch (NodeRpcException e)
                 {
-                    throw new NodeProtocolException(NodeUrl, method, "a batch answer has neither result nor error");
+                    results[id - firstId] = new BatchBroadcastResult(null, e.Message);
                 }
-                results[id - firstId] = new BatchBroadcastResult(Read(method, result, ReadBroadcast), null);
             }
             return [.. results.Select(r => r ?? throw new NodeProtocolException(NodeUrl, method, "a batch answer is missing a call"))];
         }
@@ -218,16 +221,15 @@ public sealed class NodeClient : IDisposable
         BroadcastAsync("broadcast_tx_async", tx, cancellationToken);
 
     /// <summary>Submits <paramref name="tx"/> and waits for the block that executes it (or for CheckTx's refusal).</summary>
-    public async Task<CommitResult> BroadcastTxCommitAsync(byte[] tx, CancellationToken cancellationToken = default) =>
-        Read("broadcast_tx_commit", await CallAsync("broadcast_tx_commit", TxParams(tx), cancellationToken).ConfigureAwait(false), r => new CommitResult(
-            TxResult(Prop(r, "check_tx")),
-            TxResult(Prop(r, "tx_result")),
-            Str(r, "hash"),
-            Long(r, "height")));
+    public async Task<CommitResult> BroadcastTxCommitAsync(byte[] tx, CancellationToken cancellationToken = default)
+    {
+        var result = await CallAsync<ResultBroadcastTxCommit>("broadcast_tx_commit", TxParams(tx), cancellationToken).ConfigureAwait(false);
+        return new CommitResult(TxResult(result.CheckTx), TxResult(result.TxResult), result.Hash, result.Height);
+    }
 
     /// <summary>Runs CheckTx on <paramref name="tx"/> without adding it to the mempool.</summary>
     public async Task<ExecTxResult> CheckTxAsync(byte[] tx, CancellationToken cancellationToken = default) =>
-        Read("check_tx", await CallAsync("check_tx", TxParams(tx), cancellationToken).ConfigureAwait(false), TxResult);
+        TxResult(await CallAsync<CometExecTxResult>("check_tx", TxParams(tx), cancellationToken).ConfigureAwait(false));
 
     /// <summary>A committed transaction by its hash (64 hex digits); null when the node has none by that hash.</summary>
     public async Task<TxInfo?> GetTxAsync(string hash, CancellationToken cancellationToken = default)
@@ -237,18 +239,16 @@ public sealed class NodeClient : IDisposable
         {
             throw new ArgumentException("a transaction hash is 64 hex digits", nameof(hash));
         }
-        JsonElement result;
         try
         {
             // Base64 of the hash bytes, as @cosmjs/tendermint-rpc sends it: what any CometBFT node accepts.
-            result = await CallAsync("tx", new JsonObject { ["hash"] = Convert.ToBase64String(Convert.FromHexString(hash)) }, cancellationToken).ConfigureAwait(false);
+            return Tx(await CallAsync<ResultTx>("tx", new JsonObject { ["hash"] = Convert.ToBase64String(Convert.FromHexString(hash)) }, cancellationToken).ConfigureAwait(false));
         }
         catch (NodeRpcException e) when (e.ErrorData?.Contains("not found", StringComparison.OrdinalIgnoreCase) == true)
         {
             // CometBFT reports an unknown hash as an internal error "tx (HASH) not found"; it is an answer, not a failure.
             return null;
         }
-        return Read("tx", result, Tx);
     }
 
     /// <summary>
@@ -265,9 +265,8 @@ public sealed class NodeClient : IDisposable
             ["per_page"] = perPage.ToString(CultureInfo.InvariantCulture),
             ["order_by"] = descending ? "desc" : "asc",
         };
-        return Read("tx_search", await CallAsync("tx_search", parameters, cancellationToken).ConfigureAwait(false), r => new TxSearchResult(
-            [.. Items(r, "txs").Select(Tx)],
-            Long(r, "total_count")));
+        var found = await CallAsync<ResultTxSearch>("tx_search", parameters, cancellationToken).ConfigureAwait(false);
+        return new TxSearchResult([.. (found.Txs ?? []).Select(Tx)], found.TotalCount);
     }
 
     // ---------------- ledger (abci_query) ----------------
@@ -276,14 +275,14 @@ public sealed class NodeClient : IDisposable
     public async Task<AccountInfo> GetAccountAsync(Address address, CancellationToken cancellationToken = default)
     {
         var path = $"/account/{address.Value}";
-        var wire = await QueryAsync<AccountWire>(path, cancellationToken).ConfigureAwait(false)
+        var account = await QueryAsync<LedgerAccount>(path, cancellationToken).ConfigureAwait(false)
             ?? throw new NodeProtocolException(NodeUrl, "abci_query", $"{path} answered no account");
         var allowances = new Dictionary<Address, Amount>();
-        foreach (var (spender, amount) in wire.Allowances)
+        foreach (var (spender, amount) in account.Allowances)
         {
             allowances[Address.TryParse(spender, out var a) ? a : throw new NodeProtocolException(NodeUrl, "abci_query", $"allowance spender '{spender}' is not an address")] = amount;
         }
-        return new AccountInfo(wire.Address, wire.Balance, wire.Nonce, allowances, wire.Stake);
+        return new AccountInfo(account.Address, account.Balance, account.Nonce, allowances, account.Stake);
     }
 
     /// <summary>A job's escrow; null when no submit_job opened one for <paramref name="jobId"/>.</summary>
@@ -302,52 +301,78 @@ public sealed class NodeClient : IDisposable
         await QueryAsync<List<MinerInfo>>("/miners", cancellationToken).ConfigureAwait(false) ?? [];
 
     /// <summary>Total supply from genesis against the sum of balances, escrow and stake.</summary>
-    public async Task<SupplyInfo> GetSupplyAsync(CancellationToken cancellationToken = default) =>
-        await QueryAsync<SupplyInfo>("/supply", cancellationToken).ConfigureAwait(false)
+    public async Task<SupplyInfo> GetSupplyAsync(CancellationToken cancellationToken = default)
+    {
+        var supply = await QueryAsync<LedgerSupply>("/supply", cancellationToken).ConfigureAwait(false)
             ?? throw new NodeProtocolException(NodeUrl, "abci_query", "/supply answered no value");
+        return new SupplyInfo(supply.TotalSupply, supply.Counted, supply.Height);
+    }
 
     /// <summary>Runs an <c>abci_query</c> and reads its JSON value; null for a refusal with one of <paramref name="notFound"/> codes.</summary>
     private async Task<T?> QueryAsync<T>(string path, CancellationToken cancellationToken, params TxCode[] notFound)
         where T : class
     {
-        var result = await CallAsync("abci_query", new JsonObject { ["path"] = path }, cancellationToken).ConfigureAwait(false);
-        var (code, log, value) = Read("abci_query", result, r =>
-        {
-            var response = Prop(r, "response");
-            var v = response.TryGetProperty("value", out var e) && e.ValueKind == JsonValueKind.String ? Base64(e) : null;
-            return ((TxCode)checked((uint)Long(response, "code")), OptStr(response, "log"), v);
-        });
+        var response = (await CallAsync<ResultAbciQuery>("abci_query", new JsonObject { ["path"] = path }, cancellationToken).ConfigureAwait(false)).Response;
+        var code = (TxCode)response.Code;
         if (code != TxCode.Ok)
         {
-            return notFound.Contains(code) ? null : throw new NodeQueryException(path, code, log);
+            return notFound.Contains(code) ? null : throw new NodeQueryException(path, code, response.Log);
         }
-        if (value is null)
+        if (response.Value is null)
         {
             return null;
         }
         try
         {
-            return JsonSerializer.Deserialize<T>(value, LedgerJson);
+            return JsonSerializer.Deserialize<T>(response.Value, LedgerJson);
         }
         catch (JsonException e)
         {
-            throw new NodeProtocolException(NodeUrl, "abci_query", $"{path} value is not a {typeof(T).Name}: {e.Message}", e);
+            throw new NodeProtocolException(NodeUrl, "abci_query", $"{path} value is not a {typeof(T).Name}: {Describe(e)}", e);
         }
     }
 
-    /// <summary>The account's JSON as the node writes it; allowances are keyed by bech32 text.</summary>
-    private sealed record AccountWire(Address Address, Amount Balance, ulong Nonce, Dictionary<string, Amount> Allowances, Amount Stake);
+    // ---------------- results to records ----------------
+
+    private static ExecTxResult TxResult(CometExecTxResult r) => new(
+        (TxCode)r.Code,
+        r.Log,
+        r.Info,
+        r.Codespace,
+        [.. (r.Events ?? []).Select(e => new AbciEvent(e.Type, [.. (e.Attributes ?? []).Select(a => new AbciEventAttribute(a.Key, a.Value, a.Index))]))]);
+
+    private static TxInfo Tx(ResultTx t) => new(t.Hash, t.Height, t.Index, TxResult(t.TxResult), t.Tx);
+
+    private static BroadcastResult Broadcast(ResultBroadcastTx r) => new((TxCode)r.Code, r.Log, r.Codespace, r.Hash);
+
+    private static ValidatorInfo Validator(string address, CometPubKey key, long votingPower, long proposerPriority) => new(
+        address,
+        Ed25519PublicKey.TryParse(key.Value, out var parsed) ? parsed : throw new FormatException("'pub_key.value' must be an Ed25519 key in base64"),
+        votingPower,
+        proposerPriority);
+
+    private static DateTimeOffset Time(string name, string text) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t)
+            ? t
+            : throw new FormatException($"'{name}' must be an RFC 3339 time");
+
+    /// <summary>Builds a record from a result whose fields the contract cannot check (times, keys); a bad one is the node's fault.</summary>
+    private T Map<T>(string method, Func<T> map)
+    {
+        try
+        {
+            return map();
+        }
+        catch (FormatException e)
+        {
+            throw new NodeProtocolException(NodeUrl, method, e.Message, e);
+        }
+    }
 
     // ---------------- transport ----------------
 
     private async Task<BroadcastResult> BroadcastAsync(string method, byte[] tx, CancellationToken cancellationToken) =>
-        Read(method, await CallAsync(method, TxParams(tx), cancellationToken).ConfigureAwait(false), ReadBroadcast);
-
-    private static BroadcastResult ReadBroadcast(JsonElement r) => new(
-        (TxCode)checked((uint)Long(r, "code")),
-        OptStr(r, "log"),
-        OptStr(r, "codespace"),
-        Str(r, "hash"));
+        Broadcast(await CallAsync<ResultBroadcastTx>(method, TxParams(tx), cancellationToken).ConfigureAwait(false));
 
     private static JsonObject TxParams(byte[] tx)
     {
@@ -361,21 +386,8 @@ public sealed class NodeClient : IDisposable
     /// <summary>CometBFT's int64 parameters travel as strings.</summary>
     private static string Int64(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Turns a result into a record; a missing or mistyped field is the node's fault, reported as such.</summary>
-    private T Read<T>(string method, JsonElement result, Func<JsonElement, T> read)
-    {
-        try
-        {
-            return read(result);
-        }
-        catch (Exception e) when (e is FormatException or JsonException or OverflowException or InvalidOperationException or KeyNotFoundException)
-        {
-            throw new NodeProtocolException(NodeUrl, method, e.Message, e);
-        }
-    }
-
-    /// <summary>One JSON-RPC call: the <c>result</c> on success; a typed <see cref="NodeClientException"/> otherwise.</summary>
-    private async Task<JsonElement> CallAsync(string method, JsonObject? parameters, CancellationToken cancellationToken)
+    /// <summary>One JSON-RPC call: its <c>result</c> as the contract record <typeparamref name="T"/>; a typed <see cref="NodeClientException"/> otherwise.</summary>
+    private async Task<T> CallAsync<T>(string method, JsonObject? parameters, CancellationToken cancellationToken)
     {
         var body = new JsonObject
         {
@@ -384,7 +396,9 @@ public sealed class NodeClient : IDisposable
             ["method"] = method,
             ["params"] = parameters ?? new JsonObject(),
         };
-        return ParseAnswer(method, await PostAsync(method, body, cancellationToken).ConfigureAwait(false));
+        var bytes = await PostAsync(method, body, cancellationToken).ConfigureAwait(false);
+        using var document = ParseJson(method, bytes);
+        return Answer<T>(method, document.RootElement);
     }
 
     /// <summary>POSTs one JSON-RPC body (a request or a batch) and returns the answer's bytes; transport and HTTP failures as <see cref="NodeClientException"/>s.</summary>
@@ -448,25 +462,36 @@ public sealed class NodeClient : IDisposable
         }
     }
 
-    private JsonElement ParseAnswer(string method, byte[] bytes)
+    /// <summary>
+    /// One JSON-RPC answer: its <c>result</c> read through the contracts' client options (a missing or mistyped member
+    /// is the node's fault, a <see cref="NodeProtocolException"/>), or its <c>error</c> as a <see cref="NodeRpcException"/>.
+    /// </summary>
+    private T Answer<T>(string method, JsonElement answer)
     {
-        using (var document = ParseJson(method, bytes))
+        if (answer.ValueKind != JsonValueKind.Object)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            throw new NodeProtocolException(NodeUrl, method, "the body is not a JSON-RPC answer");
+        }
+        try
+        {
+            if (answer.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
             {
-                throw new NodeProtocolException(NodeUrl, method, "the body is not a JSON-RPC answer");
+                var rpcError = error.Deserialize<JsonRpcError>(ContractJson.Client)!;
+                throw new NodeRpcException(method, rpcError.Code, rpcError.Message ?? "", rpcError.Data ?? "");
             }
-            if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
-            {
-                var code = error.TryGetProperty("code", out var c) && c.TryGetInt32(out var n) ? n : 0;
-                throw new NodeRpcException(method, code, OptStr(error, "message"), OptStr(error, "data"));
-            }
-            if (!root.TryGetProperty("result", out var result))
+            if (!answer.TryGetProperty("result", out var result))
             {
                 throw new NodeProtocolException(NodeUrl, method, "the answer has neither result nor error");
             }
-            return result.Clone();
+            return result.Deserialize<T>(ContractJson.Client) ?? throw new JsonException($"the result is null, not a {typeof(T).Name}");
+        }
+        catch (JsonException e)
+        {
+            throw new NodeProtocolException(NodeUrl, method, Describe(e), e);
         }
     }
+
+    /// <summary>The serializer's reason, with where in the answer it is when the reason does not say (a missing member).</summary>
+    private static string Describe(JsonException e) =>
+        e.Path is { } path && !e.Message.Contains("Path: ", StringComparison.Ordinal) ? $"{e.Message} (at {path})" : e.Message;
 }

@@ -1,3 +1,4 @@
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Auth;
 using Aitbc.Coordinator.Http;
 using Aitbc.Coordinator.Storage;
@@ -10,12 +11,6 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Aitbc.Coordinator.Admin;
 
-/// <summary>Asks for a new API key: a client key names its wallet address, a miner key its Ed25519 public key (base64).</summary>
-public sealed record CreateKeyRequest(string? Role, string? Address = null, string? MinerPubKey = null);
-
-/// <summary>A new key, shown this once: only its hash is kept.</summary>
-public sealed record CreatedKey(string KeyId, string Key, string Role, string? Address, string? MinerPubKey, string CreatedAt);
-
 /// <summary><c>/v1/admin</c>: key management (miner and job oversight come with the scheduler).</summary>
 public static class AdminEndpoints
 {
@@ -27,10 +22,11 @@ public static class AdminEndpoints
         return admin;
     }
 
-    private static async Task<Results<Created<CreatedKey>, ValidationProblem>> CreateKeyAsync(
-        CreateKeyRequest? request, ICoordinatorStore store, ApiKeyCache keys, CoordinatorOptions options, CancellationToken cancellationToken)
+    private static async Task<Results<Created<ApiKeyCreated>, ValidationProblem>> CreateKeyAsync(
+        ApiKeyRequest? request, ICoordinatorStore store, ApiKeyCache keys, CoordinatorOptions options, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
+        // The server's options leave explicit nulls to the endpoints, so that each names its field: role may be null here.
         if (request is null || !Roles.IsKnown(request.Role))
         {
             errors["role"] = ["role must be client, miner or admin"];
@@ -72,9 +68,9 @@ public static class AdminEndpoints
         }
         var (id, key) = ApiKeys.Generate();
         var now = options.Time.GetUtcNow().ToUnixTimeMilliseconds();
-        await store.InsertApiKeyAsync(new ApiKeyRecord(id, request.Role!, ApiKeys.Hash(key), address, minerPubKey, now), cancellationToken).ConfigureAwait(false);
+        await store.InsertApiKeyAsync(new ApiKeyRecord(id, request.Role, ApiKeys.Hash(key), address, minerPubKey, now), cancellationToken).ConfigureAwait(false);
         keys.Invalidate(id);
-        return TypedResults.Created($"/v1/admin/keys/{id}", new CreatedKey(id, key, request.Role!, address, minerPubKey, Jobs.Timestamps.Format(now)));
+        return TypedResults.Created($"/v1/admin/keys/{id}", new ApiKeyCreated(id, key, request.Role, address, minerPubKey, Jobs.Timestamps.Format(now)));
     }
 
     /// <summary>

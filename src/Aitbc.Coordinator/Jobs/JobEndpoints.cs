@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Auth;
 using Aitbc.Coordinator.Http;
 using Aitbc.Coordinator.Storage;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core;
 
 namespace Aitbc.Coordinator.Jobs;
@@ -12,10 +13,6 @@ namespace Aitbc.Coordinator.Jobs;
 /// </summary>
 public static partial class JobRequestParser
 {
-    public const string InferenceType = Client.Coordinator.JobLimits.InferenceType;
-    public const int MaxNumPredict = Client.Coordinator.JobLimits.MaxNumPredict;
-    public const double MaxTemperature = Client.Coordinator.JobLimits.MaxTemperature;
-
     // \z, not $: $ also matches before a final newline, which would let "model\n" through.
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}\z")]
     private static partial Regex ModelPattern();
@@ -45,9 +42,9 @@ public static partial class JobRequestParser
         }
 
         var type = ReadString(source, "type", prefix, errors, required: true);
-        if (type is not null && type != InferenceType)
+        if (type is not null && type != JobLimits.InferenceType)
         {
-            errors[prefix + "type"] = [$"type must be \"{InferenceType}\""];
+            errors[prefix + "type"] = [$"type must be \"{JobLimits.InferenceType}\""];
         }
         var prompt = ReadString(source, "prompt", prefix, errors, required: true);
         if (prompt is not null)
@@ -117,9 +114,9 @@ public static partial class JobRequestParser
             switch (property.Name)
             {
                 case "temperature":
-                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var temperature) || temperature is < 0 or > MaxTemperature)
+                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var temperature) || temperature is < 0 or > JobLimits.MaxTemperature)
                     {
-                        errors[path] = [$"temperature must be a number from 0 to {MaxTemperature:0.0}"];
+                        errors[path] = [$"temperature must be a number from 0 to {JobLimits.MaxTemperature:0.0}"];
                     }
                     else
                     {
@@ -127,9 +124,9 @@ public static partial class JobRequestParser
                     }
                     break;
                 case "num_predict":
-                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var numPredict) || numPredict is < 1 or > MaxNumPredict)
+                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var numPredict) || numPredict is < 1 or > JobLimits.MaxNumPredict)
                     {
-                        errors[path] = [$"num_predict must be an integer from 1 to {MaxNumPredict}"];
+                        errors[path] = [$"num_predict must be an integer from 1 to {JobLimits.MaxNumPredict}"];
                     }
                     else
                     {

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Auth;
 using Aitbc.Coordinator.Chain;
 using Aitbc.Coordinator.Storage;

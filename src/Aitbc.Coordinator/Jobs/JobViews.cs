@@ -1,4 +1,5 @@
-using Aitbc.Client.Coordinator;
+using System.Globalization;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Storage;
 using Aitbc.Core;
 

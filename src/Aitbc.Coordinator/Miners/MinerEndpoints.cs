@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Auth;
 using Aitbc.Coordinator.Http;
 using Aitbc.Coordinator.Scheduling;

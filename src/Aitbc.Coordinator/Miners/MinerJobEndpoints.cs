@@ -1,4 +1,4 @@
-using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Auth;
 using Aitbc.Coordinator.Http;
 using Aitbc.Coordinator.Jobs;

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Chain;
 using Aitbc.Coordinator.Jobs;
 using Aitbc.Coordinator.Scheduling;

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
 using Aitbc.Client.Miner;
 using Aitbc.Client.Rest;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Chain;
 using Aitbc.Coordinator.Jobs;
 using Aitbc.Coordinator.Miners;
@@ -180,7 +180,7 @@ public sealed class JobScheduler(
         activity?.SetTag("aitbc.job_id", job.Id);
         activity?.SetTag("aitbc.miner", miner.Address);
         var assignment = new JobAssignment(job.Id,
-            new JobData(JobRequestParser.InferenceType, job.Prompt, job.Model, JsonSerializer.Deserialize<JobOptions>(job.OptionsJson, RestJson.Options)),
+            new JobData(JobLimits.InferenceType, job.Prompt, job.Model, JsonSerializer.Deserialize<JobOptions>(job.OptionsJson, RestJson.Options)),
             new Amount(job.MaxPriceMicro).ToAitbcString(), Timestamps.Format(job.DeadlineAt));
         string reason;
         try

@@ -2,6 +2,7 @@ using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
 using Aitbc.Client.Node;
 using Aitbc.Client.Rest;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core.Crypto;
 using Aitbc.Core.Transactions;
 using Aitbc.Miner.Backends;

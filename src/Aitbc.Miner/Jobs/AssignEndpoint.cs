@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Miner.Coordinator;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

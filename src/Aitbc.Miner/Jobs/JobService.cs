@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core.Crypto;
 using Aitbc.Core.Proofs;
 using Aitbc.Miner.Backends;

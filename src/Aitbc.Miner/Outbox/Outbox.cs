@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core.Threading;
 
 namespace Aitbc.Miner.Outbox;

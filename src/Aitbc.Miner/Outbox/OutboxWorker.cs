@@ -3,6 +3,7 @@ using System.Text.Json;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
 using Aitbc.Client.Rest;
+using Aitbc.Contracts.Coordinator;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

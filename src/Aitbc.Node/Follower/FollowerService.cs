@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Aitbc.Chain;
+using Aitbc.Contracts.Node;
 using Aitbc.Node.Rpc;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -27,8 +28,8 @@ public sealed class FollowerService(Blockchain chain, ValidatorRpcClient validat
         {
             try
             {
-                var status = await validator.CallAsync("status", [], stoppingToken).ConfigureAwait(false);
-                var remoteHeight = long.Parse(status.GetProperty("sync_info").GetProperty("latest_block_height").GetString()!, CultureInfo.InvariantCulture);
+                var status = await validator.CallAsync<ResultStatus>("status", [], stoppingToken).ConfigureAwait(false);
+                var remoteHeight = status.SyncInfo.LatestBlockHeight;
                 while (chain.Status.Height < remoteHeight && !stoppingToken.IsCancellationRequested)
                 {
                     CatchingUp = true;
@@ -68,7 +69,7 @@ public sealed class FollowerService(Blockchain chain, ValidatorRpcClient validat
         var answers = await validator.BatchAsync(calls, cancellationToken).ConfigureAwait(false);
         for (var i = 0; i < answers.Count; i += 2)
         {
-            var block = CometJson.ParseBlock(answers[i], answers[i + 1]);
+            var block = CometMapper.ToBlock(ValidatorRpcClient.Read<ResultBlock>(answers[i]), ValidatorRpcClient.Read<ResultCommit>(answers[i + 1]));
             chain.ImportBlock(block);
             logger.LogDebug("imported block {Height} ({Txs} txs)", block.Height, block.Txs.Count);
         }

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Aitbc.Contracts;
 using Aitbc.Node.Rpc;
 
 namespace Aitbc.Node.Follower;
@@ -38,11 +39,16 @@ public sealed class ValidatorRpcClient(HttpClient http) : IBroadcastForwarder
         return answers;
     }
 
-    public async Task<JsonNode> ForwardAsync(string method, JsonObject parameters, CancellationToken cancellationToken)
-    {
-        var result = await CallAsync(method, parameters, cancellationToken).ConfigureAwait(false);
-        return JsonNode.Parse(result.GetRawText())!;
-    }
+    /// <summary>Calls <paramref name="method"/> and reads its result as the contract record <typeparamref name="T"/>.</summary>
+    public async Task<T> CallAsync<T>(string method, JsonObject parameters, CancellationToken cancellationToken) =>
+        Read<T>(await CallAsync(method, parameters, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>A result as the contract record <typeparamref name="T"/>; a missing or mistyped member is a <see cref="JsonException"/>.</summary>
+    public static T Read<T>(JsonElement result) =>
+        result.Deserialize<T>(ContractJson.Client) ?? throw new JsonException($"the validator answered null for a {typeof(T).Name}");
+
+    public Task<T> ForwardAsync<T>(string method, byte[] tx, CancellationToken cancellationToken) =>
+        CallAsync<T>(method, new JsonObject { ["tx"] = Convert.ToBase64String(tx) }, cancellationToken);
 
     private static JsonElement Unwrap(JsonElement answer)
     {

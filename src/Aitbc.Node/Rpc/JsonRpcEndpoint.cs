@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.Unicode;
+using Aitbc.Contracts;
+using Aitbc.Contracts.Node;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -19,6 +21,8 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
 {
     public const int MaxBodyBytes = 8 * 1024 * 1024;
     public const int MaxBatch = 1000;
+
+    private static readonly JsonTypeInfo<JsonRpcError> ErrorType = (JsonTypeInfo<JsonRpcError>)ContractJson.Server.GetTypeInfo(typeof(JsonRpcError));
 
     public async Task HandlePostAsync(HttpContext context)
     {
@@ -68,13 +72,13 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
                     return;
                 }
                 var requests = root.EnumerateArray().Select(ParseRequest).ToList();
-                var answers = new (JsonElement? Id, JsonNode? Result, RpcException? Error)[count];
+                var answers = new (JsonElement? Id, RpcAnswer Answer)[count];
                 var admitted = requests.All(r => r.Error is null) ? rpc.TryAdmitBroadcastBatch([.. requests.Select(r => r.Call!)]) : null;
                 if (admitted is not null)
                 {
                     for (var a = 0; a < count; a++)
                     {
-                        answers[a] = (requests[a].Call!.Id, admitted[a], null);
+                        answers[a] = (requests[a].Call!.Id, admitted[a]);
                     }
                     metrics.RpcRequests("broadcast_tx_sync", count);
                 }
@@ -105,7 +109,7 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
     {
         var answer = await InvokeAsync(method, () => RpcParams.FromQuery(context.Request.Query), context.RequestAborted).ConfigureAwait(false);
         using var idDocument = JsonDocument.Parse("-1");
-        await WriteAsync(context, w => WriteAnswer(w, (idDocument.RootElement, answer.Result, answer.Error))).ConfigureAwait(false);
+        await WriteAsync(context, w => WriteAnswer(w, (idDocument.RootElement, answer))).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -160,49 +164,48 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
         }
     }
 
-    private async Task<(JsonElement? Id, JsonNode? Result, RpcException? Error)> DispatchAsync((RpcCall? Call, JsonElement? Id, RpcException? Error) request, CancellationToken cancellationToken)
+    private async Task<(JsonElement? Id, RpcAnswer Answer)> DispatchAsync((RpcCall? Call, JsonElement? Id, RpcException? Error) request, CancellationToken cancellationToken)
     {
         if (request.Call is not { } call)
         {
-            return (request.Id, null, request.Error);
+            return (request.Id, RpcAnswer.Failed(request.Error!));
         }
-        var (result, error) = await InvokeAsync(call.Method, () => RpcParams.FromJson(call.Params), cancellationToken).ConfigureAwait(false);
-        return (call.Id, result, error);
+        return (call.Id, await InvokeAsync(call.Method, () => RpcParams.FromJson(call.Params), cancellationToken).ConfigureAwait(false));
     }
 
-    private async Task<(JsonNode? Result, RpcException? Error)> InvokeAsync(string method, Func<RpcParams> parameters, CancellationToken cancellationToken)
+    private async Task<RpcAnswer> InvokeAsync(string name, Func<RpcParams> parameters, CancellationToken cancellationToken)
     {
-        if (!rpc.TryGetMethod(method, out var handler))
+        if (!rpc.TryGetMethod(name, out var method))
         {
             metrics.RpcRequest("unknown", ok: false);
-            return (null, new RpcException(RpcErrorCode.MethodNotFound, "Method not found", $"unknown method '{Truncate(method)}'"));
+            return RpcAnswer.Failed(new RpcException(RpcErrorCode.MethodNotFound, "Method not found", $"unknown method '{Truncate(name)}'"));
         }
         var started = Stopwatch.GetTimestamp();
         // One span per call, so that a batch's calls and a broadcast's wait for its block show apart from the HTTP request's.
-        using var activity = NodeTracing.Source.StartActivity($"rpc {method}");
+        using var activity = NodeTracing.Source.StartActivity($"rpc {name}");
         try
         {
-            var result = await handler(parameters(), cancellationToken).ConfigureAwait(false);
-            metrics.RpcRequest(method, ok: true);
-            return (result, null);
+            var answer = await method.InvokeAsync(parameters(), cancellationToken).ConfigureAwait(false);
+            metrics.RpcRequest(name, ok: true);
+            return answer;
         }
         catch (RpcException e)
         {
             activity?.SetStatus(ActivityStatusCode.Error, e.Detail);
-            metrics.RpcRequest(method, ok: false);
-            logger.LogDebug("rpc {Method} refused: {Detail}", method, e.Detail);
-            return (null, e);
+            metrics.RpcRequest(name, ok: false);
+            logger.LogDebug("rpc {Method} refused: {Detail}", name, e.Detail);
+            return RpcAnswer.Failed(e);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return (null, RpcException.Internal("request cancelled"));
+            return RpcAnswer.Failed(RpcException.Internal("request cancelled"));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             activity?.SetStatus(ActivityStatusCode.Error, e.Message);
-            metrics.RpcRequest(method, ok: false);
-            logger.LogError(e, "rpc {Method} failed after {Elapsed} ms", method, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return (null, RpcException.Internal(e.Message));
+            metrics.RpcRequest(name, ok: false);
+            logger.LogError(e, "rpc {Method} failed after {Elapsed} ms", name, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return RpcAnswer.Failed(RpcException.Internal(e.Message));
         }
     }
 
@@ -233,25 +236,18 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
         }
     }
 
-    private static void WriteAnswer(Utf8JsonWriter writer, (JsonElement? Id, JsonNode? Result, RpcException? Error) answer)
+    private static void WriteAnswer(Utf8JsonWriter writer, (JsonElement? Id, RpcAnswer Answer) answer)
     {
-        if (answer.Error is not null)
+        if (answer.Answer.Error is { } error)
         {
-            WriteError(writer, answer.Id, answer.Error);
+            WriteError(writer, answer.Id, error);
             return;
         }
         writer.WriteStartObject();
         writer.WriteString("jsonrpc", "2.0");
         WriteId(writer, answer.Id);
         writer.WritePropertyName("result");
-        if (answer.Result is null)
-        {
-            writer.WriteNullValue();
-        }
-        else
-        {
-            answer.Result.WriteTo(writer);
-        }
+        answer.Answer.WriteResult(writer);
         writer.WriteEndObject();
     }
 
@@ -260,11 +256,8 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
         writer.WriteStartObject();
         writer.WriteString("jsonrpc", "2.0");
         WriteId(writer, id);
-        writer.WriteStartObject("error");
-        writer.WriteNumber("code", error.Code);
-        writer.WriteString("message", error.Message);
-        writer.WriteString("data", error.Detail ?? "");
-        writer.WriteEndObject();
+        writer.WritePropertyName("error");
+        JsonSerializer.Serialize(writer, new JsonRpcError(error.Code, error.Message, error.Detail ?? ""), ErrorType);
         writer.WriteEndObject();
     }
 

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
-using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core;
 using Aitbc.Core.Proofs;
 using Microsoft.AspNetCore.Builder;

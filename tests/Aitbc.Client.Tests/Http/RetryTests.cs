@@ -257,7 +257,9 @@ public sealed class RetryTests
 
         var error = await Assert.ThrowsAsync<NodeProtocolException>(() => client.GetStatusAsync());
 
-        Assert.Contains("'sync_info' is missing", error.Message);
+        // node_info is read first: its missing members are named, with where they are missing.
+        Assert.Contains("missing required properties including: 'protocol_version', 'id', 'listen_addr', 'network'", error.Message);
+        Assert.Contains("(at $.node_info)", error.Message);
     }
 
     /// <summary>A loopback port nothing listens on: bound once to learn a free number, then released.</summary>

@@ -3,6 +3,7 @@ using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
 using Aitbc.Client.Node;
 using Aitbc.Client.Rest;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

@@ -4,6 +4,7 @@ using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
 using Aitbc.Client.Node;
 using Aitbc.Client.Rest;
+using Aitbc.Contracts.Coordinator;
 
 namespace Aitbc.Client.Tests.Http;
 

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
-using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
 using Aitbc.Client.Node;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Storage;
 using Aitbc.Coordinator.Tests.Infrastructure;
 

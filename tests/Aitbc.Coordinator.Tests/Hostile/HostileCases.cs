@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Tests.Infrastructure;
 using Aitbc.Testing.Hostile;
 

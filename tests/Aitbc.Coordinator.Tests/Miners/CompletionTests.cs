@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
 using Aitbc.Client.Node;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Tests.Infrastructure;
 using Aitbc.Core;
 using Aitbc.Core.Proofs;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
 using Aitbc.Client.Node;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Miners;
 using Aitbc.Coordinator.Tests.Infrastructure;
 using Aitbc.Core.Crypto;

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Tests.Infrastructure;
 
 namespace Aitbc.Coordinator.Tests.Miners;

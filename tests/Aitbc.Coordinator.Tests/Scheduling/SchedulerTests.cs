@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Node;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Scheduling;
 using Aitbc.Coordinator.Storage;
 using Aitbc.Coordinator.Tests.Infrastructure;

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Coordinator.Miners;
 using Aitbc.Coordinator.Storage;
 

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Aitbc.Client.Coordinator;
 using Aitbc.Client.Http;
 using Aitbc.Client.Miner;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Miner.Tests.Infrastructure;
 using Aitbc.Testing;
 

@@ -1,6 +1,6 @@
 using System.Runtime.Versioning;
-using Aitbc.Client.Coordinator;
 using Aitbc.Client.Miner;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Miner.Gpu;
 using Aitbc.Miner.Tests.Infrastructure;
 using Aitbc.Testing;

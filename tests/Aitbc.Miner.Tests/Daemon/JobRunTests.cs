@@ -1,5 +1,5 @@
-using Aitbc.Client.Coordinator;
 using Aitbc.Client.Miner;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core.Crypto;
 using Aitbc.Core.Proofs;
 using Aitbc.Miner.Backends;

@@ -1,5 +1,5 @@
-using Aitbc.Client.Coordinator;
 using Aitbc.Client.Miner;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Miner.Tests.Infrastructure;
 using Aitbc.Testing;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Miner.Backends;
 using Aitbc.Miner.Tests.Infrastructure;
 using Aitbc.Testing;

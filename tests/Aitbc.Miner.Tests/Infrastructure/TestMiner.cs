@@ -1,4 +1,4 @@
-using Aitbc.Client.Coordinator;
+using Aitbc.Contracts.Coordinator;
 using Aitbc.Core.Crypto;
 using Aitbc.Miner.Backends;
 using Aitbc.Miner.Gpu;

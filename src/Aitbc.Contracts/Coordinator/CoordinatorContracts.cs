@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Aitbc.Client.Coordinator;
+namespace Aitbc.Contracts.Coordinator;
 
 // The coordinator's REST contract (docs/protocol.md, "Coordinator REST"), one record per message, shared by the
 // coordinator (which writes them), the CLI, the miner and the tests (which read them). Amounts are AITBC decimal

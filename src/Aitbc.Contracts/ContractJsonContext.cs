@@ -1,0 +1,65 @@
+using System.Text.Json.Serialization;
+using Aitbc.Contracts.Coordinator;
+using Aitbc.Contracts.Node;
+
+namespace Aitbc.Contracts;
+
+/// <summary>
+/// Source-generated serializer metadata for every contract: what a node answers over JSON-RPC and what the coordinator
+/// and the miner exchange over REST. Use it through <see cref="ContractJson.Server"/> or <see cref="ContractJson.Client"/>;
+/// names come from their naming policy, not from here.
+/// </summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ResultHealth))]
+[JsonSerializable(typeof(ResultStatus))]
+[JsonSerializable(typeof(ResultGenesis))]
+[JsonSerializable(typeof(ResultValidators))]
+[JsonSerializable(typeof(ResultNetInfo))]
+[JsonSerializable(typeof(ResultAbciInfo))]
+[JsonSerializable(typeof(ResultAbciQuery))]
+[JsonSerializable(typeof(ResultBlock))]
+[JsonSerializable(typeof(ResultBlockResults))]
+[JsonSerializable(typeof(ResultBlockchainInfo))]
+[JsonSerializable(typeof(ResultHeader))]
+[JsonSerializable(typeof(ResultCommit))]
+[JsonSerializable(typeof(ResultTx))]
+[JsonSerializable(typeof(ResultTxSearch))]
+[JsonSerializable(typeof(ResultBroadcastTx))]
+[JsonSerializable(typeof(ResultBroadcastTxCommit))]
+[JsonSerializable(typeof(ResultUnconfirmedTxs))]
+[JsonSerializable(typeof(CometExecTxResult))]
+[JsonSerializable(typeof(JsonRpcError))]
+[JsonSerializable(typeof(LedgerAccount))]
+[JsonSerializable(typeof(LedgerSupply))]
+[JsonSerializable(typeof(JobOptions))]
+[JsonSerializable(typeof(JobSubmission))]
+[JsonSerializable(typeof(JobAccepted))]
+[JsonSerializable(typeof(JobView))]
+[JsonSerializable(typeof(JobPage))]
+[JsonSerializable(typeof(GpuDescription))]
+[JsonSerializable(typeof(MinerRegistration))]
+[JsonSerializable(typeof(MinerRegistered))]
+[JsonSerializable(typeof(MinerHeartbeat))]
+[JsonSerializable(typeof(HeartbeatAck))]
+[JsonSerializable(typeof(JobStatusUpdate))]
+[JsonSerializable(typeof(JobMetrics))]
+[JsonSerializable(typeof(ProofEnvelope))]
+[JsonSerializable(typeof(JobCompletion))]
+[JsonSerializable(typeof(JobFailure))]
+[JsonSerializable(typeof(MarketMiner))]
+[JsonSerializable(typeof(MarketMiners))]
+[JsonSerializable(typeof(MarketModel))]
+[JsonSerializable(typeof(MarketModels))]
+[JsonSerializable(typeof(MarketStats))]
+[JsonSerializable(typeof(ExplorerBlock))]
+[JsonSerializable(typeof(ExplorerBlocks))]
+[JsonSerializable(typeof(ExplorerTransaction))]
+[JsonSerializable(typeof(ExplorerTransactions))]
+[JsonSerializable(typeof(ExplorerReceipt))]
+[JsonSerializable(typeof(ExplorerReceipts))]
+[JsonSerializable(typeof(ApiKeyRequest))]
+[JsonSerializable(typeof(ApiKeyCreated))]
+[JsonSerializable(typeof(JobData))]
+[JsonSerializable(typeof(JobAssignment))]
+[JsonSerializable(typeof(AssignmentAccepted))]
+public sealed partial class ContractJsonContext : JsonSerializerContext;
