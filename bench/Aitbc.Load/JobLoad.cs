@@ -3,10 +3,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Runtime;
-using Aitbc.Cli.Devnet;
 using Aitbc.Client.Coordinator;
 using Aitbc.Contracts.Coordinator;
 using Aitbc.Core;
+using Aitbc.Devnet;
 using Aitbc.Miner.Backends;
 
 namespace Aitbc.Load;
@@ -74,7 +74,7 @@ public static class JobLoad
         var dataDir = Path.Combine(Path.GetTempPath(), $"aitbc-load-jobs-{Guid.NewGuid():N}");
         await using var backend = await BenchOllama.StartAsync(TimeSpan.FromMilliseconds(options.BackendLatencyMs), cancellationToken);
         // The same composition as `aitbc up`, on free ports, with the miners on the fixed-latency Ollama-wire backend.
-        var devnet = await Devnet.StartAsync(new DevnetOptions
+        var devnet = await LocalNetwork.StartAsync(new DevnetOptions
         {
             DataDirectory = dataDir,
             PortBase = 0,

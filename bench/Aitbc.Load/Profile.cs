@@ -79,7 +79,7 @@ public static partial class ProfileSummary
         ("Aitbc.Miner.", "miner"),
         ("Aitbc.Load.", "load generator (clients, fake Ollama)"),
         ("Program", "load generator (clients, fake Ollama)"),
-        ("Aitbc.Cli.", "load generator (clients, fake Ollama)"),
+        ("Aitbc.Devnet.", "load generator (clients, fake Ollama)"),
     ];
 
     public sealed record Summary(int Samples, IReadOnlyList<(string Name, int Samples)> Leaf, IReadOnlyList<(string Name, int Samples)> Service,

@@ -60,7 +60,7 @@ public static class ScaleLoad
         var coordinatorKey = Ed25519KeyPair.Generate();
         var clientKey = Ed25519KeyPair.Generate();
         var minerKeys = new[] { Ed25519KeyPair.Generate(), Ed25519KeyPair.Generate() };
-        var devnetDefaults = new Cli.Devnet.DevnetOptions { DataDirectory = root };
+        var devnetDefaults = new Devnet.DevnetOptions { DataDirectory = root };
         try
         {
             log.WriteLine($"== {size:N0} blocks and jobs; data in {root}");

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text;
-using Aitbc.Cli.Devnet;
 using Aitbc.Client.Coordinator;
 using Aitbc.Client.Node;
 using Aitbc.Contracts.Coordinator;
 using Aitbc.Core;
+using Aitbc.Devnet;
 using Aitbc.Testing;
 using Microsoft.Data.Sqlite;
 
@@ -58,7 +58,7 @@ public static class Timeline
     {
         var dataDir = Path.Combine(Path.GetTempPath(), $"aitbc-timeline-{Guid.NewGuid():N}");
         await using var backend = await BenchOllama.StartAsync(TimeSpan.FromMilliseconds(options.BackendLatencyMs), cancellationToken);
-        var devnet = await Devnet.StartAsync(new DevnetOptions
+        var devnet = await LocalNetwork.StartAsync(new DevnetOptions
         {
             DataDirectory = dataDir,
             PortBase = 0,

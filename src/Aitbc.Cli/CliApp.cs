@@ -1,5 +1,6 @@
 using System.Collections;
 using System.CommandLine;
+using System.CommandLine.Help;
 using Aitbc.Cli.Admin;
 using Aitbc.Cli.Chain;
 using Aitbc.Cli.Devnet;
@@ -27,9 +28,19 @@ public static class CliApp
 {
     /// <summary>Runs <paramref name="args"/> and returns the exit code; never throws for a failure a user can cause.</summary>
     /// <param name="retry">Retry defaults for every service client (tests shorten the delays); the environment and config still adjust them.</param>
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, IDictionary env, TextReader? stdin = null,
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, IDictionary env, TextReader? stdin = null,
+        bool interactive = false, CancellationToken cancellationToken = default, RetryOptions? retry = null) =>
+        RunAsync(Root, args, stdout, stderr, env, stdin, interactive, cancellationToken, retry);
+
+    /// <summary>
+    /// Runs <paramref name="args"/> against <paramref name="program"/>'s commands with everything else of aitbc's:
+    /// the global options, the settings, the output and the exit codes. <c>aitbc-devnet</c> serves <c>up</c> and
+    /// <c>demo</c> this way, so they behave as they did inside the CLI.
+    /// </summary>
+    internal static async Task<int> RunAsync(CliProgram program, string[] args, TextWriter stdout, TextWriter stderr, IDictionary env, TextReader? stdin = null,
         bool interactive = false, CancellationToken cancellationToken = default, RetryOptions? retry = null)
     {
+        ArgumentNullException.ThrowIfNull(program);
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
@@ -37,7 +48,7 @@ public static class CliApp
         var console = CreateConsole(stdout, interactive);
         var globals = new GlobalOptions();
         CliContext? current = null;
-        var root = BuildRoot(globals, parse =>
+        var root = BuildRoot(program, globals, parse =>
         {
             var settings = CliSettings.Resolve(env, parse.GetValue(globals.Output), parse.GetValue(globals.Node), parse.GetValue(globals.Url), parse.GetValue(globals.ApiKey), retry, parse.GetValue(globals.CaCert));
             current = new CliContext(settings, console, stdout, stdin ?? TextReader.Null, interactive)
@@ -47,6 +58,19 @@ public static class CliApp
             return current;
         });
         var parse = root.Parse(args);
+        if (parse.CommandResult.Command is HostCommand host)
+        {
+            // The host parses, validates and answers --help itself, with these same options and messages.
+            try
+            {
+                return await host.RunAsync(args, parse, env, AppContext.BaseDirectory, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CliException e)
+            {
+                stderr.WriteLine($"error: {e.Message}");
+                return e.ExitCode;
+            }
+        }
         var command = CommandPath(parse);
         if (parse.Errors.Count > 0)
         {
@@ -75,7 +99,7 @@ public static class CliApp
                 ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
             }, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (Classify(e, current) is { } failure)
+        catch (Exception e) when ((Classify(e, current) ?? program.Classify?.Invoke(e)) is { } failure)
         {
             stderr.WriteLine($"error: {failure.Message}");
             return failure.Code;
@@ -109,9 +133,8 @@ public static class CliApp
         // A missing assembly is also an IOException; that is a broken install, a bug to show in full.
         IOException io when io is not (FileNotFoundException or FileLoadException) => (ExitCodes.Usage, io.Message),
         UnauthorizedAccessException ua => (ExitCodes.Usage, ua.Message),
-        // `aitbc miner start`: options or a backend the operator must fix.
         ArgumentException a when a.ParamName is { } name => (ExitCodes.Usage, a.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal)),
-        Aitbc.Miner.Backends.BackendOptionsException or Aitbc.Miner.Backends.InferenceException or ArgumentException => (ExitCodes.Usage, e.Message),
+        ArgumentException => (ExitCodes.Usage, e.Message),
         _ => null,
     };
 
@@ -133,37 +156,47 @@ public static class CliApp
         return console;
     }
 
-    private static RootCommand BuildRoot(GlobalOptions globals, Func<ParseResult, CliContext> context)
+    /// <summary>aitbc's own commands; <c>up</c>, <c>demo</c> and the miner daemon's commands run the hosts that serve them.</summary>
+    private static readonly CliProgram Root = new("""
+        aitbc: the AITBC command line: submit AI jobs, check receipts, browse the market, manage wallets and miners.
+
+        Examples:
+          aitbc submit inference --prompt "What is machine learning?" --model llama3.2:latest --wait
+          aitbc status job_123456
+          aitbc receipt verify receipt_789
+          aitbc market miners
+          aitbc wallet create alice
+          aitbc blockchain info --output json
+
+        Exit codes: 0 ok, 1 job failed or cancelled, 2 usage, 3 unreachable, 4 key refused, 5 other refusal.
+        """, context =>
+    [
+        DevnetCommandLine.Up(),
+        DevnetCommandLine.Demo(),
+        JobCommands.Submit(context),
+        JobCommands.Status(context),
+        JobCommands.Jobs(context),
+        JobCommands.Ai(context),
+        ReceiptCommands.Build(context),
+        MarketCommands.Build(context),
+        MinerCommands.Build(context),
+        AdminCommands.Build(context),
+        WalletCommands.Build(context),
+        BlockchainCommands.Build(context),
+    ]);
+
+    private static Command BuildRoot(CliProgram program, GlobalOptions globals, Func<ParseResult, CliContext> context)
     {
-        var root = new RootCommand("""
-            aitbc: the AITBC command line: submit AI jobs, check receipts, browse the market, manage wallets and miners.
-
-            Examples:
-              aitbc submit inference --prompt "What is machine learning?" --model llama3.2:latest --wait
-              aitbc status job_123456
-              aitbc receipt verify receipt_789
-              aitbc market miners
-              aitbc wallet create alice
-              aitbc blockchain info --output json
-
-            Exit codes: 0 ok, 1 job failed or cancelled, 2 usage, 3 unreachable, 4 key refused, 5 other refusal.
-            """);
+        // A RootCommand takes the executable's name; a host serving aitbc's commands names itself aitbc in their help.
+        var root = program.RootName is { } name ? new Command(name, program.Description) { new HelpOption() } : new RootCommand(program.Description);
         foreach (var option in globals.All)
         {
             root.Options.Add(option);
         }
-        root.Subcommands.Add(DevnetCommands.Up(context));
-        root.Subcommands.Add(DemoCommand.Build(context));
-        root.Subcommands.Add(JobCommands.Submit(context));
-        root.Subcommands.Add(JobCommands.Status(context));
-        root.Subcommands.Add(JobCommands.Jobs(context));
-        root.Subcommands.Add(JobCommands.Ai(context));
-        root.Subcommands.Add(ReceiptCommands.Build(context));
-        root.Subcommands.Add(MarketCommands.Build(context));
-        root.Subcommands.Add(MinerCommands.Build(context));
-        root.Subcommands.Add(AdminCommands.Build(context));
-        root.Subcommands.Add(WalletCommands.Build(context));
-        root.Subcommands.Add(BlockchainCommands.Build(context));
+        foreach (var command in program.Commands(context))
+        {
+            root.Subcommands.Add(command);
+        }
         return root;
     }
 }

@@ -88,7 +88,7 @@ public sealed class E2ENetwork : IAsyncLifetime
                 ? new[] { "--backend", "embedded", "--model-path", model, "--model-name", SeedModel, "--threads", "1" }
                 : ["--backend", "ollama", "--backend-url", Ollama.Url.AbsoluteUri];
             string[] args = ["--stake", i == 1 ? "500" : "1000", "--price", MinerPrices[i], "--capacity", "2", .. backend];
-            // One miner runs as `aitbc miner start` (the CLI hosting the daemon), the others as `aitbc-miner start`.
+            // One miner runs as `aitbc miner start` (the CLI running aitbc-miner as its child), the others as `aitbc-miner start`.
             _miners.Add(i == 1 ? await _net.StartMinerAsync(i, args, "aitbc", "miner", "start") : await _net.StartMinerAsync(i, args));
         }
         await WaitForMinersAsync(MinerKeys.Count);

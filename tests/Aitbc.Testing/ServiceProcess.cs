@@ -46,6 +46,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         var project = assemblyName switch
         {
             "aitbc" => "Aitbc.Cli",
+            "aitbc-devnet" => "Aitbc.Devnet",
             "aitbc-node" => "Aitbc.Node",
             "aitbc-coordinator" => "Aitbc.Coordinator",
             "aitbc-miner" => "Aitbc.Miner",

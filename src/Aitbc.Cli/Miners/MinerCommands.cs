@@ -18,21 +18,23 @@ public sealed record MinerTxView(string Address, string PubKey, string Type, str
 public sealed record MinerStatusView(string Address, bool Registered, string? PubKey, string? Stake, long? RegisteredHeight, MarketMiner? Coordinator);
 
 /// <summary>
-/// <c>aitbc miner …</c>: the daemon (<c>start</c>, <c>key</c>, <c>make-test-model</c>, from the miner project), and a
-/// miner's chain identity (its wallet key) and stake.
+/// <c>aitbc miner …</c>: the daemon (<c>start</c>, <c>key</c>, <c>make-test-model</c>: aitbc-miner's own commands, run
+/// as that program), and a miner's chain identity (its wallet key) and stake.
 /// </summary>
 internal static class MinerCommands
 {
     public static Command Build(Func<ParseResult, CliContext> context)
     {
         var miner = WithChainCommands(context);
-        // start, key and make-test-model are the daemon's own commands, the same as aitbc-miner's.
-        foreach (var command in Aitbc.Miner.MinerCommandLine.Commands())
-        {
-            miner.Subcommands.Add(command);
-        }
+        miner.Subcommands.Add(Daemon("start", "Run the miner: register, heartbeat, accept assignments, run inference"));
+        miner.Subcommands.Add(Daemon("key",
+            "Print the miner's address and public key (creating the key file, 0600, when missing): an admin needs the public key to issue the miner API key"));
+        miner.Subcommands.Add(Daemon("make-test-model", "Write a tiny llama-architecture GGUF with random weights for the embedded backend"));
         return miner;
     }
+
+    /// <summary>One of aitbc-miner's commands: <c>aitbc miner start ARGS</c> runs <c>aitbc-miner start ARGS</c>, which also answers <c>--help</c>.</summary>
+    private static HostCommand Daemon(string name, string description) => new(name, description, HostProgram.Miner, wholeCommandLine: false);
 
     private static Command WithChainCommands(Func<ParseResult, CliContext> context) => new("miner", """
         Mine: run the miner daemon, register a wallet's key as a miner on chain with a stake, check its standing,

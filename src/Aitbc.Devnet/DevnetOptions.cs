@@ -1,15 +1,6 @@
 using Aitbc.Core;
 
-namespace Aitbc.Cli.Devnet;
-
-/// <summary>Which backend the devnet's miners run; <see cref="Auto"/> takes Ollama when it answers on 11434, else the embedded model.</summary>
-public enum DevnetBackend
-{
-    Auto,
-    Embedded,
-    Ollama,
-    OpenAi,
-}
+namespace Aitbc.Devnet;
 
 /// <summary>Every setting of <c>aitbc up</c> and <c>aitbc demo</c> and its default, in one place.</summary>
 public sealed record DevnetOptions

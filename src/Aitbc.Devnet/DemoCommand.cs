@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Aitbc.Cli.Devnet;
 using Aitbc.Cli.Infrastructure;
 using Aitbc.Cli.Jobs;
 using Aitbc.Cli.Receipts;
@@ -8,10 +9,7 @@ using Aitbc.Contracts.Coordinator;
 using Aitbc.Core.Proofs;
 using Spectre.Console;
 
-namespace Aitbc.Cli.Devnet;
-
-/// <summary>JSON of <c>aitbc demo</c>: the network it ran, the finished job, and the receipt's checks.</summary>
-public sealed record DemoView(DevnetView Network, JobView Job, ReceiptVerificationView? Verification);
+namespace Aitbc.Devnet;
 
 /// <summary><c>aitbc demo</c>: the seed's flow in one command, start to finish.</summary>
 internal static class DemoCommand
@@ -24,17 +22,7 @@ internal static class DemoCommand
         var prompt = new Option<string>("--prompt") { Description = "The job's prompt", DefaultValueFactory = _ => SeedPrompt };
         var model = new Option<string?>("--model") { Description = "The job's model [default: the first model the miners serve]" };
         var keep = new Option<bool>("--keep") { Description = "Keep the network's data directory (default: a temp dir, deleted at the end)" };
-        var command = new Command("demo", """
-            A job end to end, in one command: starts a local network (node, coordinator, a miner on the embedded
-            llama.cpp test model unless Ollama answers), submits "What is machine learning?", waits, prints the job's
-            summary (Job ID, Status, Result, Receipt, Completed in, Cost), verifies the receipt (signatures offline,
-            then on chain), and stops. Runs on free ports in a temp dir unless told otherwise.
-
-            Examples:
-              aitbc demo
-              aitbc demo --backend ollama --model llama3.2:latest
-              aitbc demo --data-dir /tmp/aitbc-demo --keep
-            """);
+        var command = new Command("demo", DevnetCommandLine.DemoDescription);
         network.AddTo(command);
         command.Options.Add(prompt);
         command.Options.Add(model);

@@ -1,10 +1,11 @@
 using System.CommandLine;
+using Aitbc.Cli.Devnet;
 using Aitbc.Cli.Infrastructure;
 using Spectre.Console;
 
-namespace Aitbc.Cli.Devnet;
+namespace Aitbc.Devnet;
 
-/// <summary><c>aitbc up</c>: the whole network in one process, until Ctrl-C.</summary>
+/// <summary><c>aitbc up</c>: the whole network in this process, until Ctrl-C.</summary>
 internal static class DevnetCommands
 {
     /// <summary>Options <c>up</c> and <c>demo</c> share.</summary>
@@ -91,18 +92,7 @@ internal static class DevnetCommands
     public static Command Up(Func<ParseResult, CliContext> context)
     {
         var network = new NetworkOptions();
-        var command = new Command("up", """
-            Start a complete local AITBC network in this process: a node (fresh genesis with a funded client wallet,
-            funded miners that stake on start, the coordinator named, the client's allowance), the coordinator on
-            SQLite, and miners on the chosen backend. Writes DATA_DIR/devnet.env: `source` it and every aitbc command
-            (and ./scripts/aitbc-cli.sh) talks to this network. Ctrl-C stops it; running it again resumes the same
-            chain and jobs.
-
-            Examples:
-              aitbc up
-              aitbc up --data-dir /tmp/net2 --port-base 9000 --miners 2
-              aitbc up --backend ollama
-            """);
+        var command = new Command("up", DevnetCommandLine.UpDescription);
         network.AddTo(command);
         return command.WithAction(context, async (ctx, parse, cancellationToken) =>
         {
@@ -131,16 +121,16 @@ internal static class DevnetCommands
         });
     }
 
-    internal static DevnetView View(Devnet devnet, DevnetOptions options) =>
-        new(Devnet.Strip(devnet.CoordinatorUrl), Devnet.Strip(devnet.NodeUrl), [.. devnet.MinerUrls.Select(Devnet.Strip)],
+    internal static DevnetView View(LocalNetwork devnet, DevnetOptions options) =>
+        new(LocalNetwork.Strip(devnet.CoordinatorUrl), LocalNetwork.Strip(devnet.NodeUrl), [.. devnet.MinerUrls.Select(LocalNetwork.Strip)],
             devnet.State.ChainId, devnet.Backend.ToString().ToLowerInvariant(), devnet.Models, options.EnvPath, options.DataDirectory);
 
     /// <summary>Starts the network, printing each step in text mode (and its JSON view unless <paramref name="quiet"/>).</summary>
-    internal static async Task<Devnet> StartAsync(CliContext ctx, DevnetOptions options, CancellationToken cancellationToken, bool quiet = false)
+    internal static async Task<LocalNetwork> StartAsync(CliContext ctx, DevnetOptions options, CancellationToken cancellationToken, bool quiet = false)
     {
         try
         {
-            var devnet = await Devnet.StartAsync(options, line =>
+            var devnet = await LocalNetwork.StartAsync(options, line =>
             {
                 if (!ctx.IsJson)
                 {
@@ -163,6 +153,3 @@ internal static class DevnetCommands
         }
     }
 }
-
-/// <summary>JSON of <c>aitbc up</c> once it is running.</summary>
-public sealed record DevnetView(string CoordinatorUrl, string NodeUrl, IReadOnlyList<string> MinerUrls, string ChainId, string Backend, IReadOnlyList<string> Models, string EnvFile, string DataDir);

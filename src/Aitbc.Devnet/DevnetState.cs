@@ -1,10 +1,7 @@
 using System.Text.Json;
 using Aitbc.Client.Http;
 
-namespace Aitbc.Cli.Devnet;
-
-/// <summary>One devnet miner's identity: its API key (the secret) and the address its key file gives.</summary>
-public sealed record DevnetMiner(int Index, string Address, string ApiKey);
+namespace Aitbc.Devnet;
 
 /// <summary>
 /// What a devnet remembers between runs (<c>devnet.json</c>, 0600): the chain id, the API keys it made, and who is
@@ -30,25 +27,4 @@ public sealed record DevnetState(string ChainId, string AdminKey, string ClientA
     }
 
     public void Save(string path) => SecretFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this, new JsonSerializerOptions(RestJson.Options) { WriteIndented = true }));
-}
-
-/// <summary>Files that hold secrets: written whole (to a temp file, then renamed) and readable by the owner only.</summary>
-internal static class SecretFile
-{
-    public static void Write(string path, byte[] content)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var temp = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        using (var stream = new FileStream(temp, options))
-        {
-            stream.Write(content);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
-    }
 }

@@ -19,20 +19,20 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Aitbc.Cli.Devnet;
+namespace Aitbc.Devnet;
 
 /// <summary>
-/// A complete local network in one process (<c>aitbc up</c>): a validator node with a devnet genesis, the coordinator
+/// A complete local network in one process (<c>aitbc up</c>, <c>aitbc demo</c> and the load benchmarks): a validator node with a devnet genesis, the coordinator
 /// on SQLite, and N miners. The first start makes the keys, the genesis (funded client and miner wallets, the
 /// coordinator named), the API keys and the client's allowance; later starts on the same data directory resume the
 /// same chain, jobs and keys.
 /// </summary>
-public sealed class Devnet : IAsyncDisposable
+public sealed class LocalNetwork : IAsyncDisposable
 {
     public const string ChainIdPrefix = "aitbc-devnet";
     private readonly List<IAsyncDisposable> _services = [];
 
-    private Devnet(DevnetOptions options)
+    private LocalNetwork(DevnetOptions options)
     {
         Options = options;
     }
@@ -63,10 +63,10 @@ public sealed class Devnet : IAsyncDisposable
     public bool Created { get; private set; }
 
     /// <summary>Starts everything and returns once the miners are registered and staked; <paramref name="log"/> hears each step.</summary>
-    public static async Task<Devnet> StartAsync(DevnetOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
+    public static async Task<LocalNetwork> StartAsync(DevnetOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         options.Validate();
-        var devnet = new Devnet(options);
+        var devnet = new LocalNetwork(options);
         try
         {
             await devnet.RunStartAsync(log ?? (_ => { }), cancellationToken).ConfigureAwait(false);
