@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Net;
+using Aitbc.Client.Node;
 using Aitbc.Coordinator.Tests.Infrastructure;
 
 namespace Aitbc.Coordinator.Tests.Jobs;
@@ -32,6 +35,43 @@ public sealed class SharedDatabaseTests(PostgresCoordinatorFixture fixture)
             }
             var jobs = await fixture.Coordinator.Store.ListJobsAsync(client.Address.Value, null, 100, default);
             Assert.Equal(4, jobs.Count);
+        }
+        finally
+        {
+            TempDir.Delete(dataDir);
+        }
+    }
+
+    [Fact]
+    public async Task A_long_poll_on_one_coordinator_wakes_when_another_cancels_the_job()
+    {
+        var dataDir = TempDir.Create("second-coordinator-poll");
+        try
+        {
+            var options = await fixture.OptionsForAsync(fixture.Node.Coordinators[0], dataDir) with
+            {
+                Database = await fixture.DatabaseForAsync(fixture.Coordinator.Options.DataDirectory),
+                RunScheduler = false,
+            };
+            await using var second = await RunningCoordinator.StartAsync(options);
+            using var client = await fixture.ClientAsync(66);
+            using var viaSecond = second.Http(client.ApiKey);
+            var secondClient = client with { Http = viaSecond };
+            // Submitted through the second process: its escrow is decided by the writer in the first and answered over NOTIFY.
+            var jobId = await secondClient.SubmitOkAsync(Bodies.Flat(maxPrice: "1"));
+
+            var watch = Stopwatch.StartNew();
+            var poll = secondClient.GetJobAsync(jobId, "?wait=10");
+            await Task.Delay(300);
+            Assert.False(poll.IsCompleted);
+            using var cancel = await client.Http.PostAsync($"v1/jobs/{jobId}/cancel", null);
+            Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+
+            // Woken by the first process's change, not by the end of its wait.
+            var job = await poll;
+            Assert.Equal("cancelled", job.GetProperty("status").GetString());
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(8), $"long poll took {watch.Elapsed}");
+            await fixture.EscrowAsync(jobId, EscrowStatus.Refunded);
         }
         finally
         {
