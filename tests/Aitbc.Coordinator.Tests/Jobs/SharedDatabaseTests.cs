@@ -5,23 +5,17 @@ using Aitbc.Coordinator.Tests.Infrastructure;
 
 namespace Aitbc.Coordinator.Tests.Jobs;
 
-/// <summary>Two coordinator processes' worth of hosts sharing one PostgreSQL database.</summary>
+/// <summary>Two coordinator processes' worth of hosts sharing one PostgreSQL database and one coordinator key (a coordinator cluster).</summary>
 [Collection(PostgresCoordinatorCollection.Name)]
 public sealed class SharedDatabaseTests(PostgresCoordinatorFixture fixture)
 {
     [Fact]
     public async Task Concurrent_retries_across_two_coordinators_with_one_idempotency_key_make_one_job()
     {
-        // A second host on the shared coordinator's database and key, sending nothing on its own (no outbox worker, no scheduler).
         var dataDir = TempDir.Create("second-coordinator");
         try
         {
-            var options = await fixture.OptionsForAsync(fixture.Node.Coordinators[0], dataDir, sendSettlements: false) with
-            {
-                Database = await fixture.DatabaseForAsync(fixture.Coordinator.Options.DataDirectory),
-                RunScheduler = false,
-            };
-            await using var second = await RunningCoordinator.StartAsync(options);
+            await using var second = await SecondCoordinatorAsync(dataDir);
             using var client = await fixture.ClientAsync(60);
             using var viaSecond = second.Http(client.ApiKey);
             var secondClient = client with { Http = viaSecond };
@@ -48,12 +42,7 @@ public sealed class SharedDatabaseTests(PostgresCoordinatorFixture fixture)
         var dataDir = TempDir.Create("second-coordinator-poll");
         try
         {
-            var options = await fixture.OptionsForAsync(fixture.Node.Coordinators[0], dataDir) with
-            {
-                Database = await fixture.DatabaseForAsync(fixture.Coordinator.Options.DataDirectory),
-                RunScheduler = false,
-            };
-            await using var second = await RunningCoordinator.StartAsync(options);
+            await using var second = await SecondCoordinatorAsync(dataDir);
             using var client = await fixture.ClientAsync(66);
             using var viaSecond = second.Http(client.ApiKey);
             var secondClient = client with { Http = viaSecond };
@@ -78,4 +67,15 @@ public sealed class SharedDatabaseTests(PostgresCoordinatorFixture fixture)
             TempDir.Delete(dataDir);
         }
     }
+
+    /// <summary>
+    /// A second coordinator process's worth of host on the shared coordinator's database and key, with no scheduler of
+    /// its own: the fixture's coordinator holds the chain writer role, so this one only stores rows and serves requests.
+    /// </summary>
+    private async Task<RunningCoordinator> SecondCoordinatorAsync(string dataDir) =>
+        await RunningCoordinator.StartAsync(await fixture.OptionsForAsync(fixture.Node.Coordinators[0], dataDir) with
+        {
+            Database = await fixture.DatabaseForAsync(fixture.Coordinator.Options.DataDirectory),
+            RunScheduler = false,
+        });
 }
