@@ -123,27 +123,32 @@ public sealed partial class ChainWriter
     {
         var now = Now;
         var closes = new List<OutboxClose>();
-        var rest = new List<OutboxRecord>();
+        var receipts = new List<OutboxRecord>();
+        var failing = new List<OutboxRecord>();
         foreach (var row in rows)
         {
             var c = _committed[row.TxHash!];
             if (FailsJob(row, c))
             {
-                rest.Add(row);
+                failing.Add(row);
                 continue;
             }
             metrics.OutboxDelivery(row.Kind, c);
             closes.Add(new OutboxClose(row.Id, OutboxStatus.Committed, c.Height, c.Code == TxCode.Ok ? null : $"{c.Code}: {c.Log}"));
+            if (row.Kind == OutboxKind.RecordReceipt)
+            {
+                receipts.Add(row);
+            }
         }
         if (closes.Count > 0)
         {
             await store.CloseOutboxAsync(closes, now, cancellationToken).ConfigureAwait(false);
         }
-        foreach (var row in rows.Where(r => r.Kind == OutboxKind.RecordReceipt && !rest.Contains(r)))
+        foreach (var row in receipts)
         {
             await ObserveReceiptAsync(row, now, cancellationToken).ConfigureAwait(false);
         }
-        foreach (var row in rest)
+        foreach (var row in failing)
         {
             await ApplyAsync(row, _committed[row.TxHash!], cancellationToken).ConfigureAwait(false);
         }

@@ -55,11 +55,6 @@ public sealed partial class ChainWriter(
 
     private long Now => Time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public Core.Address Address => key.Address;
-
-    /// <summary>Whether this process holds the writer role now.</summary>
-    public bool IsWriter { get; private set; }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -83,7 +78,6 @@ public sealed partial class ChainWriter(
             {
                 using var held = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lease.Lost);
                 logger.LogInformation("chain writer for {Address} started", key.Address);
-                IsWriter = true;
                 metrics.Writer(true);
                 try
                 {
@@ -91,7 +85,6 @@ public sealed partial class ChainWriter(
                 }
                 finally
                 {
-                    IsWriter = false;
                     metrics.Writer(false);
                 }
                 if (!stoppingToken.IsCancellationRequested)
@@ -210,8 +203,8 @@ public sealed partial class ChainWriter(
     }
 
     /// <summary>
-    /// Signs never-signed rows with consecutive nonces, records them sent in one transaction, broadcasts them as one batch
-    /// and records the outcomes. A new job's escrow refused by the chain deletes the job (its submitter is told 402), and
+    /// Signs never-signed rows with consecutive nonces, records the signed bytes in one transaction, broadcasts them as one
+    /// batch and records the outcomes. A new job's escrow refused by the chain deletes the job (its submitter is told 402), and
     /// one that could not be signed for want of the node deletes it too (503); everyone waiting on a job's escrow hears.
     /// </summary>
     private async Task<bool> FlyAsync(List<OutboxRecord> rows, CancellationToken cancellationToken)

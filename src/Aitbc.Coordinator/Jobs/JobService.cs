@@ -98,19 +98,7 @@ public sealed class JobService(
                 throw;
             }
             outboxSignal.Kick();
-            return await DecidedAsync(job, decision).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>The outcome of a stored job once the chain writer decided its escrow (or did not within the submit timeout).</summary>
-    private async Task<SubmitOutcome> DecidedAsync(JobRecord job, Task<SubmitDecision> decision)
-    {
-        // The caller's cancellation is not used here: the job is stored, and its outcome is recorded whether or not anyone listens.
-        using var timeout = new CancellationTokenSource(options.SubmitDecisionTimeout, options.Time);
-        Interlocked.Increment(ref _awaiting);
-        try
-        {
-            switch (await decision.WaitAsync(timeout.Token).ConfigureAwait(false))
+            switch (await WaitForDecisionAsync(job.Id, decision).ConfigureAwait(false))
             {
                 case SubmitDecision.Accepted:
                     metrics.Submission("accepted");
@@ -124,14 +112,26 @@ public sealed class JobService(
                     metrics.Submission("unavailable");
                     return new SubmitOutcome.ChainUnavailable(unavailable.Error);
                 default:
-                    throw new InvalidOperationException($"unexpected decision {decision.Result}");
+                    return new SubmitOutcome.Undecided(job.Id);
             }
+        }
+    }
+
+    /// <summary>The chain writer's decision on a stored job's escrow, or null when none came within the submit timeout.</summary>
+    private async Task<SubmitDecision?> WaitForDecisionAsync(string jobId, Task<SubmitDecision> decision)
+    {
+        // The caller's cancellation is not used here: the job is stored, and its outcome is recorded whether or not anyone listens.
+        using var timeout = new CancellationTokenSource(options.SubmitDecisionTimeout, options.Time);
+        Interlocked.Increment(ref _awaiting);
+        try
+        {
+            return await decision.WaitAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            decisions.Forget(job.Id);
+            decisions.Forget(jobId);
             metrics.Submission("undecided");
-            return new SubmitOutcome.Undecided(job.Id);
+            return null;
         }
         finally
         {
@@ -141,7 +141,7 @@ public sealed class JobService(
 
     /// <summary>
     /// The answer to a retry of <paramref name="earlier"/>: a replay once its escrow is decided (waiting for the chain
-    /// writer when it is not yet), or null when the writer withdrew it meanwhile.
+    /// writer when it is not yet), or null when the writer withdrew it (its rows are gone, or its escrow was refused).
     /// </summary>
     private async Task<SubmitOutcome?> ReplayAsync(JobRecord earlier, string requestHash, CancellationToken cancellationToken)
     {
@@ -151,23 +151,20 @@ public sealed class JobService(
         }
         // Registered before the row is read: a decision made in between is not missed.
         var decision = decisions.Register(earlier.Id);
-        if (!await UndecidedAsync(earlier.Id, cancellationToken).ConfigureAwait(false))
+        var submit = (await store.OutboxForJobAsync(earlier.Id, cancellationToken).ConfigureAwait(false)).FirstOrDefault(r => r.Kind == OutboxKind.SubmitJob);
+        // Undecided while its submit_job has no recorded attempt yet.
+        if (submit is not { Status: OutboxStatus.Pending, Attempts: 0 })
         {
             decisions.Forget(earlier.Id);
-            return await store.GetJobAsync(earlier.Id, cancellationToken).ConfigureAwait(false) is { } job ? new SubmitOutcome.Accepted(job, Replayed: true) : null;
+            return submit is null ? null : new SubmitOutcome.Accepted(earlier, Replayed: true);
         }
-        return await DecidedAsync(earlier, decision).ConfigureAwait(false) switch
+        return await WaitForDecisionAsync(earlier.Id, decision).ConfigureAwait(false) switch
         {
-            SubmitOutcome.Accepted => new SubmitOutcome.Accepted(earlier, Replayed: true),
-            SubmitOutcome.Undecided undecided => undecided,
+            SubmitDecision.Accepted => new SubmitOutcome.Accepted(earlier, Replayed: true),
+            null => new SubmitOutcome.Undecided(earlier.Id),
             _ => null,
         };
     }
-
-    /// <summary>Whether the job's submit_job has no recorded attempt yet (the chain writer has not decided its escrow).</summary>
-    private async Task<bool> UndecidedAsync(string jobId, CancellationToken cancellationToken) =>
-        (await store.OutboxForJobAsync(jobId, cancellationToken).ConfigureAwait(false))
-            .Any(r => r.Kind == OutboxKind.SubmitJob && r.Status == OutboxStatus.Pending && r.Attempts == 0);
 
     private (JobRecord Job, OutboxRecord Submit) NewJob(Caller caller, Address client, JobSubmission submission, string? idempotencyKey, string requestHash)
     {
