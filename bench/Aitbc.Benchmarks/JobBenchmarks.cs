@@ -76,7 +76,7 @@ public class JobAdmissionBenchmarks
     }
 
     private OutboxRecord NewRow() =>
-        new(0, "job_" + _next, OutboxKind.SubmitJob, "{}", OutboxStatus.Pending, 0, null, (ulong)_next, "tx-bytes", "tx-hash", null, _next, _next, null);
+        new(0, "job_" + _next, OutboxKind.SubmitJob, "{}", OutboxStatus.Pending, 0, null, (ulong)_next, "tx-hash", null, _next, _next, null);
 }
 
 /// <summary>The scheduler's choice of miner for one job among eligible candidates.</summary>

@@ -20,7 +20,20 @@ public sealed partial class ChainWriter
     private readonly Queue<string> _committedOrder = new();
     private long? _scannedHeight;
 
-    private void ForgetScannedBlocks() => _scannedHeight = null;
+    /// <summary>When the oldest sent row left unconfirmed by the last pass turns overdue (<see cref="CoordinatorOptions.ResendAfter"/>).</summary>
+    private long _overdueAt;
+
+    /// <summary>Hashes of the rows this writer marked sent since the last pass read the sent rows.</summary>
+    private readonly List<string> _sentSincePass = [];
+
+    private void ForgetScannedBlocks()
+    {
+        _scannedHeight = null;
+        _sentSincePass.Clear();
+    }
+
+    /// <summary>Notes rows just marked sent, for the next pass (<see cref="ConfirmSentAsync"/>).</summary>
+    private void NoteSent(IEnumerable<string> hashes) => _sentSincePass.AddRange(hashes);
 
     /// <summary>
     /// Follows sent rows to their block: reads each new block's transactions and results once (three calls a block,
@@ -44,15 +57,29 @@ public sealed partial class ChainWriter
 
     private async Task ConfirmSentAsync(CancellationToken cancellationToken)
     {
-        var rows = await store.SentOutboxAsync(ConfirmBatch, cancellationToken).ConfigureAwait(false);
-        if (rows.Count == 0)
+        long height;
+        try
         {
+            height = (await node.GetStatusAsync(cancellationToken).ConfigureAwait(false)).LatestBlockHeight;
+        }
+        catch (Client.Node.NodeClientException e)
+        {
+            // The node is down: the rows wait, and deliveries already log the outage.
+            logger.LogDebug("cannot confirm outbox rows: {Error}", e.Message);
             return;
         }
+        if (height == _scannedHeight && Now < _overdueAt && !_sentSincePass.Exists(_committed.ContainsKey))
+        {
+            // No block since the last pass, no row overdue, and none sent since then already seen in a block read: a pass
+            // would read every sent row to close nothing.
+            return;
+        }
+        var passAt = Now;
+        _sentSincePass.Clear();
+        var rows = await store.SentOutboxAsync(ConfirmBatch, cancellationToken).ConfigureAwait(false);
         var perRow = false;
         try
         {
-            var height = (await node.GetStatusAsync(cancellationToken).ConfigureAwait(false)).LatestBlockHeight;
             if (_scannedHeight is not { } scanned || height - scanned > MaxBlocksPerPass)
             {
                 // Blocks before this height are not read: rows already in them are found by asking per row below.
@@ -75,6 +102,11 @@ public sealed partial class ChainWriter
             return;
         }
 
+        // The next pass may be skipped until the oldest row left here turns overdue (rows sent later turn overdue later);
+        // a full batch may have left older rows unread, so then it may not.
+        var resendAfter = (long)options.ResendAfter.TotalMilliseconds;
+        _overdueAt = rows.Count >= ConfirmBatch ? passAt
+            : rows.Where(r => !_committed.ContainsKey(r.TxHash!)).Select(r => r.SentAt.GetValueOrDefault() + resendAfter + 1).DefaultIfEmpty(passAt + resendAfter).Min();
         // Asking per row stops at the first row not yet in a block: the later ones are younger, and land in blocks read later.
         var asking = perRow;
         var found = rows.Where(r => _committed.ContainsKey(r.TxHash!)).ToList();

@@ -13,16 +13,16 @@ namespace Aitbc.Coordinator.Chain;
 /// <summary>
 /// The one owner of the coordinator's key, its nonce and the outbox. Everyone else only stores rows (a new job with its
 /// submit_job, a refund, a receipt) and kicks <see cref="OutboxSignal"/>; this writer takes whatever is queued, in id
-/// order, signs it as one group with consecutive nonces, records the signed bytes on the rows in one
+/// order, signs it as one group with consecutive nonces, records each one's nonce and hash on its row in one
 /// transaction, broadcasts the group as one JSON-RPC batch, records the outcomes, and follows sent rows to their block.
 /// It runs only while this process holds the <see cref="IWriterRole"/>, so coordinators sharing a database never sign
 /// with one key at once.
 /// </summary>
 /// <remarks>
-/// Crash safety: a transaction's bytes are on its row before they are broadcast, so whoever writes next finds them by
-/// hash and sends the same bytes again (a copy still in the mempool is answered as a duplicate). A row is never signed afresh
-/// before its old bytes are looked up on chain, and the chain refuses a second escrow, receipt or refund for a job, so
-/// nothing is ever paid twice. The nonce is counted locally and re-read from the chain whenever the count may be wrong.
+/// Crash safety: a transaction's nonce and hash are on its row before it is broadcast, so whoever writes next finds it by
+/// hash and sends the same bytes again (Ed25519 is deterministic: the body signed at that nonce gives those bytes; a copy
+/// still in the mempool is answered as a duplicate). A row is never signed afresh before its old hash is looked up on
+/// chain, and the chain refuses a second escrow, receipt or refund for a job, so nothing is ever paid twice. The nonce is counted locally and re-read from the chain whenever the count may be wrong.
 /// </remarks>
 public sealed partial class ChainWriter(
     NodeClient node,
@@ -100,6 +100,19 @@ public sealed partial class ChainWriter(
         // Another process may have written since this one last did: nothing known about the chain carries over.
         _nextNonce = null;
         ForgetScannedBlocks();
+        TakeHandOffs(true);
+        try
+        {
+            await RunFlightsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            TakeHandOffs(false);
+        }
+    }
+
+    private async Task RunFlightsAsync(CancellationToken cancellationToken)
+    {
         var confirmedAt = long.MinValue;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -183,18 +196,29 @@ public sealed partial class ChainWriter(
                 due = [.. due.Where(r => r.Kind == OutboxKind.SubmitJob)];
             }
             metrics.WriterStage("read", stage);
-            if (due.Count == 0)
-            {
-                return false;
-            }
-            if (due[0].TxHash is not null)
+            if (due.Count > 0 && due[0].TxHash is not null)
             {
                 var row = due[0];
                 var delivery = await DeliverAsync(row, cancellationToken).ConfigureAwait(false);
                 await RecordAsync([row], [delivery], cancellationToken).ConfigureAwait(false);
                 return delivery is not Delivery.Transient;
             }
-            return await FlyAsync([.. due.TakeWhile(r => r.TxHash is null)], cancellationToken).ConfigureAwait(false);
+            // New jobs need no place in the queue behind rows backing off: only each job's own rows must stay in order.
+            var rows = due.TakeWhile(r => r.TxHash is null).ToList();
+            var handed = DequeueHanded(MaxBatch - rows.Count);
+            if (rows.Count == 0 && handed.Count == 0)
+            {
+                return false;
+            }
+            try
+            {
+                return await FlyAsync(rows, handed, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // A flight that failed before storing them gives them back; those stored or withdrawn already keep that.
+                handed.ForEach(h => h.Outcome.TrySetResult(HandOffResult.NotTaken));
+            }
         }
         finally
         {
@@ -203,13 +227,21 @@ public sealed partial class ChainWriter(
     }
 
     /// <summary>
-    /// Signs never-signed rows with consecutive nonces, records the signed bytes in one transaction, broadcasts them as one
+    /// Signs never-signed rows with consecutive nonces, records their nonces and hashes in one transaction, broadcasts them as one
     /// batch and records the outcomes. A new job's escrow refused by the chain deletes the job (its submitter is told 402), and
     /// one that could not be signed for want of the node deletes it too (503); everyone waiting on a job's escrow hears.
     /// </summary>
-    private async Task<bool> FlyAsync(List<OutboxRecord> rows, CancellationToken cancellationToken)
+    private async Task<bool> FlyAsync(List<OutboxRecord> queued, List<Handed> handed, CancellationToken cancellationToken)
     {
         var stage = System.Diagnostics.Stopwatch.GetTimestamp();
+        // The flight's span (its broadcast to the node is a child), linked to the submissions of the jobs it escrows.
+        using var activity = CoordinatorTracing.Source.HasListeners()
+            ? CoordinatorTracing.Source.StartActivity("chain flight", System.Diagnostics.ActivityKind.Internal, parentContext: default, links: SubmissionLinks(handed))
+            : null;
+        activity?.SetTag("aitbc.rows", queued.Count + handed.Count);
+        var rows = new List<OutboxRecord>(queued.Count + handed.Count);
+        rows.AddRange(queued);
+        rows.AddRange(handed.Select(h => h.Submit));
         metrics.WriterFlight(rows.Count);
         var bodies = rows.Select(Body).ToList();
         SignedTransaction[] txs;
@@ -219,13 +251,49 @@ public sealed partial class ChainWriter(
         }
         catch (NodeClientException e)
         {
-            logger.LogWarning("outbox rows from {Row}: node unavailable: {Error}", rows[0].Id, e.Message);
-            await RecordUnsignedAsync(rows, e.Message, cancellationToken).ConfigureAwait(false);
+            logger.LogWarning("{Count} outbox rows: node unavailable: {Error}", rows.Count, e.Message);
+            await RecordUnsignedAsync(queued, e.Message, cancellationToken).ConfigureAwait(false);
+            decisions.Publish([.. handed.Select(h => (h.Job.Id, (SubmitDecision)new SubmitDecision.Unavailable(e.Message)))]);
+            handed.ForEach(h => h.Outcome.TrySetResult(HandOffResult.Withdrawn));
             return false;
         }
         stage = metrics.WriterStage("sign", stage);
-        // Recorded before the broadcast: after a crash the row's hash says whether these bytes landed.
-        await store.MarkOutboxSignedAsync([.. rows.Select((r, i) => Signature(r.Id, txs[i]))], Now, cancellationToken).ConfigureAwait(false);
+        // Recorded before the broadcast: after a crash the row's hash says whether these bytes landed. Jobs handed over are
+        // inserted here, their rows already signed.
+        // Not cancelled half-way: a submitter told its job was not taken stores it again, so "not stored" must be certain.
+        var now = Now;
+        IReadOnlyList<long> ids;
+        try
+        {
+            ids = await store.StoreFlightAsync([.. queued.Select((r, i) => Signature(r.Id, txs[i]))],
+                [.. handed.Select((h, k) => (h.Job, h.Submit with { Nonce = txs[queued.Count + k].Tx.Nonce, TxHash = txs[queued.Count + k].Hash }))],
+                now, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (handed.Count > 0)
+        {
+            // One job handed over could not be stored (its Idempotency-Key taken meanwhile, say), and nothing was. Each is
+            // stored alone, unsigned and in the order they came, so one at fault fails alone (its submitter hears why) and
+            // the others fly next; nothing was broadcast, so the queued rows sign to the same bytes again.
+            logger.LogDebug("a flight with {Count} jobs handed over could not be stored; storing them one by one: {Error}", handed.Count, e.Message);
+            foreach (var h in handed)
+            {
+                try
+                {
+                    await store.InsertJobsAsync([(h.Job, h.Submit)], CancellationToken.None).ConfigureAwait(false);
+                    h.Outcome.TrySetResult(HandOffResult.Stored);
+                }
+                catch (Exception one)
+                {
+                    h.Outcome.TrySetException(one);
+                }
+            }
+            return true;
+        }
+        for (var k = 0; k < handed.Count; k++)
+        {
+            rows[queued.Count + k] = rows[queued.Count + k] with { Id = ids[k], Nonce = txs[queued.Count + k].Tx.Nonce, TxHash = txs[queued.Count + k].Hash };
+            handed[k].Outcome.TrySetResult(HandOffResult.Stored);
+        }
         stage = metrics.WriterStage("store", stage);
         var deliveries = await SendAsync(rows, bodies, txs, cancellationToken).ConfigureAwait(false);
         stage = metrics.WriterStage("broadcast", stage);
@@ -243,6 +311,7 @@ public sealed partial class ChainWriter(
     private async Task RecordAsync(IReadOnlyList<OutboxRecord> rows, IReadOnlyList<Delivery> deliveries, CancellationToken cancellationToken)
     {
         var sent = new List<long>();
+        var sentHashes = new List<string>();
         var refusedJobs = new List<string>();
         var decided = new List<(string, SubmitDecision)>();
         var others = new List<(OutboxRecord Row, Delivery Delivery)>();
@@ -263,10 +332,11 @@ public sealed partial class ChainWriter(
                 // Admitted, already on chain, or undecided (the row backs off and is sent again): the job stands.
                 decided.Add((row.JobId, new SubmitDecision.Accepted()));
             }
-            if (delivery is Delivery.Sent)
+            if (delivery is Delivery.Sent s)
             {
                 metrics.OutboxDelivery(row.Kind, delivery);
                 sent.Add(row.Id);
+                sentHashes.Add(s.TxHash);
             }
             else
             {
@@ -276,6 +346,7 @@ public sealed partial class ChainWriter(
         if (sent.Count > 0)
         {
             await store.MarkOutboxSentAsync(sent, Now, cancellationToken).ConfigureAwait(false);
+            NoteSent(sentHashes);
         }
         if (refusedJobs.Count > 0)
         {
@@ -311,7 +382,7 @@ public sealed partial class ChainWriter(
         (TxBody)(JsonSerializer.Deserialize(row.BodyJson, TxType.BodyType(row.Kind), WireJson.Options)
             ?? throw new InvalidDataException($"outbox row {row.Id} has an empty body"));
 
-    private static OutboxSignature Signature(long rowId, SignedTransaction tx) => new(rowId, tx.Tx.Nonce, Convert.ToBase64String(tx.WireBytes), tx.Hash);
+    private static OutboxSignature Signature(long rowId, SignedTransaction tx) => new(rowId, tx.Tx.Nonce, tx.Hash);
 
     /// <summary>Signs <paramref name="bodies"/> with consecutive nonces from the next one (read from the chain when unknown), in order.</summary>
     private async Task<SignedTransaction[]> SignManyAsync(IReadOnlyList<TxBody> bodies, CancellationToken cancellationToken)
@@ -463,13 +534,23 @@ public sealed partial class ChainWriter(
     {
         try
         {
-            if (row.TxHash is { } hash && row.TxBytes is { } bytesText)
+            if (row.TxHash is { } hash && row.Nonce is { } signedNonce)
             {
                 if (await node.GetTxAsync(hash, cancellationToken).ConfigureAwait(false) is { } landed)
                 {
                     return new Delivery.Committed(landed.Height, landed.Result.Code, landed.Result.Log);
                 }
-                var old = await node.BroadcastTxSyncAsync(Convert.FromBase64String(bytesText), cancellationToken).ConfigureAwait(false);
+                // Ed25519 is deterministic: the body signed at the row's nonce again is the very transaction signed before.
+                _chainId ??= (await node.GetStatusAsync(cancellationToken).ConfigureAwait(false)).ChainId;
+                var again = new UnsignedTransaction(_chainId, key.PublicKey, signedNonce, Body(row)).Sign(key);
+                if (again.Hash != hash)
+                {
+                    // Signed for another chain (or by another key): those bytes cannot land here; sign afresh below.
+                    logger.LogWarning("outbox row {Row} ({Kind} for job {JobId}): its transaction {Hash} was not signed for this chain and key; signing it afresh",
+                        row.Id, row.Kind, row.JobId, hash);
+                    return await SignAfreshAsync(row, cancellationToken).ConfigureAwait(false);
+                }
+                var old = await node.BroadcastTxSyncAsync(again.WireBytes, cancellationToken).ConfigureAwait(false);
                 if (old.Code != TxCode.BadNonce)
                 {
                     var delivery = Classify(old.Code, old.Log, hash);
@@ -486,9 +567,7 @@ public sealed partial class ChainWriter(
                 }
                 _nextNonce = null;
             }
-            var tx = (await SignManyAsync([Body(row)], cancellationToken).ConfigureAwait(false))[0];
-            await store.MarkOutboxSignedAsync([Signature(row.Id, tx)], Now, cancellationToken).ConfigureAwait(false);
-            return await BroadcastAsync(tx, cancellationToken).ConfigureAwait(false);
+            return await SignAfreshAsync(row, cancellationToken).ConfigureAwait(false);
         }
         catch (NodeClientException e)
         {
@@ -496,6 +575,14 @@ public sealed partial class ChainWriter(
             logger.LogWarning("outbox row {Row} ({Kind} for job {JobId}): node unavailable: {Error}", row.Id, row.Kind, row.JobId, e.Message);
             return new Delivery.Transient(e.Message);
         }
+    }
+
+    /// <summary>Signs a row's body at the next nonce, records the signature on the row, then broadcasts it.</summary>
+    private async Task<Delivery> SignAfreshAsync(OutboxRecord row, CancellationToken cancellationToken)
+    {
+        var tx = (await SignManyAsync([Body(row)], cancellationToken).ConfigureAwait(false))[0];
+        await store.MarkOutboxSignedAsync([Signature(row.Id, tx)], Now, cancellationToken).ConfigureAwait(false);
+        return await BroadcastAsync(tx, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads a CheckTx verdict: which refusals are final, which mean "already done", which deserve another try.</summary>
@@ -530,8 +617,9 @@ public sealed partial class ChainWriter(
         metrics.OutboxDelivery(row.Kind, delivery);
         switch (delivery)
         {
-            case Delivery.Sent:
+            case Delivery.Sent s:
                 await store.MarkOutboxSentAsync(row.Id, now, cancellationToken).ConfigureAwait(false);
+                NoteSent([s.TxHash]);
                 break;
             case Delivery.Committed c:
                 var note = c.Code == TxCode.Ok ? null : $"{c.Code}: {c.Log}";

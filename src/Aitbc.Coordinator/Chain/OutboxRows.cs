@@ -18,5 +18,5 @@ public static class OutboxRows
         New(body.JobId, OutboxKind.RecordReceipt, JsonSerializer.Serialize(body, WireJson.Options), now);
 
     private static OutboxRecord New(string jobId, string kind, string bodyJson, long now) =>
-        new(0, jobId, kind, bodyJson, OutboxStatus.Pending, 0, null, null, null, null, null, now, now, null);
+        new(0, jobId, kind, bodyJson, OutboxStatus.Pending, 0, null, null, null, null, now, now, null);
 }

@@ -88,7 +88,7 @@ public static class JobEndpoints
                 metrics.Submission("invalid");
                 return Problems.Validation(errors);
             }
-            // The submission's own span: the escrow it waits for is written by a shared sender, outside the request's trace.
+            // The submission's span: the chain writer's flight that escrows the job links to it, and the job's assignment continues its trace.
             using var activity = CoordinatorTracing.Source.StartActivity("job submit");
             activity?.SetTag("aitbc.model", submission.Model);
             var outcome = await service.SubmitAsync(caller, submission, idempotencyKey, requestHash, cancellationToken).ConfigureAwait(false);

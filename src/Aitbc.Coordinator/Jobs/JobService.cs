@@ -38,6 +38,7 @@ public abstract record SubmitOutcome
 /// <summary>Job commands: submit (a job and its escrow row, for the chain writer) and cancel (a refund row, for the chain writer).</summary>
 public sealed class JobService(
     ICoordinatorStore store,
+    ChainWriter writer,
     OutboxSignal outboxSignal,
     SubmitDecisions decisions,
     JobSignals signals,
@@ -55,12 +56,13 @@ public sealed class JobService(
 
     private long Now => options.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>Submissions stored (or retries of one) waiting for the chain writer's decision on their escrow.</summary>
+    /// <summary>Submissions handed to the chain writer or stored (or retries of one) waiting for its decision on their escrow.</summary>
     internal int AwaitingDecision => Volatile.Read(ref _awaiting);
 
     /// <summary>
-    /// Creates a pending job and its escrow: stores the job with its unsigned submit_job row in one transaction, kicks the
-    /// chain writer (which signs and broadcasts whatever is queued, in one flight) and waits for its decision: admitted
+    /// Creates a pending job and its escrow: hands the job and its unsigned submit_job row to the chain writer (or stores them
+    /// in one transaction for it, when another process writes), which signs and broadcasts whatever is queued in one flight,
+    /// and waits for its decision: admitted
     /// (the job stands), refused by the chain (the writer deleted the job: 402) or not signed for want of the node (deleted:
     /// 503). A submission whose Idempotency-Key already has a job replays it, after waiting for that job's own decision
     /// when it is still out, so two concurrent retries cannot both create a job, nor one replay a job that is then refused.
@@ -82,37 +84,63 @@ public sealed class JobService(
             }
             var (job, row) = NewJob(caller, client, submission, idempotencyKey, requestHash);
             var decision = decisions.Register(job.Id);
+            // Handed to this process's chain writer, which inserts it already signed in its next flight; else (another
+            // process writes, or the writer gives it back) stored with concurrent submissions' jobs for the writer to find.
+            var handOff = writer.HandOff(job, row);
+            var counted = handOff is not null;
+            if (counted)
+            {
+                Interlocked.Increment(ref _awaiting);
+            }
             try
             {
-                await _inserts.StoreAsync((job, row), cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    if (handOff is null || await handOff.ConfigureAwait(false) == HandOffResult.NotTaken)
+                    {
+                        await _inserts.StoreAsync((job, row), cancellationToken).ConfigureAwait(false);
+                        outboxSignal.Kick();
+                        if (!counted)
+                        {
+                            Interlocked.Increment(ref _awaiting);
+                            counted = true;
+                        }
+                    }
+                }
+                catch (System.Data.Common.DbException) when (idempotencyKey is not null && race < MaxKeyRaces)
+                {
+                    // A twin with this Idempotency-Key (in this process or another sharing the database) stored its job first.
+                    decisions.Forget(job.Id);
+                    continue;
+                }
+                catch
+                {
+                    decisions.Forget(job.Id);
+                    throw;
+                }
+                switch (await WaitForDecisionAsync(job.Id, decision).ConfigureAwait(false))
+                {
+                    case SubmitDecision.Accepted:
+                        metrics.Submission("accepted");
+                        logger.LogInformation("job {JobId} accepted for client {Client} (model {Model}, max price {MaxPrice})", job.Id, job.ClientAddress, job.Model, job.MaxPriceMicro);
+                        return new SubmitOutcome.Accepted(job, Replayed: false);
+                    case SubmitDecision.Refused refused:
+                        metrics.Submission("refused");
+                        logger.LogInformation("job escrow refused for client {Client}: {Code} {Log}", job.ClientAddress, refused.Code, refused.Log);
+                        return new SubmitOutcome.Refused(refused.Code, refused.Log);
+                    case SubmitDecision.Unavailable unavailable:
+                        metrics.Submission("unavailable");
+                        return new SubmitOutcome.ChainUnavailable(unavailable.Error);
+                    default:
+                        return new SubmitOutcome.Undecided(job.Id);
+                }
             }
-            catch (System.Data.Common.DbException) when (idempotencyKey is not null && race < MaxKeyRaces)
+            finally
             {
-                // A twin with this Idempotency-Key (in this process or another sharing the database) stored its job first.
-                decisions.Forget(job.Id);
-                continue;
-            }
-            catch
-            {
-                decisions.Forget(job.Id);
-                throw;
-            }
-            outboxSignal.Kick();
-            switch (await WaitForDecisionAsync(job.Id, decision).ConfigureAwait(false))
-            {
-                case SubmitDecision.Accepted:
-                    metrics.Submission("accepted");
-                    logger.LogInformation("job {JobId} accepted for client {Client} (model {Model}, max price {MaxPrice})", job.Id, job.ClientAddress, job.Model, job.MaxPriceMicro);
-                    return new SubmitOutcome.Accepted(job, Replayed: false);
-                case SubmitDecision.Refused refused:
-                    metrics.Submission("refused");
-                    logger.LogInformation("job escrow refused for client {Client}: {Code} {Log}", job.ClientAddress, refused.Code, refused.Log);
-                    return new SubmitOutcome.Refused(refused.Code, refused.Log);
-                case SubmitDecision.Unavailable unavailable:
-                    metrics.Submission("unavailable");
-                    return new SubmitOutcome.ChainUnavailable(unavailable.Error);
-                default:
-                    return new SubmitOutcome.Undecided(job.Id);
+                if (counted)
+                {
+                    Interlocked.Decrement(ref _awaiting);
+                }
             }
         }
     }
@@ -122,7 +150,6 @@ public sealed class JobService(
     {
         // The caller's cancellation is not used here: the job is stored, and its outcome is recorded whether or not anyone listens.
         using var timeout = new CancellationTokenSource(options.SubmitDecisionTimeout, options.Time);
-        Interlocked.Increment(ref _awaiting);
         try
         {
             return await decision.WaitAsync(timeout.Token).ConfigureAwait(false);
@@ -132,10 +159,6 @@ public sealed class JobService(
             decisions.Forget(jobId);
             metrics.Submission("undecided");
             return null;
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _awaiting);
         }
     }
 
@@ -158,12 +181,20 @@ public sealed class JobService(
             decisions.Forget(earlier.Id);
             return submit is null ? null : new SubmitOutcome.Accepted(earlier, Replayed: true);
         }
-        return await WaitForDecisionAsync(earlier.Id, decision).ConfigureAwait(false) switch
+        Interlocked.Increment(ref _awaiting);
+        try
         {
-            SubmitDecision.Accepted => new SubmitOutcome.Accepted(earlier, Replayed: true),
-            null => new SubmitOutcome.Undecided(earlier.Id),
-            _ => null,
-        };
+            return await WaitForDecisionAsync(earlier.Id, decision).ConfigureAwait(false) switch
+            {
+                SubmitDecision.Accepted => new SubmitOutcome.Accepted(earlier, Replayed: true),
+                null => new SubmitOutcome.Undecided(earlier.Id),
+                _ => null,
+            };
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _awaiting);
+        }
     }
 
     private (JobRecord Job, OutboxRecord Submit) NewJob(Caller caller, Address client, JobSubmission submission, string? idempotencyKey, string requestHash)
@@ -173,7 +204,10 @@ public sealed class JobService(
         var body = new SubmitJobBody(jobId, client, submission.PayloadHash(), submission.MaxPrice);
         var job = new JobRecord(jobId, client.Value, caller.KeyId, JobStatus.Pending, submission.Model, submission.Prompt,
             System.Text.Encoding.UTF8.GetString(CanonicalJson.Serialize(submission.Options)), submission.MaxPrice.Micro, body.PayloadHash,
-            idempotencyKey, requestHash, now, null, null, now + (submission.TtlSeconds * 1000L), null, null, null, null);
+            idempotencyKey, requestHash, now, null, null, now + (submission.TtlSeconds * 1000L), null, null, null, null)
+        {
+            TraceParent = System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } current ? current.Id : null,
+        };
         return (job, OutboxRows.SubmitJob(body, now));
     }
 

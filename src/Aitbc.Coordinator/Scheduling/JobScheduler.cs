@@ -175,8 +175,10 @@ public sealed class JobScheduler(
     {
         // Off the caller's thread at once: the scheduler goes on claiming while this push is under way.
         await Task.Yield();
-        // The push's span: its HTTP call carries the trace to the miner, whose job run continues it.
-        using var activity = CoordinatorTracing.Source.StartActivity("job assign", ActivityKind.Internal);
+        // The push's span, in the trace of the request that submitted the job; its HTTP call carries the trace to the miner,
+        // whose job run continues it.
+        using var activity = CoordinatorTracing.Source.StartActivity("job assign", ActivityKind.Internal,
+            ActivityContext.TryParse(job.TraceParent, null, out var submitted) ? submitted : default);
         activity?.SetTag("aitbc.job_id", job.Id);
         activity?.SetTag("aitbc.miner", miner.Address);
         var assignment = new JobAssignment(job.Id,

@@ -9,14 +9,14 @@ public abstract partial class CoordinatorStore
     public async Task InsertApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, null, "INSERT INTO api_keys (id, role, key_hash, address, miner_pub_key, created_at) VALUES (@id, @role, @hash, @address, @pub, @created)",
+        await WriteAsync(connection, "INSERT INTO api_keys (id, role, key_hash, address, miner_pub_key, created_at) VALUES (@id, @role, @hash, @address, @pub, @created)",
             cancellationToken, KeyParameters(key)).ConfigureAwait(false);
     }
 
     public async Task UpsertApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, null, "INSERT INTO api_keys (id, role, key_hash, address, miner_pub_key, created_at) VALUES (@id, @role, @hash, @address, @pub, @created) "
+        await WriteAsync(connection, "INSERT INTO api_keys (id, role, key_hash, address, miner_pub_key, created_at) VALUES (@id, @role, @hash, @address, @pub, @created) "
             + "ON CONFLICT (id) DO UPDATE SET role = excluded.role, key_hash = excluded.key_hash, address = excluded.address, miner_pub_key = excluded.miner_pub_key",
             cancellationToken, KeyParameters(key)).ConfigureAwait(false);
     }
@@ -35,7 +35,7 @@ public abstract partial class CoordinatorStore
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         // An empty hash: ApiKeys.Matches accepts only 64 hex digits, so no key text hashes to it.
-        return await ExecuteAsync(connection, null, "UPDATE api_keys SET key_hash = '' WHERE id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false) == 1;
+        return await WriteAsync(connection, "UPDATE api_keys SET key_hash = '' WHERE id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false) == 1;
     }
 
     private static (string, object?)[] KeyParameters(ApiKeyRecord key) =>

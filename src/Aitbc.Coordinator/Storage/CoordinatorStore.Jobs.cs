@@ -10,7 +10,7 @@ public abstract partial class CoordinatorStore
     private const string JobColumns = "id, client_address, key_id, status, model, prompt, options_json, max_price, payload_hash, idempotency_key, request_hash, "
         + "submitted_at, started_at, completed_at, deadline_at, result, error, receipt_id, cost";
 
-    private const string JobSelectColumns = JobColumns + ", miner, assigned_at, price_per_second";
+    private const string JobSelectColumns = JobColumns + ", miner, assigned_at, price_per_second, trace_parent";
 
     public async Task<JobRecord?> GetJobAsync(string id, CancellationToken cancellationToken)
     {
@@ -39,10 +39,17 @@ public abstract partial class CoordinatorStore
     public async Task<IReadOnlyList<long>> InsertJobsAsync(IReadOnlyList<(JobRecord Job, OutboxRecord Submit)> jobs, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
         // A group repeats two statements: each is compiled once for the group, not once per job (compiling SQL was ≈ 40 %
         // of SQLite's CPU in the submission profile).
         await using var statements = new PreparedStatements(connection, tx);
+        var ids = await InsertJobsAsync(statements, jobs, cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return ids;
+    }
+
+    private static async Task<IReadOnlyList<long>> InsertJobsAsync(PreparedStatements statements, IReadOnlyList<(JobRecord Job, OutboxRecord Submit)> jobs, CancellationToken cancellationToken)
+    {
         var ids = new long[jobs.Count];
         for (var i = 0; i < jobs.Count; i++)
         {
@@ -51,17 +58,16 @@ public abstract partial class CoordinatorStore
             ids[i] = Convert.ToInt64(await statements.For(InsertOutboxSql, OutboxParameters(submit)).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false),
                 System.Globalization.CultureInfo.InvariantCulture);
         }
-        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return ids;
     }
 
-    private const string InsertJobSql = $"INSERT INTO jobs ({JobColumns}, updated_at) VALUES (@id, @client, @key, @status, @model, @prompt, @options, @max, @payload, @idem, @req, "
-        + "@submitted, @started, @completed, @deadline, @result, @error, @receipt, @cost, @submitted)";
+    private const string InsertJobSql = $"INSERT INTO jobs ({JobColumns}, trace_parent, updated_at) VALUES (@id, @client, @key, @status, @model, @prompt, @options, @max, @payload, @idem, @req, "
+        + "@submitted, @started, @completed, @deadline, @result, @error, @receipt, @cost, @trace, @submitted)";
 
     public async Task DeleteJobsAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
         foreach (var id in ids)
         {
             await ExecuteAsync(connection, tx, "DELETE FROM outbox WHERE job_id = @id", cancellationToken, ("@id", id)).ConfigureAwait(false);
@@ -76,7 +82,7 @@ public abstract partial class CoordinatorStore
     public async Task<bool> CancelJobAsync(string id, long now, OutboxRecord refund, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
         // The state check is in the UPDATE itself, so two racing cancels (or a cancel racing an assignment) cannot both win.
         var changed = await ExecuteAsync(connection, tx, "UPDATE jobs SET status = @cancelled, completed_at = @now, updated_at = @now WHERE id = @id AND status IN (@pending, @assigned)",
             cancellationToken, ("@cancelled", JobStatus.Cancelled), ("@now", now), ("@id", id), ("@pending", JobStatus.Pending), ("@assigned", JobStatus.Assigned)).ConfigureAwait(false);
@@ -93,7 +99,7 @@ public abstract partial class CoordinatorStore
     public async Task<bool> FailJobAsync(string id, string error, long now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
         if (await ExecuteAsync(connection, tx, "UPDATE jobs SET status = @failed, error = @error, completed_at = @now, updated_at = @now WHERE id = @id AND status NOT IN (@c1, @c2, @c3)",
             cancellationToken, ("@failed", JobStatus.Failed), ("@error", error), ("@now", now), ("@id", id),
             ("@c1", JobStatus.Completed), ("@c2", JobStatus.Failed), ("@c3", JobStatus.Cancelled)).ConfigureAwait(false) == 0)
@@ -141,7 +147,7 @@ public abstract partial class CoordinatorStore
             return claimed;
         }
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
         await using var statements = new PreparedStatements(connection, tx);
         // The claim of a pending job: the conditional UPDATE alone is correct (one claimant wins); on PostgreSQL a job
         // another coordinator is claiming right now is skipped at once rather than waited for, so two coordinators
@@ -163,7 +169,7 @@ public abstract partial class CoordinatorStore
     public async Task<bool> UnassignJobAsync(string jobId, string miner, long now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await ExecuteAsync(connection, null, "UPDATE jobs SET status = @pending, miner = NULL, assigned_at = NULL, price_per_second = NULL, updated_at = @now "
+        return await WriteAsync(connection, "UPDATE jobs SET status = @pending, miner = NULL, assigned_at = NULL, price_per_second = NULL, updated_at = @now "
             + "WHERE id = @id AND status = @assigned AND miner = @m", cancellationToken,
             ("@pending", JobStatus.Pending), ("@now", now), ("@id", jobId), ("@assigned", JobStatus.Assigned), ("@m", miner)).ConfigureAwait(false) > 0;
     }
@@ -171,7 +177,7 @@ public abstract partial class CoordinatorStore
     public async Task<bool> StartJobAsync(string jobId, string miner, long now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await ExecuteAsync(connection, null, "UPDATE jobs SET status = @running, started_at = @now, updated_at = @now WHERE id = @id AND status = @assigned AND miner = @m",
+        return await WriteAsync(connection, "UPDATE jobs SET status = @running, started_at = @now, updated_at = @now WHERE id = @id AND status = @assigned AND miner = @m",
             cancellationToken, ("@running", JobStatus.Running), ("@now", now), ("@id", jobId), ("@assigned", JobStatus.Assigned), ("@m", miner)).ConfigureAwait(false) > 0;
     }
 
@@ -183,7 +189,7 @@ public abstract partial class CoordinatorStore
             return done;
         }
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
         await using var statements = new PreparedStatements(connection, tx);
         // Rows are locked in one order whatever the group (jobs by id, then miners by address, then the totals), so two
         // coordinators storing groups at once on PostgreSQL wait for each other but never deadlock.
@@ -223,7 +229,7 @@ public abstract partial class CoordinatorStore
         CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
         var parameters = new List<(string, object?)> { ("@failed", JobStatus.Failed), ("@error", error), ("@now", now), ("@id", jobId) };
         var statusList = string.Join(", ", fromStatuses.Select((status, i) =>
         {
@@ -314,6 +320,7 @@ public abstract partial class CoordinatorStore
                 Miner = NullableString(reader, 19),
                 AssignedAt = NullableLong(reader, 20),
                 PricePerSecondMicro = NullableLong(reader, 21) is { } price ? checked((ulong)price) : null,
+                TraceParent = NullableString(reader, 22),
             });
         }
         return jobs;
@@ -323,5 +330,5 @@ public abstract partial class CoordinatorStore
         [("@id", job.Id), ("@client", job.ClientAddress), ("@key", job.KeyId), ("@status", job.Status), ("@model", job.Model), ("@prompt", job.Prompt),
             ("@options", job.OptionsJson), ("@max", checked((long)job.MaxPriceMicro)), ("@payload", job.PayloadHash), ("@idem", job.IdempotencyKey), ("@req", job.RequestHash),
             ("@submitted", job.SubmittedAt), ("@started", job.StartedAt), ("@completed", job.CompletedAt), ("@deadline", job.DeadlineAt), ("@result", job.Result),
-            ("@error", job.Error), ("@receipt", job.ReceiptId), ("@cost", job.CostMicro is { } c ? checked((long)c) : null)];
+            ("@error", job.Error), ("@receipt", job.ReceiptId), ("@cost", job.CostMicro is { } c ? checked((long)c) : null), ("@trace", job.TraceParent)];
 }

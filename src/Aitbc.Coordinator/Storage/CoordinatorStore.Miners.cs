@@ -24,7 +24,7 @@ public abstract partial class CoordinatorStore
     public async Task<bool> HeartbeatMinerAsync(string address, IReadOnlyList<string> models, int inFlight, double? gpuUtilization, long now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await ExecuteAsync(connection, null, "UPDATE miners SET models_json = @models, in_flight = @inf, gpu_utilization = @util, last_seen = @now WHERE address = @a", cancellationToken,
+        return await WriteAsync(connection, "UPDATE miners SET models_json = @models, in_flight = @inf, gpu_utilization = @util, last_seen = @now WHERE address = @a", cancellationToken,
             ("@models", System.Text.Json.JsonSerializer.Serialize(models)), ("@inf", inFlight), ("@util", gpuUtilization), ("@now", now), ("@a", address)).ConfigureAwait(false) > 0;
     }
 

@@ -6,7 +6,7 @@ namespace Aitbc.Coordinator.Storage;
 /// <summary>The outbox: the chain writer's queue of transactions, in id order, and what became of each.</summary>
 public abstract partial class CoordinatorStore
 {
-    private const string OutboxColumns = "id, job_id, kind, body_json, status, attempts, last_error, nonce, tx_bytes, tx_hash, height, created_at, not_before, sent_at";
+    private const string OutboxColumns = "id, job_id, kind, body_json, status, attempts, last_error, nonce, tx_hash, height, created_at, not_before, sent_at";
 
     public async Task<IReadOnlyList<OutboxRecord>> DueOutboxAsync(long now, int limit, CancellationToken cancellationToken)
     {
@@ -33,18 +33,24 @@ public abstract partial class CoordinatorStore
         return await QueryOutboxAsync(connection, $"SELECT {OutboxColumns} FROM outbox WHERE job_id = @j ORDER BY id", cancellationToken, ("@j", jobId)).ConfigureAwait(false);
     }
 
-    public async Task MarkOutboxSignedAsync(IReadOnlyList<OutboxSignature> signatures, long now, CancellationToken cancellationToken)
+    public async Task MarkOutboxSignedAsync(IReadOnlyList<OutboxSignature> signatures, long now, CancellationToken cancellationToken) =>
+        await StoreFlightAsync(signatures, [], now, cancellationToken).ConfigureAwait(false);
+
+    public async Task<IReadOnlyList<long>> StoreFlightAsync(IReadOnlyList<OutboxSignature> signatures, IReadOnlyList<(JobRecord Job, OutboxRecord Submit)> jobs, long now,
+        CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
         await using var statements = new PreparedStatements(connection, tx);
         foreach (var signature in signatures)
         {
-            await statements.For("UPDATE outbox SET nonce = @nonce, tx_bytes = @bytes, tx_hash = @hash, updated_at = @now WHERE id = @id",
-                [("@nonce", checked((long)signature.Nonce)), ("@bytes", signature.TxBytes), ("@hash", signature.TxHash), ("@now", now), ("@id", signature.Id)])
+            await statements.For("UPDATE outbox SET nonce = @nonce, tx_hash = @hash, updated_at = @now WHERE id = @id",
+                [("@nonce", checked((long)signature.Nonce)), ("@hash", signature.TxHash), ("@now", now), ("@id", signature.Id)])
                 .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
+        var ids = await InsertJobsAsync(statements, jobs, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return ids;
     }
 
     public Task MarkOutboxSentAsync(long id, long now, CancellationToken cancellationToken) => MarkOutboxSentAsync([id], now, cancellationToken);
@@ -52,7 +58,7 @@ public abstract partial class CoordinatorStore
     public async Task MarkOutboxSentAsync(IReadOnlyList<long> ids, long now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
         await using var statements = new PreparedStatements(connection, tx);
         foreach (var id in ids)
         {
@@ -65,14 +71,14 @@ public abstract partial class CoordinatorStore
     public async Task MarkOutboxRetryAsync(long id, string error, long notBefore, long now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, null, "UPDATE outbox SET status = @pending, attempts = attempts + 1, last_error = @error, not_before = @nb, updated_at = @now WHERE id = @id", cancellationToken,
+        await WriteAsync(connection, "UPDATE outbox SET status = @pending, attempts = attempts + 1, last_error = @error, not_before = @nb, updated_at = @now WHERE id = @id", cancellationToken,
             ("@pending", OutboxStatus.Pending), ("@error", error), ("@nb", notBefore), ("@now", now), ("@id", id)).ConfigureAwait(false);
     }
 
     public async Task RequeueOutboxAsync(long id, long now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, null, "UPDATE outbox SET status = @pending, not_before = @now, updated_at = @now WHERE id = @id AND status = @sent", cancellationToken,
+        await WriteAsync(connection, "UPDATE outbox SET status = @pending, not_before = @now, updated_at = @now WHERE id = @id AND status = @sent", cancellationToken,
             ("@pending", OutboxStatus.Pending), ("@now", now), ("@id", id), ("@sent", OutboxStatus.Sent)).ConfigureAwait(false);
     }
 
@@ -82,7 +88,7 @@ public abstract partial class CoordinatorStore
     public async Task CloseOutboxAsync(IReadOnlyList<OutboxClose> closes, long now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await BeginWriteAsync(connection, cancellationToken).ConfigureAwait(false);
         await using var statements = new PreparedStatements(connection, tx);
         foreach (var close in closes)
         {
@@ -95,8 +101,8 @@ public abstract partial class CoordinatorStore
     private static async Task<long> InsertOutboxAsync(DbConnection connection, DbTransaction tx, OutboxRecord row, CancellationToken cancellationToken) =>
         Convert.ToInt64(await ScalarAsync(connection, tx, InsertOutboxSql, cancellationToken, OutboxParameters(row)).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
 
-    private const string InsertOutboxSql = "INSERT INTO outbox (job_id, kind, body_json, status, attempts, last_error, nonce, tx_bytes, tx_hash, height, created_at, not_before, sent_at, updated_at) "
-        + "VALUES (@job, @kind, @body, @status, 0, NULL, @nonce, @bytes, @hash, NULL, @created, @nb, NULL, @created) RETURNING id";
+    private const string InsertOutboxSql = "INSERT INTO outbox (job_id, kind, body_json, status, attempts, last_error, nonce, tx_hash, height, created_at, not_before, sent_at, updated_at) "
+        + "VALUES (@job, @kind, @body, @status, 0, NULL, @nonce, @hash, NULL, @created, @nb, NULL, @created) RETURNING id";
 
     private static async Task<List<OutboxRecord>> QueryOutboxAsync(DbConnection connection, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
@@ -106,13 +112,13 @@ public abstract partial class CoordinatorStore
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             rows.Add(new OutboxRecord(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt32(5),
-                NullableString(reader, 6), NullableLong(reader, 7) is { } nonce ? checked((ulong)nonce) : null, NullableString(reader, 8), NullableString(reader, 9),
-                NullableLong(reader, 10), reader.GetInt64(11), reader.GetInt64(12), NullableLong(reader, 13)));
+                NullableString(reader, 6), NullableLong(reader, 7) is { } nonce ? checked((ulong)nonce) : null, NullableString(reader, 8),
+                NullableLong(reader, 9), reader.GetInt64(10), reader.GetInt64(11), NullableLong(reader, 12)));
         }
         return rows;
     }
 
     private static (string, object?)[] OutboxParameters(OutboxRecord row) =>
         [("@job", row.JobId), ("@kind", row.Kind), ("@body", row.BodyJson), ("@status", row.Status), ("@nonce", row.Nonce is { } n ? checked((long)n) : null),
-            ("@bytes", row.TxBytes), ("@hash", row.TxHash), ("@created", row.CreatedAt), ("@nb", row.NotBefore)];
+            ("@hash", row.TxHash), ("@created", row.CreatedAt), ("@nb", row.NotBefore)];
 }

@@ -110,6 +110,50 @@ public abstract partial class CoordinatorStore : ICoordinatorStore, IAsyncDispos
         }
     }
 
+    /// <summary>Begins a transaction that writes, in this process's turn to write (<see cref="SqlDialect.EnterWriteAsync"/>).</summary>
+    private async Task<WriteTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var turn = await _dialect.EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return new WriteTransaction(await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false), turn);
+        }
+        catch
+        {
+            turn?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One statement that writes, on its own (autocommit), in this process's turn to write.</summary>
+    private async Task<int> WriteAsync(DbConnection connection, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    {
+        using var turn = await _dialect.EnterWriteAsync(cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(connection, null, sql, cancellationToken, parameters).ConfigureAwait(false);
+    }
+
+    /// <summary>A write transaction and the turn it holds: the turn is given back after the transaction ends, committed or not.</summary>
+    private sealed class WriteTransaction(DbTransaction tx, IDisposable? turn) : IAsyncDisposable
+    {
+        public static implicit operator DbTransaction(WriteTransaction write) => write.Tx;
+
+        public DbTransaction Tx { get; } = tx;
+
+        public Task CommitAsync(CancellationToken cancellationToken) => Tx.CommitAsync(cancellationToken);
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await Tx.DisposeAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                turn?.Dispose();
+            }
+        }
+    }
+
     private static DbCommand Command(DbConnection connection, DbTransaction? tx, string sql, params (string Name, object? Value)[] parameters)
     {
         var command = connection.CreateCommand();

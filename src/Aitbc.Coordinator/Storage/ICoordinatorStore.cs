@@ -61,6 +61,13 @@ public interface ICoordinatorStore
     /// <summary>Records the transactions signed for rows before they are broadcast, in one transaction, so that after a crash their hashes can be looked up on chain.</summary>
     Task MarkOutboxSignedAsync(IReadOnlyList<OutboxSignature> signatures, long now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A chain writer's flight, before its broadcast, in one transaction: the signatures of queued rows, and new jobs handed
+    /// straight to the writer with their submit_job rows already signed. Returns the new rows' ids.
+    /// </summary>
+    Task<IReadOnlyList<long>> StoreFlightAsync(IReadOnlyList<OutboxSignature> signatures, IReadOnlyList<(JobRecord Job, OutboxRecord Submit)> jobs, long now,
+        CancellationToken cancellationToken);
+
     Task MarkOutboxSentAsync(long id, long now, CancellationToken cancellationToken);
 
     /// <summary>Marks several rows sent, in one transaction.</summary>

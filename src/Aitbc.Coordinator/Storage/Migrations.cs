@@ -134,5 +134,17 @@ internal static class Migrations
         (5, "unfinished jobs by deadline", """
             CREATE INDEX ix_jobs_unfinished_deadline ON jobs (deadline_at, id) WHERE status IN ('pending', 'assigned', 'running');
             """),
+        // Found by profiling submissions (`scripts/profile-jobs.sh`): each signed row stored its wire bytes (≈600 bytes of
+        // base64) before its broadcast, and SQLite rewrote a page for every few rows. Ed25519 is deterministic: the row's
+        // body, nonce, the chain id and the coordinator's key give the very same bytes and hash again, so the nonce and
+        // hash are all a row keeps; a redelivery signs again and checks the hash.
+        (6, "outbox rows keep nonce and hash, not bytes", """
+            ALTER TABLE outbox DROP COLUMN tx_bytes;
+            """),
+        // The scheduler runs apart from any request, so a job's assignment (and the miner's run under it) was a trace of
+        // its own; the submitting request's trace context is kept with the job and the assignment continues it.
+        (7, "jobs keep their submission's trace context", """
+            ALTER TABLE jobs ADD COLUMN trace_parent TEXT NULL;
+            """),
     ];
 }

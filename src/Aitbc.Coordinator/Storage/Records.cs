@@ -42,6 +42,12 @@ public sealed record JobRecord(
 
     /// <summary>The miner's price (uaitbc per second) when it took the job: what the receipt bills.</summary>
     public ulong? PricePerSecondMicro { get; init; }
+
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the request that submitted the job, when it was traced: the assignment continues that
+    /// trace, so one job's trace shows every hop.
+    /// </summary>
+    public string? TraceParent { get; init; }
 }
 
 /// <summary>The kinds of chain transactions the outbox sends.</summary>
@@ -74,10 +80,10 @@ public sealed record JobClaim(string JobId, string Miner, ulong PricePerSecondMi
 /// <summary>How outbox row <paramref name="Id"/> ends: its final status, block height when committed, and a note.</summary>
 public sealed record OutboxClose(long Id, string Status, long? Height, string? Note);
 
-/// <summary>The transaction signed for outbox row <paramref name="Id"/>: its nonce, wire bytes (base64) and hash.</summary>
-public sealed record OutboxSignature(long Id, ulong Nonce, string TxBytes, string TxHash);
+/// <summary>The transaction signed for outbox row <paramref name="Id"/>: its nonce and hash (signing the body at that nonce again gives the same bytes).</summary>
+public sealed record OutboxSignature(long Id, ulong Nonce, string TxHash);
 
-/// <summary>An outgoing chain transaction: its body, and once signed its nonce, wire bytes (base64) and hash.</summary>
+/// <summary>An outgoing chain transaction: its body, and once signed its nonce and hash.</summary>
 public sealed record OutboxRecord(
     long Id,
     string JobId,
@@ -87,7 +93,6 @@ public sealed record OutboxRecord(
     int Attempts,
     string? LastError,
     ulong? Nonce,
-    string? TxBytes,
     string? TxHash,
     long? Height,
     long CreatedAt,

@@ -51,6 +51,13 @@ internal abstract class SqlDialect : IAsyncDisposable
 
     public virtual Task EndMigrationAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>
+    /// Waits for this process's turn to write, or returns null where the engine needs none. SQLite has one writer per file:
+    /// a writer that finds it taken waits in SQLite's busy handler, which sleeps 1–100 ms between looks; taking turns here
+    /// first wakes the next writer the moment the previous one commits. PostgreSQL locks rows, not the database.
+    /// </summary>
+    public virtual ValueTask<IDisposable?> EnterWriteAsync(CancellationToken cancellationToken) => ValueTask.FromResult<IDisposable?>(null);
+
     public string Schema(string sql) => sql.Replace(IdentityPrimaryKey, IdentityPrimaryKeySql, StringComparison.Ordinal);
 
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
@@ -88,7 +95,15 @@ internal sealed class SqliteDialect : SqlDialect
         }.ToString();
     }
 
+    private readonly SemaphoreSlim _writeTurn = new(1, 1);
+
     public override string Name => "sqlite";
+
+    public override async ValueTask<IDisposable?> EnterWriteAsync(CancellationToken cancellationToken)
+    {
+        await _writeTurn.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new WriteTurn(_writeTurn);
+    }
 
     protected override string IdentityPrimaryKeySql => "INTEGER PRIMARY KEY";
 
@@ -148,4 +163,18 @@ internal sealed class PostgresDialect(string connectionString) : SqlDialect
         ExecuteAsync(connection, $"SELECT pg_advisory_unlock({MigrationLockKey})", cancellationToken);
 
     public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+}
+
+/// <summary>A writer's turn on a SQLite file (<see cref="SqlDialect.EnterWriteAsync"/>), given back once.</summary>
+internal sealed class WriteTurn(SemaphoreSlim turn) : IDisposable
+{
+    private int _released;
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            turn.Release();
+        }
+    }
 }

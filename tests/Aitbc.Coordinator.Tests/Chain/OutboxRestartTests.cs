@@ -1,7 +1,9 @@
 using System.Net;
 using Aitbc.Client.Node;
+using Aitbc.Coordinator.Chain;
 using Aitbc.Coordinator.Storage;
 using Aitbc.Coordinator.Tests.Infrastructure;
+using Aitbc.Coordinator.Tests.Storage;
 using Aitbc.Core.Transactions;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -56,6 +58,50 @@ public abstract class OutboxRestartTests(CoordinatorFixture fixture)
             // Two escrows and two refunds: exactly four transactions from this coordinator ever executed.
             Assert.Equal(4UL, (await fixture.Chain.GetAccountAsync(key.Address)).Nonce);
             Assert.Equal(new Core.Amount(fixture.Node.FundedMicro), await fixture.BalanceAsync(fixture.Node.Funded[13].Address));
+        }
+        finally
+        {
+            TempDir.Delete(dataDir);
+        }
+    }
+
+    [Fact]
+    public async Task A_row_signed_before_a_crash_goes_out_as_the_very_transaction_its_hash_records()
+    {
+        // Rows keep a signed transaction's nonce and hash, not its bytes: the writer signs the body at that nonce again and
+        // must get those bytes back (Ed25519 is deterministic), or a copy already in the mempool would meet a second one.
+        var key = fixture.Node.Coordinators[3];
+        var dataDir = TempDir.Create("signed");
+        try
+        {
+            var coordinator = await RunningCoordinator.StartAsync(await fixture.OptionsForAsync(key, dataDir));
+            await using (coordinator)
+            {
+                var writer = coordinator.App.Services.GetRequiredService<ChainWriter>();
+                using var client = await fixture.ClientAsync(71, coordinator: coordinator, coordinatorKey: key);
+                const string jobId = "job_signedbeforeacrash000000000";
+                SignedTransaction signed;
+                using (await writer.HoldAsync(default))
+                {
+                    // As a writer that died between recording the signature and broadcasting it would have left the job.
+                    var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                    var body = new SubmitJobBody(jobId, client.Address, new string('a', 64), new Core.Amount(1_000_000));
+                    var job = new JobRecord(jobId, client.Address.Value, Coordinator.Auth.ApiKeys.IdOf(client.ApiKey), Contracts.Coordinator.JobStatus.Pending, "llama3.2:latest",
+                        "prompt", "{}", 1_000_000, body.PayloadHash, null, null, now, null, null, now + 60_000, null, null, null, null);
+                    var id = (await coordinator.Store.InsertJobsAsync([(job, OutboxRows.SubmitJob(body, now))], default)).Single();
+                    var chainId = (await fixture.Chain.GetStatusAsync()).ChainId;
+                    var nonce = (await fixture.Chain.GetAccountAsync(key.Address)).NextNonce;
+                    signed = new UnsignedTransaction(chainId, key.PublicKey, nonce, body).Sign(key);
+                    await coordinator.Store.MarkOutboxSignedAsync(id, nonce, signed.Hash, now, default);
+                    coordinator.App.Services.GetRequiredService<OutboxSignal>().Kick();
+                }
+
+                await fixture.EscrowAsync(jobId);
+                // The escrow is the transaction recorded on the row, not one signed afresh at another nonce.
+                Assert.NotNull(await fixture.Chain.GetTxAsync(signed.Hash));
+                Assert.Equal(signed.Hash, (await coordinator.Store.OutboxForJobAsync(jobId, default)).Single().TxHash);
+                Assert.Equal(signed.Tx.Nonce + 1, (await fixture.Chain.GetAccountAsync(key.Address)).NextNonce);
+            }
         }
         finally
         {

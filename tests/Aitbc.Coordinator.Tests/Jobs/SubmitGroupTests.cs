@@ -137,9 +137,8 @@ public abstract class SubmitGroupTests(CoordinatorFixture fixture)
         var second = await StoredAsync(gated, 2,
             () => client.SubmitAsync(Bodies.Flat(prompt: "second", maxPrice: "1")),
             () => client.SubmitAsync(Bodies.Flat(prompt: "third", maxPrice: "1")));
-        // Stored while the first flight waits at the node's door, and not signed: the writer signs one flight at a time.
-        var waiting = await gated.Coordinator.Store.DueOutboxAsync(long.MaxValue, 10, default);
-        Assert.Equal(2, waiting.Count(r => r.TxHash is null));
+        // Handed to the writer while the first flight waits at the node's door, and not signed: it signs one flight at a time.
+        Assert.Equal(2, gated.Coordinator.App.Services.GetRequiredService<ChainWriter>().HandedWaiting);
         Assert.Equal(1, gated.Proxy.BroadcastsWaiting);
 
         gated.Proxy.ReleaseBroadcasts();
@@ -247,11 +246,12 @@ public abstract class SubmitGroupTests(CoordinatorFixture fixture)
         return sent;
     }
 
-    /// <summary>Starts <paramref name="submissions"/> while a flight is out, and waits until <paramref name="count"/> new rows are stored unsigned.</summary>
+    /// <summary>Starts <paramref name="submissions"/> while a flight is out, and waits until <paramref name="count"/> new jobs wait for the writer's next flight.</summary>
     private static async Task<List<Task<HttpResponseMessage>>> StoredAsync(GatedCoordinator gated, int count, params Func<Task<HttpResponseMessage>>[] submissions)
     {
         var sent = submissions.Select(submit => submit()).ToList();
-        await Poll.UntilAsync(async () => (await gated.Coordinator.Store.DueOutboxAsync(long.MaxValue, 100, default)).Count(r => r.TxHash is null) == count);
+        var writer = gated.Coordinator.App.Services.GetRequiredService<ChainWriter>();
+        await Poll.UntilAsync(() => Task.FromResult(writer.HandedWaiting == count));
         return sent;
     }
 

@@ -13,8 +13,8 @@ internal static class StoreShortcuts
     public static async Task<OutboxRecord?> NextDueOutboxAsync(this ICoordinatorStore store, long now, CancellationToken cancellationToken) =>
         (await store.DueOutboxAsync(now, 1, cancellationToken)).SingleOrDefault();
 
-    public static Task MarkOutboxSignedAsync(this ICoordinatorStore store, long id, ulong nonce, string txBytes, string txHash, long now, CancellationToken cancellationToken) =>
-        store.MarkOutboxSignedAsync([new OutboxSignature(id, nonce, txBytes, txHash)], now, cancellationToken);
+    public static Task MarkOutboxSignedAsync(this ICoordinatorStore store, long id, ulong nonce, string txHash, long now, CancellationToken cancellationToken) =>
+        store.MarkOutboxSignedAsync([new OutboxSignature(id, nonce, txHash)], now, cancellationToken);
 
     public static async Task<bool> AssignJobAsync(this ICoordinatorStore store, string jobId, string miner, ulong pricePerSecondMicro, long now, CancellationToken cancellationToken) =>
         (await store.AssignJobsAsync([new JobClaim(jobId, miner, pricePerSecondMicro)], now, cancellationToken)).Count > 0;

@@ -47,7 +47,7 @@ public abstract class StoreTests : IAsyncLifetime
             at, null, null, at + 60_000, null, null, null, null);
 
     protected static OutboxRecord Row(string jobId, string kind, long at) =>
-        new(0, jobId, kind, "{\"job_id\":\"" + jobId + "\"}", OutboxStatus.Pending, 0, null, null, null, null, null, at, at, null);
+        new(0, jobId, kind, "{\"job_id\":\"" + jobId + "\"}", OutboxStatus.Pending, 0, null, null, null, null, at, at, null);
 
     private static MinerRecord Miner(string address, ulong price = 1_000_000) =>
         new(address, "pub-" + address, "key_" + address, "http://127.0.0.1:1/", ["model-a", "model-b"], 4, 0, price, "{\"name\":\"gpu\"}", 0.25, 10, 10, 0.5, 0, 0, 0);
@@ -373,13 +373,13 @@ public abstract class StoreTests : IAsyncLifetime
         Assert.Equal(first, (await store.NextDueOutboxAsync(1000, default))!.Id);
         Assert.Equal(1000L, (await store.OutboxHeadAsync(default))?.NotBefore);
 
-        await store.MarkOutboxSignedAsync(first, 7, "Ynl0ZXM=", "TXHASH", 1010, default);
+        await store.MarkOutboxSignedAsync(first, 7, "TXHASH", 1010, default);
         await store.MarkOutboxRetryAsync(first, "node down", 5000, 1020, default);
         // The head backs off, and nothing overtakes it.
         Assert.Null(await store.NextDueOutboxAsync(4999, default));
         Assert.Equal(5000L, (await store.OutboxHeadAsync(default))?.NotBefore);
         var head = (await store.NextDueOutboxAsync(5000, default))!;
-        Assert.Equal((first, 1, "node down", 7UL, "Ynl0ZXM=", "TXHASH"), (head.Id, head.Attempts, head.LastError, head.Nonce, head.TxBytes, head.TxHash));
+        Assert.Equal((first, 1, "node down", 7UL, "TXHASH"), (head.Id, head.Attempts, head.LastError, head.Nonce, head.TxHash));
 
         await store.MarkOutboxSentAsync(first, 5100, default);
         Assert.Equal([first], (await store.SentOutboxAsync(10, default)).Select(r => r.Id));
@@ -427,7 +427,7 @@ public abstract class StoreTests : IAsyncLifetime
             Assert.True(await store.CompleteJobAsync(done, new ReceiptRecord($"rcpt_{i}", id, "miner-a", "aitbc1client", "{}", "h", 2000 + i), Row(id, OutboxKind.RecordReceipt, 2000 + i), default));
         }
         var row = (await store.OutboxForJobAsync("job_1", default)).Single(r => r.Kind == OutboxKind.RecordReceipt);
-        await store.MarkOutboxSignedAsync(row.Id, 1, "b", "HASH1", 2100, default);
+        await store.MarkOutboxSignedAsync(row.Id, 1, "HASH1", 2100, default);
         await store.CloseOutboxAsync(row.Id, OutboxStatus.Committed, 77, null, 2200, default);
 
         var page = await store.ListReceiptsAsync(null, 2, default);
