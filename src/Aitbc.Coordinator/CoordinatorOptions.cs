@@ -61,8 +61,8 @@ public sealed record CoordinatorOptions
     public int MaxWaitSeconds { get; init; } = 60;
 
     /// <summary>
-    /// Whether the chain writer sends settlements (refunds, receipts) and follows sent rows to their block; tests turn it
-    /// off to leave settlements unsent, as a crash would, while new jobs are still escrowed.
+    /// Whether the chain writer sends settlements (refunds, receipts); tests turn it off to leave settlements unsent, as a
+    /// crash would, while new jobs are still escrowed and their escrows followed to their block.
     /// </summary>
     public bool SendSettlements { get; init; } = true;
 

@@ -166,7 +166,7 @@ public sealed partial class ChainWriter
                 continue;
             }
             metrics.OutboxDelivery(row.Kind, c);
-            closes.Add(new OutboxClose(row.Id, OutboxStatus.Committed, c.Height, c.Code == TxCode.Ok ? null : $"{c.Code}: {c.Log}"));
+            closes.Add(new OutboxClose(row.Id, OutboxStatus.Committed, c.Height, c.Code == TxCode.Ok ? null : $"{c.Code}: {c.Log}", EscrowOf(row, c.Code)));
             if (row.Kind == OutboxKind.RecordReceipt)
             {
                 receipts.Add(row);
@@ -175,6 +175,7 @@ public sealed partial class ChainWriter
         if (closes.Count > 0)
         {
             await store.CloseOutboxAsync(closes, now, cancellationToken).ConfigureAwait(false);
+            NotifyEscrows(closes);
         }
         foreach (var row in receipts)
         {

@@ -120,8 +120,9 @@ public sealed partial class ChainWriter(
             {
                 var busy = await PumpOnceAsync(options.SendSettlements, cancellationToken).ConfigureAwait(false);
                 // Under a stream of submissions the writer pumps again at once; blocks are followed between flights, but
-                // not after every one (each pass reads the sent rows and asks the node for its height).
-                if (options.SendSettlements && (!busy || Now - confirmedAt >= ConfirmEveryMs))
+                // not after every one (each pass reads the sent rows and asks the node for its height). Escrows are followed
+                // even when settlements are held back: a completed job's result waits for its escrow's block.
+                if (!busy || Now - confirmedAt >= ConfirmEveryMs)
                 {
                     await ConfirmAsync(cancellationToken).ConfigureAwait(false);
                     confirmedAt = Now;
@@ -623,7 +624,7 @@ public sealed partial class ChainWriter(
                 break;
             case Delivery.Committed c:
                 var note = c.Code == TxCode.Ok ? null : $"{c.Code}: {c.Log}";
-                await store.CloseOutboxAsync(row.Id, OutboxStatus.Committed, c.Height, note, now, cancellationToken).ConfigureAwait(false);
+                await CloseAsync(new OutboxClose(row.Id, OutboxStatus.Committed, c.Height, note, EscrowOf(row, c.Code)), now, cancellationToken).ConfigureAwait(false);
                 if (row.Kind == OutboxKind.RecordReceipt)
                 {
                     await ObserveReceiptAsync(row, now, cancellationToken).ConfigureAwait(false);
@@ -635,7 +636,7 @@ public sealed partial class ChainWriter(
                 break;
             case Delivery.AlreadyDone d:
                 logger.LogInformation("outbox row {Row} ({Kind} for job {JobId}) was already done on chain: {Log}", row.Id, row.Kind, row.JobId, d.Log);
-                await store.CloseOutboxAsync(row.Id, OutboxStatus.Committed, null, $"already done: {d.Code}: {d.Log}", now, cancellationToken).ConfigureAwait(false);
+                await CloseAsync(new OutboxClose(row.Id, OutboxStatus.Committed, null, $"already done: {d.Code}: {d.Log}", EscrowOf(row, d.Code)), now, cancellationToken).ConfigureAwait(false);
                 break;
             case Delivery.Refused r:
                 logger.LogWarning("outbox row {Row} ({Kind} for job {JobId}) refused by the chain: {Code} {Log}", row.Id, row.Kind, row.JobId, r.Code, r.Log);
@@ -649,6 +650,28 @@ public sealed partial class ChainWriter(
                 var backoff = Backoff(row.Attempts + 1);
                 await store.MarkOutboxRetryAsync(row.Id, t.Error, now + (long)backoff.TotalMilliseconds, now, cancellationToken).ConfigureAwait(false);
                 break;
+        }
+    }
+
+    private async Task CloseAsync(OutboxClose close, long now, CancellationToken cancellationToken)
+    {
+        await store.CloseOutboxAsync([close], now, cancellationToken).ConfigureAwait(false);
+        NotifyEscrows([close]);
+    }
+
+    /// <summary>The job whose escrow a row's transaction opened on chain: a submit_job that executed, or found its escrow there already.</summary>
+    private static string? EscrowOf(OutboxRecord row, TxCode code) =>
+        row.Kind == OutboxKind.SubmitJob && code is TxCode.Ok or TxCode.AlreadyExists ? row.JobId : null;
+
+    /// <summary>Wakes whoever waits on jobs whose escrow is now known to be in a block: a completed one's result is released now.</summary>
+    private void NotifyEscrows(IEnumerable<OutboxClose> closes)
+    {
+        foreach (var close in closes)
+        {
+            if (close.EscrowOf is { } jobId)
+            {
+                signals.Notify(jobId);
+            }
         }
     }
 

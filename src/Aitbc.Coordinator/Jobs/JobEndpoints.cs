@@ -143,12 +143,12 @@ public static class JobEndpoints
         {
             return Problems.NotFound($"no job {id}");
         }
-        if (waitSeconds > 0 && !JobStatus.IsTerminal(job.Status))
+        if (waitSeconds > 0 && !JobStatus.IsTerminal(JobViews.VisibleStatus(job)))
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(waitSeconds), options.Time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
             var expired = Task.Delay(Timeout.Infinite, linked.Token);
-            while (!JobStatus.IsTerminal(job.Status))
+            while (!JobStatus.IsTerminal(JobViews.VisibleStatus(job)))
             {
                 if (await Task.WhenAny(subscription.Changed, expired).ConfigureAwait(false) == expired)
                 {

@@ -10,7 +10,7 @@ public abstract partial class CoordinatorStore
     private const string JobColumns = "id, client_address, key_id, status, model, prompt, options_json, max_price, payload_hash, idempotency_key, request_hash, "
         + "submitted_at, started_at, completed_at, deadline_at, result, error, receipt_id, cost";
 
-    private const string JobSelectColumns = JobColumns + ", miner, assigned_at, price_per_second, trace_parent";
+    private const string JobSelectColumns = JobColumns + ", miner, assigned_at, price_per_second, trace_parent, escrow_at";
 
     public async Task<JobRecord?> GetJobAsync(string id, CancellationToken cancellationToken)
     {
@@ -321,6 +321,7 @@ public abstract partial class CoordinatorStore
                 AssignedAt = NullableLong(reader, 20),
                 PricePerSecondMicro = NullableLong(reader, 21) is { } price ? checked((ulong)price) : null,
                 TraceParent = NullableString(reader, 22),
+                EscrowAt = NullableLong(reader, 23),
             });
         }
         return jobs;

@@ -11,14 +11,22 @@ public abstract partial class CoordinatorStore
     public async Task<IReadOnlyList<OutboxRecord>> DueOutboxAsync(long now, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        // In id order, and never past a row still backing off: a job's refund must not overtake its submit_job.
-        var rows = await QueryOutboxAsync(connection, $"SELECT {OutboxColumns} FROM outbox WHERE status = @pending ORDER BY id LIMIT @n",
-            cancellationToken, ("@pending", OutboxStatus.Pending), ("@n", limit)).ConfigureAwait(false);
-        return [.. rows.TakeWhile(r => r.NotBefore <= now)];
+        // In id order, and never past an earlier pending row of the same job (a refund must not overtake its job's
+        // submit_job); a row backing off holds back its own job's later rows only, never other jobs' settlements.
+        return await QueryOutboxAsync(connection, $"SELECT {OutboxColumns} FROM outbox o WHERE status = @pending AND not_before <= @now AND {NoEarlierPending} ORDER BY id LIMIT @n",
+            cancellationToken, ("@pending", OutboxStatus.Pending), ("@now", now), ("@n", limit)).ConfigureAwait(false);
     }
 
-    public async Task<OutboxRecord?> OutboxHeadAsync(CancellationToken cancellationToken) =>
-        (await DueOutboxAsync(long.MaxValue, 1, cancellationToken).ConfigureAwait(false)).SingleOrDefault();
+    /// <summary>The pending row that falls due first (none of its job's rows before it pending), or null when none is pending.</summary>
+    public async Task<OutboxRecord?> OutboxHeadAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return (await QueryOutboxAsync(connection, $"SELECT {OutboxColumns} FROM outbox o WHERE status = @pending AND {NoEarlierPending} ORDER BY not_before, id LIMIT 1",
+            cancellationToken, ("@pending", OutboxStatus.Pending)).ConfigureAwait(false)).SingleOrDefault();
+    }
+
+    /// <summary>The condition on outbox row <c>o</c> that no earlier row of its job is still pending.</summary>
+    private const string NoEarlierPending = "NOT EXISTS (SELECT 1 FROM outbox p WHERE p.job_id = o.job_id AND p.status = @pending AND p.id < o.id)";
 
     public async Task<IReadOnlyList<OutboxRecord>> SentOutboxAsync(int limit, CancellationToken cancellationToken)
     {
@@ -94,6 +102,12 @@ public abstract partial class CoordinatorStore
         {
             await statements.For("UPDATE outbox SET status = @status, height = @height, last_error = @note, updated_at = @now WHERE id = @id",
                 [("@status", close.Status), ("@height", close.Height), ("@note", close.Note), ("@now", now), ("@id", close.Id)]).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            if (close.EscrowOf is { } jobId)
+            {
+                // In the same transaction: a job's result is released once its escrow is known to be in a block.
+                await statements.For("UPDATE jobs SET escrow_at = @now WHERE id = @job AND escrow_at IS NULL", [("@now", now), ("@job", jobId)])
+                    .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -146,5 +146,13 @@ internal static class Migrations
         (7, "jobs keep their submission's trace context", """
             ALTER TABLE jobs ADD COLUMN trace_parent TEXT NULL;
             """),
+        // Escrow before work (docs/coordinator.md): a job is scheduled once its escrow is admitted to the mempool, but its
+        // result reaches the client only once the escrow is in a block, when the writer sees it there. Jobs stored before
+        // this step whose submit_job row was closed as executed (no note) or as already on chain count as seen then.
+        (8, "results wait for the escrow's block", """
+            ALTER TABLE jobs ADD COLUMN escrow_at BIGINT NULL;
+            UPDATE jobs SET escrow_at = updated_at WHERE EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = jobs.id AND o.kind = 'submit_job'
+                AND o.status = 'committed' AND (o.last_error IS NULL OR o.last_error LIKE 'already done:%'));
+            """),
     ];
 }

@@ -48,6 +48,12 @@ public sealed record JobRecord(
     /// trace, so one job's trace shows every hop.
     /// </summary>
     public string? TraceParent { get; init; }
+
+    /// <summary>
+    /// When the coordinator saw the job's escrow in a block; until then a completed job's result is withheld from its
+    /// client (the escrow admitted to the mempool may still fail in its block, and then nobody pays for the result).
+    /// </summary>
+    public long? EscrowAt { get; init; }
 }
 
 /// <summary>The kinds of chain transactions the outbox sends.</summary>
@@ -77,8 +83,11 @@ public sealed record CompletedJob(JobRecord Job, ReceiptRecord Receipt, OutboxRe
 /// <summary>A scheduler's claim: pending job <paramref name="JobId"/> to be assigned to <paramref name="Miner"/> at its price per second.</summary>
 public sealed record JobClaim(string JobId, string Miner, ulong PricePerSecondMicro);
 
-/// <summary>How outbox row <paramref name="Id"/> ends: its final status, block height when committed, and a note.</summary>
-public sealed record OutboxClose(long Id, string Status, long? Height, string? Note);
+/// <summary>
+/// How outbox row <paramref name="Id"/> ends: its final status, block height when committed, and a note;
+/// <paramref name="EscrowOf"/> names the job whose escrow this row's transaction opened on chain (a submit_job that executed).
+/// </summary>
+public sealed record OutboxClose(long Id, string Status, long? Height, string? Note, string? EscrowOf = null);
 
 /// <summary>The transaction signed for outbox row <paramref name="Id"/>: its nonce and hash (signing the body at that nonce again gives the same bytes).</summary>
 public sealed record OutboxSignature(long Id, ulong Nonce, string TxHash);

@@ -144,7 +144,7 @@ public sealed class HostileWorld : IAsyncDisposable
         CompletedBody = JsonSerializer.Serialize(completion, RestJson.Options);
         await ExpectOkAsync(MinerA.StatusAsync(Completed));
         await ExpectOkAsync(MinerA.CompleteAsync(completion));
-        ReceiptOfCompleted = (await ClientA.GetJobAsync(Completed)).GetProperty("receipt_id").GetString()!;
+        ReceiptOfCompleted = (await ClientA.GetJobAsync(Completed, "?wait=10")).GetProperty("receipt_id").GetString()!;
 
         (Failed, _) = await HeldJobAsync(ClientA, MinerA, HeldModel, "to fail");
         await ExpectOkAsync(MinerA.FailAsync(Failed));

@@ -24,6 +24,9 @@ public sealed class SwitchableNodeProxy : IAsyncDisposable
     /// <summary>While true, every call is answered 503, as by a node that is down.</summary>
     public volatile bool Down;
 
+    /// <summary>While true, every call but a broadcast is answered 503: the coordinator can send transactions but not see blocks.</summary>
+    public volatile bool Blind;
+
     private TaskCompletionSource? _broadcastGate;
     private int _broadcastsWaiting;
 
@@ -51,7 +54,13 @@ public sealed class SwitchableNodeProxy : IAsyncDisposable
             using var request = new MemoryStream();
             await context.Request.Body.CopyToAsync(request, context.RequestAborted);
             var bytes = request.ToArray();
-            if (Volatile.Read(ref proxy._broadcastGate) is { } gate && System.Text.Encoding.UTF8.GetString(bytes).Contains("\"broadcast_tx", StringComparison.Ordinal))
+            var broadcast = System.Text.Encoding.UTF8.GetString(bytes).Contains("\"broadcast_tx", StringComparison.Ordinal);
+            if (proxy.Blind && !broadcast)
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                return;
+            }
+            if (broadcast && Volatile.Read(ref proxy._broadcastGate) is { } gate)
             {
                 Interlocked.Increment(ref proxy._broadcastsWaiting);
                 await gate.Task.WaitAsync(context.RequestAborted);

@@ -365,7 +365,7 @@ public abstract class StoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Outbox_rows_move_through_their_states_in_id_order()
+    public async Task Outbox_rows_move_through_their_states_in_id_order_each_job_behind_its_own_rows_only()
     {
         var store = await SeededAsync(await StoreAsync());
         var first = await store.InsertJobAsync(Job("job_a", 1000), Row("job_a", OutboxKind.SubmitJob, 1000), default);
@@ -375,7 +375,12 @@ public abstract class StoreTests : IAsyncLifetime
 
         await store.MarkOutboxSignedAsync(first, 7, "TXHASH", 1010, default);
         await store.MarkOutboxRetryAsync(first, "node down", 5000, 1020, default);
-        // The head backs off, and nothing overtakes it.
+        await store.MarkOutboxRetryAsync(second, "node down", 6000, 1020, default);
+        // Backing off, the head holds back its own job's later rows, not other jobs' rows.
+        Assert.True(await store.CancelJobAsync("job_a", 1030, Row("job_a", OutboxKind.RefundJob, 1030), default));
+        var third = await store.InsertJobAsync(Job("job_c", 1040), Row("job_c", OutboxKind.SubmitJob, 1040), default);
+        Assert.Equal([third], (await store.DueOutboxAsync(4999, 10, default)).Select(r => r.Id));
+        await store.CloseOutboxAsync(third, OutboxStatus.Committed, 41, null, 1050, default);
         Assert.Null(await store.NextDueOutboxAsync(4999, default));
         Assert.Equal(5000L, (await store.OutboxHeadAsync(default))?.NotBefore);
         var head = (await store.NextDueOutboxAsync(5000, default))!;
@@ -387,16 +392,19 @@ public abstract class StoreTests : IAsyncLifetime
         Assert.Empty(await store.SentOutboxAsync(10, default));
         await store.MarkOutboxSentAsync(first, 5300, default);
         await store.CloseOutboxAsync(first, OutboxStatus.Committed, 42, null, 5400, default);
-        var closed = Assert.Single(await store.OutboxForJobAsync("job_a", default));
+        var closed = (await store.OutboxForJobAsync("job_a", default)).Single(r => r.Kind == OutboxKind.SubmitJob);
         Assert.Equal((OutboxStatus.Committed, 42L, 3, 5300L), (closed.Status, closed.Height, closed.Attempts, closed.SentAt));
-        Assert.Equal(second, (await store.NextDueOutboxAsync(9999, default))!.Id);
+        // Its escrow settled, job_a's refund is due after job_b's escrow, in id order.
+        var refund = (await store.OutboxForJobAsync("job_a", default)).Single(r => r.Kind == OutboxKind.RefundJob).Id;
+        Assert.Equal([second, refund], (await store.DueOutboxAsync(9999, 10, default)).Select(r => r.Id));
         await store.CloseOutboxAsync(second, OutboxStatus.Refused, null, "insufficient allowance", 9999, default);
+        await store.CloseOutboxAsync(refund, OutboxStatus.Committed, 43, null, 9999, default);
         Assert.Null((await store.OutboxHeadAsync(default))?.NotBefore);
 
         // A job's escrow settles once: a second settlement row is refused by the schema.
-        Assert.True(await store.CancelJobAsync("job_a", 6000, Row("job_a", OutboxKind.RefundJob, 6000), default));
+        Assert.True(await store.CancelJobAsync("job_c", 6000, Row("job_c", OutboxKind.RefundJob, 6000), default));
         await Assert.ThrowsAnyAsync<DbException>(() => store.FailJobWithRefundAsync("job_b", "x", [JobStatus.Pending], null, MinerOutcome.None,
-            Row("job_a", OutboxKind.RefundJob, 6100), 6100, default));
+            Row("job_c", OutboxKind.RefundJob, 6100), 6100, default));
         Assert.Equal(JobStatus.Pending, (await store.GetJobAsync("job_b", default))!.Status);
     }
 
