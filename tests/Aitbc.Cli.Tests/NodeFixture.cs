@@ -20,7 +20,8 @@ public sealed class NodeFixture : IAsyncLifetime
     /// <summary>Funded wallet <paramref name="i"/>: tests name distinct indexes so that none shares a nonce.</summary>
     public Ed25519KeyPair Funded(int i) => Node.Funded[i];
 
-    public async Task InitializeAsync() => _node = await InProcessNode.StartAsync("cli", fundedWallets: 16);
+    /// <summary>Two genesis coordinators, so that a receipt signed by one for the other's job can be told apart.</summary>
+    public async Task InitializeAsync() => _node = await InProcessNode.StartAsync("cli", fundedWallets: 16, coordinators: 2);
 
     public async Task DisposeAsync()
     {

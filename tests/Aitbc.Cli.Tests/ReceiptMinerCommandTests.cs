@@ -80,7 +80,8 @@ public sealed class ReceiptMinerCommandTests(NodeFixture fixture) : IAsyncLifeti
         Assert.Contains("same amount", text.Stdout);
         Assert.True(json.GetProperty("valid").GetBoolean());
         Assert.Equal(
-            ["miner registered", "signatures", "on chain", "same job", "same miner", "same amount", "same result hash", "same transaction"],
+            ["coordinator", "miner registered", "signatures", "on chain", "same job", "same client", "same miner", "same model", "same prompt hash",
+                "same result hash", "same compute time", "same tokens", "same miner signature", "same amount", "price", "same coordinator", "same transaction"],
             json.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("check").GetString()));
         Assert.All(json.GetProperty("checks").EnumerateArray(), c => Assert.True(c.GetProperty("ok").GetBoolean()));
     }
@@ -162,8 +163,108 @@ public sealed class ReceiptMinerCommandTests(NodeFixture fixture) : IAsyncLifeti
 
         Assert.Equal(5, result.ExitCode);
         Assert.Contains("FAIL  miner registered", result.Stdout);
-        Assert.Contains("FAIL  signatures        not checked", result.Stdout);
+        Assert.Contains("FAIL  signatures            not checked", result.Stdout);
         Assert.Contains("FAIL  same miner", result.Stdout);
+    }
+
+    [Fact]
+    public async Task A_receipt_with_client_and_price_changed_and_signed_by_its_own_coordinator_key_fails_from_a_file()
+    {
+        var recorded = await RecordReceiptAsync();
+        using var forger = InProcessNode.Key("receipt-forger");
+        var forged = (recorded with
+        {
+            Client = fixture.Funded(RegisterWallet).Address,
+            PricePerSecond = "0.001",
+            Coordinator = forger.PublicKey.Base64,
+            Signature = null,
+        }).SignWith(forger);
+        using var cli = Cli();
+        var file = cli.WriteFile("forged.json", System.Text.Json.JsonSerializer.Serialize(forged, Aitbc.Client.Http.RestJson.Options));
+
+        var result = await cli.RunAsync("receipt", "verify", "--file", file, "--url", $"http://127.0.0.1:{CliHarness.ClosedPort()}");
+
+        Assert.Equal(5, result.ExitCode);
+        Assert.Contains("FAIL  coordinator ", result.Stdout);
+        Assert.Contains($"{forger.Address} is not a coordinator of this chain", result.Stdout);
+        Assert.Contains("FAIL  same client ", result.Stdout);
+        Assert.Contains("FAIL  price ", result.Stdout);
+        Assert.Contains("FAIL  same coordinator ", result.Stdout);
+        Assert.Contains("ok    same amount ", result.Stdout);
+        var line = Assert.Single(result.Stderr.Trim().Split('\n'));
+        Assert.Contains("coordinator: ", line);
+        Assert.Contains($"same client: receipt says {forged.Client}, chain says {recorded.Client}", line);
+        Assert.Contains("price: ", line);
+        Assert.Contains("same coordinator: ", line);
+    }
+
+    [Fact]
+    public async Task A_receipt_the_genesis_coordinator_signed_with_other_proof_fields_than_the_chain_fails_each_field()
+    {
+        var recorded = await RecordReceiptAsync();
+        var lying = (recorded with
+        {
+            Model = "gpt-5",
+            PromptHash = Hashing.ContentHash("another prompt"),
+            ComputeTime = 30,
+            TokensGenerated = 7,
+            Signature = null,
+        }).SignWith(fixture.Node.Coordinator);
+        _fake.Receipts[lying.ReceiptId] = lying;
+        using var cli = Cli();
+
+        var result = await cli.RunAsync("receipt", "verify", lying.ReceiptId, "--output", "json");
+
+        Assert.Equal(5, result.ExitCode);
+        var failed = result.Json().GetProperty("checks").EnumerateArray()
+            .Where(c => !c.GetProperty("ok").GetBoolean()).Select(c => c.GetProperty("check").GetString()).ToList();
+        Assert.Equal(["signatures", "same model", "same prompt hash", "same compute time", "same tokens"], failed);
+    }
+
+    [Fact]
+    public async Task A_receipt_signed_by_another_genesis_coordinator_than_the_one_that_settled_its_job_fails()
+    {
+        var recorded = await RecordReceiptAsync();
+        var other = fixture.Node.Coordinators[1];
+        var resigned = (recorded with { Coordinator = other.PublicKey.Base64, Signature = null }).SignWith(other);
+        _fake.Receipts[resigned.ReceiptId] = resigned;
+        using var cli = Cli();
+
+        var result = await cli.RunAsync("receipt", "verify", resigned.ReceiptId);
+
+        Assert.Equal(5, result.ExitCode);
+        Assert.Contains("ok    coordinator ", result.Stdout);
+        Assert.Contains("FAIL  same coordinator ", result.Stdout);
+        Assert.Contains($"receipt signed by {other.Address}; the chain's escrow was opened by {fixture.Node.Coordinator.Address}", result.Stdout);
+    }
+
+    [Fact]
+    public async Task A_receipt_whose_job_has_no_escrow_or_an_open_one_fails_saying_what_the_chain_holds()
+    {
+        var recorded = await RecordReceiptAsync();
+        var unknown = (recorded with { ReceiptId = "receipt_no_job", JobId = "job_never_submitted", Signature = null, Chain = null }).SignWith(fixture.Node.Coordinator);
+        var openJob = $"job_{Guid.NewGuid():N}";
+        using (var node = NodeClient.Create(fixture.Node.Url))
+        {
+            var client = await TxSender.CreateAsync(node, fixture.Funded(ReceiptClient));
+            Assert.True((await client.SendAndCommitAsync(new ApproveBody(fixture.Node.Coordinator.Address, new Amount(1_000_000)))).IsOk);
+            var coordinator = await TxSender.CreateAsync(node, fixture.Node.Coordinator);
+            var opened = await coordinator.SendAndCommitAsync(new SubmitJobBody(openJob, recorded.Client, recorded.PromptHash, new Amount(1_000_000)));
+            Assert.True(opened.IsOk, opened.Log);
+        }
+        var unsettled = (recorded with { ReceiptId = "receipt_open_job", JobId = openJob, Signature = null, Chain = null }).SignWith(fixture.Node.Coordinator);
+        _fake.Receipts[unknown.ReceiptId] = unknown;
+        _fake.Receipts[unsettled.ReceiptId] = unsettled;
+        using var cli = Cli();
+
+        var none = await cli.RunAsync("receipt", "verify", unknown.ReceiptId);
+        var open = await cli.RunAsync("receipt", "verify", unsettled.ReceiptId);
+
+        Assert.Equal(5, none.ExitCode);
+        Assert.Contains("FAIL  on chain ", none.Stdout);
+        Assert.Contains("the chain has no receipt receipt_no_job and no escrow for job job_never_submitted", none.Stderr);
+        Assert.Equal(5, open.ExitCode);
+        Assert.Contains($"the chain has no receipt receipt_open_job; the escrow of job {openJob} is still open", open.Stderr);
     }
 
     [Fact]

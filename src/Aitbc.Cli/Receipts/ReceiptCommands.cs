@@ -56,10 +56,13 @@ internal static class ReceiptCommands
     {
         var id = new Argument<string?>("receipt") { Description = "Receipt id to fetch from the coordinator", Arity = ArgumentArity.ZeroOrOne };
         var file = new Option<string?>("--file") { Description = "Verify a receipt saved as JSON ('aitbc receipt show ID --output json') instead of fetching it" };
-        var pin = new Option<string?>("--coordinator-pub-key") { Description = "Accept only receipts signed by this coordinator key (base64)" };
+        var pin = new Option<string?>("--coordinator-pub-key") { Description = "Accept only receipts signed by this coordinator key (base64), which must also be one the chain's genesis names" };
         var command = new Command("verify", """
-            Verify a receipt: the coordinator's and the miner's signatures offline (the miner's key read from its chain
-            registration), then that the chain recorded the same job, miner, amount and result. Exit code 5 when any check fails.
+            Verify a receipt: its signer is a coordinator named in the chain's genesis, the coordinator's and the miner's
+            signatures (the miner's key read from its chain registration), then every field against the chain's record:
+            job, client, miner, model, prompt and result hashes, compute time, tokens, miner signature, amount paid, the
+            price against that amount, and the coordinator that opened and settled the escrow. Exit code 5 when any
+            check fails.
 
             Examples:
               aitbc receipt verify receipt_789
@@ -95,10 +98,16 @@ internal static class ReceiptCommands
         }
     }
 
-    /// <summary>Every check of a receipt: the miner's registration, both signatures offline, then the chain's record of it.</summary>
+    /// <summary>
+    /// Every check of a receipt: its signer is a coordinator the chain accepts, the miner's registration, both
+    /// signatures offline, then every field against the chain's record of it, its job's escrow and the transaction
+    /// that recorded it.
+    /// </summary>
     internal static async Task<ReceiptVerificationView> CheckAsync(Receipt receipt, NodeClient node, Ed25519PublicKey? trusted, CancellationToken cancellationToken)
     {
         var checks = new List<ReceiptCheck>();
+        Ed25519PublicKey? signer = Ed25519PublicKey.TryParse(receipt.Coordinator, out var key) ? key : null;
+        checks.Add(CoordinatorCheck(receipt, signer, trusted, await node.GetCoordinatorsAsync(cancellationToken)));
 
         var miner = await node.GetMinerAsync(receipt.Miner, cancellationToken);
         Ed25519PublicKey? minerKey = null;
@@ -129,24 +138,98 @@ internal static class ReceiptCommands
         var chain = await node.GetReceiptAsync(receipt.ReceiptId, cancellationToken);
         if (chain is null)
         {
-            checks.Add(new("on chain", false, $"the chain has no receipt {receipt.ReceiptId} (not recorded yet, or --node is another chain)"));
+            checks.Add(new("on chain", false, await MissingAsync(receipt, node, cancellationToken)));
+            return new ReceiptVerificationView(receipt.ReceiptId, false, checks);
         }
-        else
+        checks.Add(new("on chain", true, $"recorded at height {chain.Height.ToString(CultureInfo.InvariantCulture)} by tx {chain.TxHash}"));
+        checks.Add(Same("same job", receipt.JobId, chain.JobId));
+        checks.Add(Same("same client", receipt.Client.Value, chain.Client.Value));
+        checks.Add(Same("same miner", receipt.Miner.Value, chain.Miner.Value));
+        checks.Add(Same("same model", receipt.Model, chain.Model));
+        checks.Add(Same("same prompt hash", receipt.PromptHash, chain.PromptHash));
+        checks.Add(Same("same result hash", receipt.ResultHash, chain.ResultHash));
+        checks.Add(Same("same compute time", Seconds(receipt.ComputeTime), Seconds(chain.ComputeTime)));
+        checks.Add(Same("same tokens", receipt.TokensGenerated.ToString(CultureInfo.InvariantCulture), chain.TokensGenerated.ToString(CultureInfo.InvariantCulture)));
+        checks.Add(Same("same miner signature", receipt.MinerSignature, chain.MinerSignature));
+        checks.Add(Amount.TryParseAitbc(receipt.AmountPaid, out var paid) && paid == chain.AmountPaid
+            ? new("same amount", true, chain.AmountPaid.Show())
+            : new("same amount", false, $"receipt says {receipt.AmountPaid} AITBC, chain paid {chain.AmountPaid.Show()}"));
+        checks.Add(PriceCheck(receipt, chain));
+        checks.Add(await SameCoordinatorAsync(signer, chain, node, cancellationToken));
+        if (receipt.Chain is { } reference)
         {
-            checks.Add(new("on chain", true, $"recorded at height {chain.Height.ToString(CultureInfo.InvariantCulture)} by tx {chain.TxHash}"));
-            checks.Add(Same("same job", receipt.JobId, chain.JobId));
-            checks.Add(Same("same miner", receipt.Miner.Value, chain.Miner.Value));
-            checks.Add(Amount.TryParseAitbc(receipt.AmountPaid, out var paid) && paid == chain.AmountPaid
-                ? new("same amount", true, chain.AmountPaid.Show())
-                : new("same amount", false, $"receipt says {receipt.AmountPaid} AITBC, chain paid {chain.AmountPaid.Show()}"));
-            checks.Add(Same("same result hash", receipt.ResultHash, chain.ResultHash));
-            if (receipt.Chain is { } reference)
-            {
-                checks.Add(Same("same transaction", reference.TxHash.ToUpperInvariant(), chain.TxHash.ToUpperInvariant()));
-            }
+            checks.Add(Same("same transaction", reference.TxHash.ToUpperInvariant(), chain.TxHash.ToUpperInvariant()));
         }
         return new ReceiptVerificationView(receipt.ReceiptId, checks.All(c => c.Ok), checks);
     }
+
+    /// <summary>
+    /// The receipt's own <c>coordinator</c> key proves nothing by itself (anyone can write a fresh key there and sign):
+    /// its address must be one the chain's genesis names, and the pinned key when one is given.
+    /// </summary>
+    private static ReceiptCheck CoordinatorCheck(Receipt receipt, Ed25519PublicKey? signer, Ed25519PublicKey? trusted, IReadOnlyList<Address> coordinators)
+    {
+        if (signer is null)
+        {
+            return new("coordinator", false, $"'{receipt.Coordinator}' is not a base64 Ed25519 public key");
+        }
+        if (trusted is not null && !trusted.Equals(signer))
+        {
+            return new("coordinator", false, $"signed by {signer.Address}, not by the pinned key {trusted.Base64}");
+        }
+        return coordinators.Contains(signer.Address)
+            ? new("coordinator", true, $"{signer.Address} is a coordinator named in genesis{(trusted is null ? "" : " (pinned)")}")
+            : new("coordinator", false, $"{signer.Address} is not a coordinator of this chain (genesis names {string.Join(", ", coordinators)})");
+    }
+
+    /// <summary>Why the chain holds no receipt by this id, read from the escrow of the receipt's job.</summary>
+    private static async Task<string> MissingAsync(Receipt receipt, NodeClient node, CancellationToken cancellationToken)
+    {
+        var prefix = $"the chain has no receipt {receipt.ReceiptId}";
+        var escrow = await node.GetEscrowAsync(receipt.JobId, cancellationToken);
+        return escrow switch
+        {
+            null => $"{prefix} and no escrow for job {receipt.JobId} (the job was never escrowed, or --node is another chain)",
+            { IsOpen: true } => $"{prefix}; the escrow of job {receipt.JobId} is still open (not settled yet)",
+            { Status: EscrowStatus.Paid } => $"{prefix}; job {receipt.JobId} was paid by receipt {escrow.ReceiptId}",
+            _ => $"{prefix}; job {receipt.JobId} was {escrow.Status}{(escrow.Reason is { Length: > 0 } reason ? $" ({reason})" : "")}, so no receipt was paid",
+        };
+    }
+
+    /// <summary>
+    /// The price is not on chain, but the coordinator pays ⌊billable × price⌋ with billable at most the compute time,
+    /// so the chain's payment can never exceed the receipt's compute time × price: a lowered price shows.
+    /// </summary>
+    private static ReceiptCheck PriceCheck(Receipt receipt, ChainReceipt chain)
+    {
+        if (!Amount.TryParseAitbc(receipt.PricePerSecond, out var price))
+        {
+            return new("price", false, $"price_per_second '{receipt.PricePerSecond}' is not an AITBC amount");
+        }
+        // The coordinator's own arithmetic (decimal, floored), so a receipt it issued always passes.
+        var bound = price.IsZero ? Amount.Zero
+            : chain.ComputeTime * price.Micro >= ulong.MaxValue ? new Amount(ulong.MaxValue)
+            : new Amount((ulong)Math.Floor((decimal)chain.ComputeTime * price.Micro));
+        var shown = $"{receipt.PricePerSecond} AITBC/s × {Seconds(chain.ComputeTime)} s = {bound.Show()}";
+        return chain.AmountPaid <= bound
+            ? new("price", true, $"{shown}, at least the {chain.AmountPaid.Show()} paid")
+            : new("price", false, $"{shown}, less than the {chain.AmountPaid.Show()} the chain paid");
+    }
+
+    /// <summary>The receipt's signer opened the job's escrow and sent the record_receipt transaction: the chain's own record of who settled it.</summary>
+    private static async Task<ReceiptCheck> SameCoordinatorAsync(Ed25519PublicKey? signer, ChainReceipt chain, NodeClient node, CancellationToken cancellationToken)
+    {
+        var escrow = await node.GetEscrowAsync(chain.JobId, cancellationToken);
+        var recorder = (await node.GetTxAsync(chain.TxHash, cancellationToken))?.Decode()?.Sender;
+        var signed = signer?.Address.Value ?? "no valid key";
+        var opened = escrow?.Coordinator.Value ?? "nobody (no escrow)";
+        var recorded = recorder?.Value ?? "an unknown sender (transaction not found)";
+        return signer is not null && escrow is not null && signer.Address == escrow.Coordinator && signer.Address == recorder
+            ? new("same coordinator", true, $"{signed} opened the escrow and recorded the receipt")
+            : new("same coordinator", false, $"receipt signed by {signed}; the chain's escrow was opened by {opened} and its receipt recorded by {recorded}");
+    }
+
+    private static string Seconds(double seconds) => seconds.ToString("R", CultureInfo.InvariantCulture);
 
     private static ReceiptCheck Same(string check, string receipt, string chain) =>
         string.Equals(receipt, chain, StringComparison.Ordinal)

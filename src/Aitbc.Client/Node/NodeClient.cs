@@ -109,6 +109,27 @@ public sealed class NodeClient : IDisposable
             genesis.AppState));
     }
 
+    /// <summary>
+    /// The coordinators the chain accepts: the addresses its genesis names, the only senders whose submit_job,
+    /// record_receipt and refund_job it executes.
+    /// </summary>
+    public async Task<IReadOnlyList<Address>> GetCoordinatorsAsync(CancellationToken cancellationToken = default)
+    {
+        var appState = (await GetGenesisAsync(cancellationToken).ConfigureAwait(false)).AppState;
+        if (appState.ValueKind != JsonValueKind.Object || !appState.TryGetProperty("coordinators", out var list) || list.ValueKind != JsonValueKind.Array)
+        {
+            throw new NodeProtocolException(NodeUrl, "genesis", "app_state has no coordinators array");
+        }
+        var coordinators = new List<Address>();
+        foreach (var entry in list.EnumerateArray())
+        {
+            coordinators.Add(entry.ValueKind == JsonValueKind.String && Address.TryParse(entry.GetString(), out var address)
+                ? address
+                : throw new NodeProtocolException(NodeUrl, "genesis", $"app_state coordinator {entry.GetRawText()} is not an aitbc1… address"));
+        }
+        return coordinators;
+    }
+
     /// <summary>The validator set at <paramref name="height"/> (the latest when null).</summary>
     public async Task<ValidatorSet> GetValidatorsAsync(long? height = null, CancellationToken cancellationToken = default)
     {

@@ -59,6 +59,14 @@ public sealed class NodeClientTests(NodeFixture fixture)
     }
 
     [Fact]
+    public async Task Coordinators_are_the_addresses_genesis_names()
+    {
+        var coordinators = await Client.GetCoordinatorsAsync();
+
+        Assert.Equal([.. Net.Coordinators.Select(k => k.Address)], coordinators);
+    }
+
+    [Fact]
     public async Task Validators_lists_the_genesis_validator()
     {
         var genesis = await Client.GetGenesisAsync();
