@@ -1,8 +1,10 @@
 using System.CommandLine;
+using Aitbc.Chain.Storage;
 using Aitbc.Core;
 using Aitbc.Core.Crypto;
 using Aitbc.Core.Net;
 using Aitbc.Node;
+using Aitbc.Node.Rpc;
 
 var dataDir = new Option<string>("--data-dir")
 {
@@ -55,7 +57,15 @@ var logDir = new Option<string?>("--log-dir") { Description = "Directory for nod
 var moniker = new Option<string>("--moniker") { Description = "Node name shown in status", DefaultValueFactory = _ => Environment.MachineName };
 var tlsCert = new Option<string?>("--tls-cert") { Description = $"Serve HTTPS with this certificate: PEM (with --tls-key) or .pfx ({TlsServerSettings.CertificateVariable})" };
 var tlsKey = new Option<string?>("--tls-key") { Description = $"PEM private key of --tls-cert ({TlsServerSettings.KeyVariable})" };
-var start = new Command("start", "Run the node: the validator, or a follower with --follow") { dataDir, host, port, follow, logDir, moniker, tlsCert, tlsKey };
+var rpcLimits = new RpcLimits();
+var maxAnswerBytes = PositiveOption(RpcLimits.AnswerBytesOption, "Most bytes one JSON-RPC call's answer may hold", rpcLimits.MaxAnswerBytes);
+var maxBatchAnswerBytes = PositiveOption(RpcLimits.BatchAnswerBytesOption, "Most bytes a JSON-RPC batch's answers may hold together (its first call may use a call's whole limit)", rpcLimits.MaxBatchAnswerBytes);
+var maxSearchSteps = PositiveOption(RpcLimits.SearchStepsOption, $"Most work one tx_search call may do, in steps of {ScanBudget.InstructionsPerStep} SQLite instructions", rpcLimits.MaxSearchSteps);
+var maxBatchSearchSteps = PositiveOption(RpcLimits.BatchSearchStepsOption, "Most work a JSON-RPC batch's tx_search calls may do together, in the same steps", rpcLimits.MaxBatchSearchSteps);
+var start = new Command("start", "Run the node: the validator, or a follower with --follow")
+{
+    dataDir, host, port, follow, logDir, moniker, tlsCert, tlsKey, maxAnswerBytes, maxBatchAnswerBytes, maxSearchSteps, maxBatchSearchSteps,
+};
 start.SetAction(async (parse, cancellationToken) =>
 {
     var app = await NodeHost.BuildAsync(new NodeOptions
@@ -67,6 +77,13 @@ start.SetAction(async (parse, cancellationToken) =>
         LogDirectory = parse.GetValue(logDir),
         Moniker = parse.GetValue(moniker)!,
         Tls = TlsServerSettings.From(parse.GetValue(tlsCert), parse.GetValue(tlsKey)),
+        RpcLimits = new RpcLimits
+        {
+            MaxAnswerBytes = parse.GetValue(maxAnswerBytes),
+            MaxBatchAnswerBytes = parse.GetValue(maxBatchAnswerBytes),
+            MaxSearchSteps = parse.GetValue(maxSearchSteps),
+            MaxBatchSearchSteps = parse.GetValue(maxBatchSearchSteps),
+        },
     }, cancellationToken);
     await app.RunAsync(cancellationToken);
     // Non-zero when a service stopped the node on a failure (BlockProducerService), zero after a requested shutdown.
@@ -86,6 +103,19 @@ keygen.SetAction(parse =>
     Console.WriteLine(key.Address);
     return 0;
 });
+
+static Option<long> PositiveOption(string name, string description, long defaultValue)
+{
+    var option = new Option<long>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+    option.Validators.Add(result =>
+    {
+        if (result.GetValueOrDefault<long>() <= 0)
+        {
+            result.AddError($"{name} must be a positive number");
+        }
+    });
+    return option;
+}
 
 var root = new RootCommand("aitbc-node: the AITBC blockchain node (CometBFT-compatible JSON-RPC on port 8006)") { init, start, keygen };
 try

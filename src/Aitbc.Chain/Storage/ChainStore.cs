@@ -239,9 +239,10 @@ public sealed class ChainStore : IDisposable
     /// <summary>
     /// Hashes of transactions matching every condition (AND), in height order; conditions are event keys or tx.hash
     /// with <c>=</c>, or tx.height with <c>= &lt; &lt;= &gt; &gt;=</c>. Any other operator is refused with
-    /// <see cref="ArgumentException"/> rather than read as <c>=</c>.
+    /// <see cref="ArgumentException"/> rather than read as <c>=</c>. With a <paramref name="budget"/>, the search stops
+    /// with <see cref="ScanBudgetExceededException"/> once it has spent it (counting, sorting and skipping rows included).
     /// </summary>
-    public (IReadOnlyList<IndexedTx> Page, int Total) SearchTxs(IReadOnlyList<(string Key, string Op, string Value)> conditions, int page, int perPage, bool descending)
+    public (IReadOnlyList<IndexedTx> Page, int Total) SearchTxs(IReadOnlyList<(string Key, string Op, string Value)> conditions, int page, int perPage, bool descending, ScanBudget? budget = null)
     {
         foreach (var (key, op, _) in conditions)
         {
@@ -251,6 +252,30 @@ public sealed class ChainStore : IDisposable
             }
         }
         using var connection = OpenReader();
+        if (budget is null)
+        {
+            return SearchTxs(connection, conditions, page, perPage, descending);
+        }
+        var handle = connection.Handle!;
+        // Returning non-zero interrupts the running statement (SQLITE_INTERRUPT): the query stops where it is.
+        SQLitePCL.raw.sqlite3_progress_handler(handle, ScanBudget.InstructionsPerStep, _ => budget.TrySpend() ? 0 : 1, null);
+        try
+        {
+            return SearchTxs(connection, conditions, page, perPage, descending);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == SQLitePCL.raw.SQLITE_INTERRUPT && budget.Exhausted)
+        {
+            throw new ScanBudgetExceededException(budget.Used);
+        }
+        finally
+        {
+            // The connection goes back to the pool: the next user must not inherit this budget.
+            SQLitePCL.raw.sqlite3_progress_handler(handle, 0, null, null);
+        }
+    }
+
+    private (IReadOnlyList<IndexedTx> Page, int Total) SearchTxs(SqliteConnection connection, IReadOnlyList<(string Key, string Op, string Value)> conditions, int page, int perPage, bool descending)
+    {
         using var command = connection.CreateCommand();
         var where = new List<string>();
         for (var i = 0; i < conditions.Count; i++)

@@ -69,7 +69,16 @@ public sealed class FollowerService(Blockchain chain, ValidatorRpcClient validat
         var answers = await validator.BatchAsync(calls, cancellationToken).ConfigureAwait(false);
         for (var i = 0; i < answers.Count; i += 2)
         {
-            var block = CometMapper.ToBlock(ValidatorRpcClient.Read<ResultBlock>(answers[i]), ValidatorRpcClient.Read<ResultCommit>(answers[i + 1]));
+            if ((answers[i].Error ?? answers[i + 1].Error) is { } error)
+            {
+                // Large blocks pass the validator's batch budget: import those that came, ask again for the rest.
+                if (i == 0)
+                {
+                    throw error;
+                }
+                return;
+            }
+            var block = CometMapper.ToBlock(ValidatorRpcClient.Read<ResultBlock>(answers[i].Result), ValidatorRpcClient.Read<ResultCommit>(answers[i + 1].Result));
             chain.ImportBlock(block);
             logger.LogDebug("imported block {Height} ({Txs} txs)", block.Height, block.Txs.Count);
         }

@@ -20,8 +20,11 @@ public sealed class ValidatorRpcClient(HttpClient http) : IBroadcastForwarder
         return Unwrap(document.RootElement).Clone();
     }
 
-    /// <summary>Calls several methods in one JSON-RPC batch; answers come back in request order.</summary>
-    public async Task<IReadOnlyList<JsonElement>> BatchAsync(IReadOnlyList<(string Method, JsonObject Params)> calls, CancellationToken cancellationToken)
+    /// <summary>
+    /// Calls several methods in one JSON-RPC batch; answers come back in request order, each a result or the error it
+    /// was answered with (a validator answers calls past its batch budget with errors).
+    /// </summary>
+    public async Task<IReadOnlyList<(JsonElement Result, RpcException? Error)>> BatchAsync(IReadOnlyList<(string Method, JsonObject Params)> calls, CancellationToken cancellationToken)
     {
         var batch = new JsonArray();
         for (var i = 0; i < calls.Count; i++)
@@ -31,10 +34,18 @@ public sealed class ValidatorRpcClient(HttpClient http) : IBroadcastForwarder
         using var response = await http.PostAsJsonAsync("", batch, cancellationToken).ConfigureAwait(false);
         response.EnsureSuccessStatusCode();
         using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false);
-        var answers = new JsonElement[calls.Count];
+        var answers = new (JsonElement, RpcException?)[calls.Count];
         foreach (var answer in document.RootElement.EnumerateArray())
         {
-            answers[answer.GetProperty("id").GetInt32()] = Unwrap(answer).Clone();
+            var id = answer.GetProperty("id").GetInt32();
+            try
+            {
+                answers[id] = (Unwrap(answer).Clone(), null);
+            }
+            catch (RpcException e)
+            {
+                answers[id] = (default, e);
+            }
         }
         return answers;
     }

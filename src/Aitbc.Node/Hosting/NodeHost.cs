@@ -64,6 +64,7 @@ public static class NodeHost
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(chain);
             builder.Services.AddSingleton(metrics);
+            builder.Services.AddSingleton(options.RpcLimits);
             builder.Services.AddSingleton<JsonRpcEndpoint>();
             if (options.FollowUrl is { } followUrl)
             {

@@ -29,6 +29,9 @@ public sealed record NodeOptions
 
     public TimeSpan CommitTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>What one JSON-RPC request may make the node build (answer bytes, search work).</summary>
+    public Rpc.RpcLimits RpcLimits { get; init; } = new();
+
     public string ConfigDirectory => Path.Combine(DataDirectory, "config");
 
     public string ChainDirectory => Path.Combine(DataDirectory, "data");

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Text.Unicode;
+using Aitbc.Chain.Storage;
 using Aitbc.Contracts;
 using Aitbc.Contracts.Node;
 using Microsoft.AspNetCore.Http;
@@ -15,14 +16,17 @@ public sealed record RpcCall(JsonElement? Id, string Method, JsonElement? Params
 
 /// <summary>
 /// JSON-RPC 2.0 over HTTP as CometBFT serves it: POST / with a request or a batch, and GET /&lt;method&gt;?args.
-/// Every failure becomes a JSON-RPC error in a 200 answer; nothing a client sends can make it throw.
+/// Every failure becomes a JSON-RPC error in a 200 answer; nothing a client sends can make it throw. What one request
+/// may make the node build is bounded by <see cref="RpcLimits"/>: each call's answer is written as soon as it is
+/// computed and stops at its byte limit, so a batch never holds more than its budget of answers in memory.
 /// </summary>
-public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<JsonRpcEndpoint> logger)
+public sealed class JsonRpcEndpoint(NodeRpc rpc, RpcLimits limits, NodeMetrics metrics, ILogger<JsonRpcEndpoint> logger)
 {
     public const int MaxBodyBytes = 8 * 1024 * 1024;
     public const int MaxBatch = 1000;
 
     private static readonly JsonTypeInfo<JsonRpcError> ErrorType = (JsonTypeInfo<JsonRpcError>)ContractJson.Server.GetTypeInfo(typeof(JsonRpcError));
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public async Task HandlePostAsync(HttpContext context)
     {
@@ -40,14 +44,14 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
         catch (Exception e) when (e is BadHttpRequestException or IOException)
         {
             // Kestrel refuses broken framing (a chunk size that is not hex, or overflows) with either exception.
-            await WriteAsync(context, w => WriteError(w, null, new RpcException(RpcErrorCode.InvalidRequest, "Invalid request", e.Message))).ConfigureAwait(false);
+            await SendErrorAsync(context, new RpcException(RpcErrorCode.InvalidRequest, "Invalid request", e.Message)).ConfigureAwait(false);
             return;
         }
         // RFC 8259: JSON text is UTF-8. JsonDocument defers decoding strings, so bytes that are not UTF-8 would
         // otherwise surface only when a member is read; refuse them here as the parse error they are.
         if (!Utf8.IsValid(body))
         {
-            await WriteAsync(context, w => WriteError(w, null, new RpcException(RpcErrorCode.ParseError, "Parse error", "error unmarshaling request: the body is not UTF-8"))).ConfigureAwait(false);
+            await SendErrorAsync(context, new RpcException(RpcErrorCode.ParseError, "Parse error", "error unmarshaling request: the body is not UTF-8")).ConfigureAwait(false);
             return;
         }
         JsonDocument document;
@@ -57,59 +61,120 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
         }
         catch (JsonException e)
         {
-            await WriteAsync(context, w => WriteError(w, null, new RpcException(RpcErrorCode.ParseError, "Parse error", $"error unmarshaling request: {e.Message}"))).ConfigureAwait(false);
+            await SendErrorAsync(context, new RpcException(RpcErrorCode.ParseError, "Parse error", $"error unmarshaling request: {e.Message}")).ConfigureAwait(false);
             return;
         }
         using (document)
         {
             var root = document.RootElement;
+            var buffer = new AnswerBuffer();
             if (root.ValueKind == JsonValueKind.Array)
             {
                 var count = root.GetArrayLength();
                 if (count is 0 or > MaxBatch)
                 {
-                    await WriteAsync(context, w => WriteError(w, null, new RpcException(RpcErrorCode.InvalidRequest, "Invalid request", $"a batch holds 1 to {MaxBatch} requests"))).ConfigureAwait(false);
+                    await SendErrorAsync(context, new RpcException(RpcErrorCode.InvalidRequest, "Invalid request", $"a batch holds 1 to {MaxBatch} requests")).ConfigureAwait(false);
                     return;
                 }
                 var requests = root.EnumerateArray().Select(ParseRequest).ToList();
-                var answers = new (JsonElement? Id, RpcAnswer Answer)[count];
                 var admitted = requests.All(r => r.Error is null) ? rpc.TryAdmitBroadcastBatch([.. requests.Select(r => r.Call!)]) : null;
+                buffer.WriteByte((byte)'[');
                 if (admitted is not null)
                 {
+                    // Already admitted, and small: a broadcast's answer is a verdict of a few hundred bytes at most.
                     for (var a = 0; a < count; a++)
                     {
-                        answers[a] = (requests[a].Call!.Id, admitted[a]);
+                        WriteSeparator(buffer, a);
+                        TryWriteAnswer(buffer, requests[a].Call!.Id, admitted[a], long.MaxValue);
                     }
                     metrics.RpcRequests("broadcast_tx_sync", count);
                 }
                 else
                 {
-                    for (var i = 0; i < count; i++)
-                    {
-                        answers[i] = await DispatchAsync(requests[i], cancellationToken).ConfigureAwait(false);
-                    }
+                    await WriteBatchAsync(buffer, requests, cancellationToken).ConfigureAwait(false);
                 }
-                await WriteAsync(context, w =>
-                {
-                    w.WriteStartArray();
-                    foreach (var answer in answers)
-                    {
-                        WriteAnswer(w, answer);
-                    }
-                    w.WriteEndArray();
-                }).ConfigureAwait(false);
+                buffer.WriteByte((byte)']');
+                await SendAsync(context, buffer).ConfigureAwait(false);
                 return;
             }
-            var single = await DispatchAsync(ParseRequest(root), cancellationToken).ConfigureAwait(false);
-            await WriteAsync(context, w => WriteAnswer(w, single)).ConfigureAwait(false);
+            var request = ParseRequest(root);
+            var single = await DispatchAsync(request, new ScanBudget(limits.MaxSearchSteps), null, cancellationToken).ConfigureAwait(false);
+            if (!TryWriteAnswer(buffer, request.Id, single, limits.MaxAnswerBytes))
+            {
+                WriteError(buffer, request.Id, AnswerTooLarge());
+            }
+            await SendAsync(context, buffer).ConfigureAwait(false);
         }
     }
 
     public async Task HandleGetAsync(HttpContext context, string method)
     {
-        var answer = await InvokeAsync(method, () => RpcParams.FromQuery(context.Request.Query), context.RequestAborted).ConfigureAwait(false);
+        var scan = new ScanBudget(limits.MaxSearchSteps);
+        var answer = await InvokeAsync(method, () => RpcParams.FromQuery(context.Request.Query), scan, null, context.RequestAborted).ConfigureAwait(false);
         using var idDocument = JsonDocument.Parse("-1");
-        await WriteAsync(context, w => WriteAnswer(w, (idDocument.RootElement, answer))).ConfigureAwait(false);
+        var buffer = new AnswerBuffer();
+        if (!TryWriteAnswer(buffer, idDocument.RootElement, answer, limits.MaxAnswerBytes))
+        {
+            WriteError(buffer, idDocument.RootElement, AnswerTooLarge());
+        }
+        await SendAsync(context, buffer).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Answers a batch's calls in order, each written as soon as it is answered. Once an answer would pass the batch's
+    /// byte budget, that call and every later one are answered with the error naming it, without being run; the
+    /// batch's searches share one <see cref="ScanBudget"/>, each call also held to its own.
+    /// </summary>
+    private async Task WriteBatchAsync(AnswerBuffer buffer, List<(RpcCall? Call, JsonElement? Id, RpcException? Error)> requests, CancellationToken cancellationToken)
+    {
+        var batchScan = new ScanBudget(limits.MaxBatchSearchSteps);
+        var start = buffer.Written;
+        RpcException? refused = null;
+        for (var i = 0; i < requests.Count; i++)
+        {
+            WriteSeparator(buffer, i);
+            var request = requests[i];
+            if (refused is not null)
+            {
+                metrics.RpcRequest(request.Call is { } skipped && rpc.TryGetMethod(skipped.Method, out _) ? skipped.Method : "unknown", ok: false);
+                WriteError(buffer, request.Id, refused);
+                continue;
+            }
+            var answer = await DispatchAsync(request, new ScanBudget(limits.MaxSearchSteps, batchScan), batchScan, cancellationToken).ConfigureAwait(false);
+            // The first call may use a call's whole limit: a batch always answers at least one call that fits it alone.
+            var room = i == 0 ? limits.MaxAnswerBytes : Math.Min(limits.MaxAnswerBytes, limits.MaxBatchAnswerBytes - (buffer.Written - start));
+            if (TryWriteAnswer(buffer, request.Id, answer, room))
+            {
+                continue;
+            }
+            if (room == limits.MaxAnswerBytes)
+            {
+                WriteError(buffer, request.Id, AnswerTooLarge());
+                continue;
+            }
+            refused = RpcException.LimitExceeded(
+                $"answer over the {Size(limits.MaxBatchAnswerBytes)} batch budget (node option {RpcLimits.BatchAnswerBytesOption}): this call and the rest of the batch were not answered; send them again in another request");
+            WriteError(buffer, request.Id, refused);
+        }
+    }
+
+    private RpcException AnswerTooLarge() =>
+        RpcException.LimitExceeded($"answer over the {Size(limits.MaxAnswerBytes)} limit of one call (node option {RpcLimits.AnswerBytesOption})");
+
+    private RpcException SearchOverBudget(ScanBudget? batchScan) => batchScan is { Exhausted: true }
+        ? RpcException.LimitExceeded($"search over the batch budget of {limits.MaxBatchSearchSteps} steps (node option {RpcLimits.BatchSearchStepsOption}); send the rest of the batch's searches in another request")
+        : RpcException.LimitExceeded($"search over the budget of {limits.MaxSearchSteps} steps of one call (node option {RpcLimits.SearchStepsOption}); narrow the query");
+
+    private static string Size(long bytes) => bytes % (1024 * 1024) == 0
+        ? $"{bytes / (1024 * 1024)} MiB"
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes}-byte");
+
+    private static void WriteSeparator(AnswerBuffer buffer, int index)
+    {
+        if (index > 0)
+        {
+            buffer.WriteByte((byte)',');
+        }
     }
 
     /// <summary>
@@ -164,16 +229,16 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
         }
     }
 
-    private async Task<(JsonElement? Id, RpcAnswer Answer)> DispatchAsync((RpcCall? Call, JsonElement? Id, RpcException? Error) request, CancellationToken cancellationToken)
+    private async Task<RpcAnswer> DispatchAsync((RpcCall? Call, JsonElement? Id, RpcException? Error) request, ScanBudget scan, ScanBudget? batchScan, CancellationToken cancellationToken)
     {
         if (request.Call is not { } call)
         {
-            return (request.Id, RpcAnswer.Failed(request.Error!));
+            return RpcAnswer.Failed(request.Error!);
         }
-        return (call.Id, await InvokeAsync(call.Method, () => RpcParams.FromJson(call.Params), cancellationToken).ConfigureAwait(false));
+        return await InvokeAsync(call.Method, () => RpcParams.FromJson(call.Params), scan, batchScan, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<RpcAnswer> InvokeAsync(string name, Func<RpcParams> parameters, CancellationToken cancellationToken)
+    private async Task<RpcAnswer> InvokeAsync(string name, Func<RpcParams> parameters, ScanBudget scan, ScanBudget? batchScan, CancellationToken cancellationToken)
     {
         if (!rpc.TryGetMethod(name, out var method))
         {
@@ -185,9 +250,16 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
         using var activity = NodeTracing.Source.StartActivity($"rpc {name}");
         try
         {
-            var answer = await method.InvokeAsync(parameters(), cancellationToken).ConfigureAwait(false);
+            var answer = await method.InvokeAsync(parameters(), cancellationToken, scan).ConfigureAwait(false);
             metrics.RpcRequest(name, ok: true);
             return answer;
+        }
+        catch (ScanBudgetExceededException)
+        {
+            var error = SearchOverBudget(batchScan);
+            activity?.SetStatus(ActivityStatusCode.Error, error.Detail);
+            metrics.RpcRequest(name, ok: false);
+            return RpcAnswer.Failed(error);
         }
         catch (RpcException e)
         {
@@ -236,19 +308,58 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
         }
     }
 
-    private static void WriteAnswer(Utf8JsonWriter writer, (JsonElement? Id, RpcAnswer Answer) answer)
+    /// <summary>
+    /// Writes one answer unless it would pass <paramref name="limit"/> bytes; then it stops there, drops what it had
+    /// written and returns false.
+    /// </summary>
+    private static bool TryWriteAnswer(AnswerBuffer buffer, JsonElement? id, RpcAnswer answer, long limit)
     {
-        if (answer.Answer.Error is { } error)
+        var mark = buffer.Written;
+        buffer.Limit = mark + Math.Min(limit, long.MaxValue - mark);
+        var writer = new Utf8JsonWriter(buffer, WriterOptions);
+        var written = false;
+        try
         {
-            WriteError(writer, answer.Id, error);
+            WriteAnswer(writer, id, answer);
+            writer.Flush();
+            written = true;
+        }
+        catch (AnswerBuffer.LimitPassedException)
+        {
+            // Dropped below, once the writer has given back what it still held.
+        }
+        finally
+        {
+            buffer.Limit = long.MaxValue;
+            writer.Dispose();
+            if (!written)
+            {
+                buffer.Truncate(mark);
+            }
+        }
+        return written;
+    }
+
+    private static void WriteAnswer(Utf8JsonWriter writer, JsonElement? id, RpcAnswer answer)
+    {
+        if (answer.Error is { } error)
+        {
+            WriteError(writer, id, error);
             return;
         }
         writer.WriteStartObject();
         writer.WriteString("jsonrpc", "2.0");
-        WriteId(writer, answer.Id);
+        WriteId(writer, id);
         writer.WritePropertyName("result");
-        answer.Answer.WriteResult(writer);
+        answer.WriteResult(writer);
         writer.WriteEndObject();
+    }
+
+    /// <summary>Writes an error answer: a few hundred bytes at most, so never held to a limit.</summary>
+    private static void WriteError(AnswerBuffer buffer, JsonElement? id, RpcException error)
+    {
+        using var writer = new Utf8JsonWriter(buffer, WriterOptions);
+        WriteError(writer, id, error);
     }
 
     private static void WriteError(Utf8JsonWriter writer, JsonElement? id, RpcException error)
@@ -275,16 +386,18 @@ public sealed class JsonRpcEndpoint(NodeRpc rpc, NodeMetrics metrics, ILogger<Js
         }
     }
 
-    private static async Task WriteAsync(HttpContext context, Action<Utf8JsonWriter> write)
+    private static Task SendErrorAsync(HttpContext context, RpcException error)
     {
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            write(writer);
-        }
+        var buffer = new AnswerBuffer();
+        WriteError(buffer, null, error);
+        return SendAsync(context, buffer);
+    }
+
+    private static async Task SendAsync(HttpContext context, AnswerBuffer buffer)
+    {
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "application/json";
-        context.Response.ContentLength = buffer.WrittenCount;
+        context.Response.ContentLength = buffer.Written;
         await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
     }
 }

@@ -1,20 +1,22 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Aitbc.Chain.Storage;
 
 namespace Aitbc.Node.Rpc;
 
 /// <summary>
 /// One JSON-RPC method: a public method of an <see cref="IRpcModule"/>, bound once at start-up. Each parameter is read
 /// from the call's params by its name — <c>long?</c> as an integer (number or string), <c>string</c> as text (a hash when
-/// marked <see cref="RpcHashAttribute"/>), <c>byte[]</c> as bytes; a <see cref="CancellationToken"/> is the request's —
+/// marked <see cref="RpcHashAttribute"/>), <c>byte[]</c> as bytes; a <see cref="CancellationToken"/> is the request's and
+/// a <see cref="ScanBudget"/> the call's search budget —
 /// and the result, a contract record or a task of one, is written with the metadata found for its type.
 /// </summary>
 public sealed class RpcMethod
 {
     private readonly object _module;
     private readonly MethodInvoker _invoker;
-    private readonly Func<RpcParams, CancellationToken, object?>[] _parameters;
+    private readonly Func<RpcParams, CancellationToken, ScanBudget?, object?>[] _parameters;
     private readonly Func<object?, ValueTask<object?>> _unwrap;
     private readonly JsonTypeInfo _resultType;
 
@@ -48,37 +50,44 @@ public sealed class RpcMethod
             .Where(m => !m.IsSpecialName)
             .Select(m => new RpcMethod(module, m, options));
 
-    /// <summary>Reads the parameters, calls the method and returns its result; an <see cref="RpcException"/> or any other failure is thrown.</summary>
-    public async ValueTask<RpcAnswer> InvokeAsync(RpcParams parameters, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the parameters, calls the method and returns its result; an <see cref="RpcException"/> or any other failure
+    /// is thrown. A method that searches is given <paramref name="scanBudget"/> (none: unbounded).
+    /// </summary>
+    public async ValueTask<RpcAnswer> InvokeAsync(RpcParams parameters, CancellationToken cancellationToken, ScanBudget? scanBudget = null)
     {
         var arguments = new object?[_parameters.Length];
         for (var i = 0; i < arguments.Length; i++)
         {
-            arguments[i] = _parameters[i](parameters, cancellationToken);
+            arguments[i] = _parameters[i](parameters, cancellationToken, scanBudget);
         }
         var returned = _invoker.Invoke(_module, new Span<object?>(arguments));
         return RpcAnswer.Ok(await _unwrap(returned).ConfigureAwait(false), _resultType);
     }
 
-    private static Func<RpcParams, CancellationToken, object?> ReadParameter(MethodInfo method, ParameterInfo parameter)
+    private static Func<RpcParams, CancellationToken, ScanBudget?, object?> ReadParameter(MethodInfo method, ParameterInfo parameter)
     {
         var name = parameter.Name!;
         var type = parameter.ParameterType;
         if (type == typeof(CancellationToken))
         {
-            return static (_, cancellationToken) => cancellationToken;
+            return static (_, cancellationToken, _) => cancellationToken;
+        }
+        if (type == typeof(ScanBudget))
+        {
+            return static (_, _, scanBudget) => scanBudget;
         }
         if (type == typeof(long?))
         {
-            return (p, _) => p.GetInt64(name);
+            return (p, _, _) => p.GetInt64(name);
         }
         if (type == typeof(byte[]))
         {
-            return (p, _) => p.GetBytes(name);
+            return (p, _, _) => p.GetBytes(name);
         }
         if (type == typeof(string))
         {
-            return parameter.IsDefined(typeof(RpcHashAttribute)) ? (p, _) => p.GetHash(name) : (p, _) => p.GetString(name);
+            return parameter.IsDefined(typeof(RpcHashAttribute)) ? (p, _, _) => p.GetHash(name) : (p, _, _) => p.GetString(name);
         }
         throw new InvalidOperationException($"RPC method {method.Name}: no reader for parameter {name} of type {type.Name}");
     }

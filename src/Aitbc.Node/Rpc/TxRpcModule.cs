@@ -1,4 +1,5 @@
 using Aitbc.Chain;
+using Aitbc.Chain.Storage;
 using Aitbc.Contracts.Node;
 
 namespace Aitbc.Node.Rpc;
@@ -16,8 +17,11 @@ public sealed class TxRpcModule(Blockchain chain) : IRpcModule
         return CometMapper.Tx(tx);
     }
 
-    /// <summary>One page of the transactions matching <paramref name="query"/> (<see cref="TxQuery"/>), in height order.</summary>
-    public ResultTxSearch tx_search(string? query, long? page, long? per_page, string? order_by)
+    /// <summary>
+    /// One page of the transactions matching <paramref name="query"/> (<see cref="TxQuery"/>), in height order; the
+    /// search stops with <see cref="ScanBudgetExceededException"/> once it has spent <paramref name="scan"/>.
+    /// </summary>
+    public ResultTxSearch tx_search(string? query, long? page, long? per_page, string? order_by, ScanBudget? scan)
     {
         var conditions = TxQuery.Parse(query ?? "");
         var perPage = (int)Math.Clamp(per_page ?? 30, 1, 100);
@@ -31,7 +35,7 @@ public sealed class TxRpcModule(Blockchain chain) : IRpcModule
         {
             throw RpcException.InvalidParams("order_by must be asc or desc");
         }
-        var (txs, total) = chain.Store.SearchTxs(conditions, (int)Math.Min(pageNumber, int.MaxValue / perPage), perPage, order == "desc");
+        var (txs, total) = chain.Store.SearchTxs(conditions, (int)Math.Min(pageNumber, int.MaxValue / perPage), perPage, order == "desc", scan);
         return new ResultTxSearch([.. txs.Select(CometMapper.Tx)], total);
     }
 }

@@ -15,7 +15,7 @@ namespace Aitbc.Node.Tests.Hostile;
 [Collection(RpcNodeCollection.Name)]
 public sealed class TransportHostileTests(RpcNodeFixture fixture, ITestOutputHelper output)
 {
-    private const int Limit = Rpc.JsonRpcEndpoint.MaxBodyBytes;
+    private const int Limit = Aitbc.Node.Rpc.JsonRpcEndpoint.MaxBodyBytes;
 
     [Fact]
     public async Task Bodies_past_the_limit_are_refused_before_they_are_read()
