@@ -208,6 +208,10 @@ public sealed class TxExecutor(GenesisDocument genesis)
         {
             return TxResult.Fail(TxCode.UnknownJob, $"job {b.JobId} has no escrow");
         }
+        if (NotOwner(escrow, sender) is { } notOwner)
+        {
+            return notOwner;
+        }
         if (!escrow.IsOpen)
         {
             return TxResult.Fail(TxCode.EscrowClosed, $"escrow of job {b.JobId} is already closed ({escrow.Status})");
@@ -265,6 +269,10 @@ public sealed class TxExecutor(GenesisDocument genesis)
         {
             return TxResult.Fail(TxCode.UnknownJob, $"job {b.JobId} has no escrow");
         }
+        if (NotOwner(escrow, sender) is { } notOwner)
+        {
+            return notOwner;
+        }
         if (!escrow.IsOpen)
         {
             return TxResult.Fail(TxCode.EscrowClosed, $"escrow of job {b.JobId} is already closed ({escrow.Status})");
@@ -283,6 +291,15 @@ public sealed class TxExecutor(GenesisDocument genesis)
         state.SetEscrow(escrow with { Status = EscrowStatus.Refunded, ClosedHeight = height, Refunded = escrow.Amount, Reason = b.Reason });
         return Ok(TxType.RefundJob, ("job_id", b.JobId), ("client", escrow.Client.Value), ("amount", escrow.Amount.ToMicroString()));
     }
+
+    /// <summary>
+    /// An escrow is closed only by the coordinator that opened it: being named in genesis lets a coordinator settle its
+    /// own jobs, not pay another coordinator's escrow to a miner of its choice or refund it.
+    /// </summary>
+    private static TxResult? NotOwner(EscrowState escrow, Address sender) =>
+        escrow.Coordinator == sender
+            ? null
+            : TxResult.Fail(TxCode.Unauthorized, $"escrow of job {escrow.JobId} was opened by coordinator {escrow.Coordinator}; only it may close it, not {sender}");
 
     public static bool IsValidId(string? id) =>
         id is { Length: > 0 and <= MaxIdLength } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '-');
