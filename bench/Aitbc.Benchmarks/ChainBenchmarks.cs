@@ -87,7 +87,7 @@ public class BlockBenchmarks
         var ok = 0;
         foreach (var tx in _txs)
         {
-            ok += executor.Execute(overlay, tx, 1, signatureChecked: true).IsOk ? 1 : 0;
+            ok += executor.Execute(overlay, tx, 1, DateTimeOffset.UnixEpoch, signatureChecked: true).IsOk ? 1 : 0;
         }
         return ok;
     }

@@ -297,7 +297,7 @@ public sealed class Blockchain : IDisposable
             return new CheckTxResult(hash, TxResult.Fail(TxCode.MempoolFull, $"mempool is full ({_pool.Count} txs); retry later"));
         }
         var target = addToMempool ? _checkState : new StateOverlay(_checkState);
-        var result = _executor.Execute(target, tx, Status.Height + 1, signatureChecked: true);
+        var result = _executor.Execute(target, tx, Status.Height + 1, _time.GetUtcNow(), signatureChecked: true);
         if (result.IsOk && addToMempool)
         {
             _pool.Add(tx);
@@ -355,22 +355,25 @@ public sealed class Blockchain : IDisposable
             var status = Status;
             var height = status.Height + 1;
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var overlay = new StateOverlay(_ledger);
-            var results = new TxResult[batch.Count];
-            for (var i = 0; i < batch.Count; i++)
-            {
-                results[i] = _executor.Execute(overlay, batch[i], height, signatureChecked: true);
-            }
+            // The block's time is fixed before execution: unstakes and releases of unbonding stake are reckoned from it.
             var now = _time.GetUtcNow();
             if (now <= _lastBlockTime)
             {
                 now = _lastBlockTime.AddTicks(1);
             }
+            var overlay = new StateOverlay(_ledger);
+            var released = TxExecutor.ReleaseUnbonded(overlay, _ledger.MinersUnbonding, now);
+            var results = new TxResult[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                results[i] = _executor.Execute(overlay, batch[i], height, now, signatureChecked: true);
+            }
             var txBytes = batch.Select(t => t.WireBytes).ToList();
             var header = new BlockHeader(Genesis.ChainId, height, BlockHeader.FormatTime(now), status.LastBlockHash,
                 Convert.ToHexString(BlockHeader.ComputeDataHash(txBytes)), status.AppHash, key.PublicKey.HexAddress);
             var block = new Block(header, txBytes, Convert.ToBase64String(key.Sign(header.CanonicalBytes())));
-            Commit(block, overlay, results, now, started, fromPoolHead: true);
+            // Releases ran before the transactions, so the block did not start from the state CheckTx did.
+            Commit(block, overlay, results, now, started, fromPoolHead: !released);
             return block;
         }
         finally
@@ -447,6 +450,7 @@ public sealed class Blockchain : IDisposable
             });
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var overlay = new StateOverlay(_ledger);
+            TxExecutor.ReleaseUnbonded(overlay, _ledger.MinersUnbonding, time);
             var results = new TxResult[txs.Length];
             for (var i = 0; i < txs.Length; i++)
             {
@@ -455,7 +459,7 @@ public sealed class Blockchain : IDisposable
                     throw new InvalidBlockException($"block {header.Height} holds an undecodable transaction at index {i}");
                 }
                 results[i] = verified[i]
-                    ? _executor.Execute(overlay, txs[i], header.Height, signatureChecked: true)
+                    ? _executor.Execute(overlay, txs[i], header.Height, time, signatureChecked: true)
                     : TxResult.Fail(TxCode.BadSignature, "signature does not verify for pub_key");
             }
             Commit(block, overlay, results, time, started, fromPoolHead: false);
@@ -531,7 +535,7 @@ public sealed class Blockchain : IDisposable
         List<SignedTransaction>? evicted = null;
         foreach (var tx in _pool.All)
         {
-            var result = _executor.Execute(_checkState, tx, Status.Height + 1, signatureChecked: true);
+            var result = _executor.Execute(_checkState, tx, Status.Height + 1, _time.GetUtcNow(), signatureChecked: true);
             if (!result.IsOk)
             {
                 (evicted ??= []).Add(tx);

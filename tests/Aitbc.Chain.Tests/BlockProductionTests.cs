@@ -177,8 +177,10 @@ public sealed class BlockProductionTests : IDisposable
 
         Assert.Equal(_chain.Genesis.TotalSupply, _chain.Chain.ComputeSupply());
         Assert.Equal(GenesisBuilder.InitialBalance - 7_000 + 3, _chain.Balance(Alice));
-        Assert.Equal(GenesisBuilder.InitialBalance - 10_000 + 7_000 + 4_000, _chain.Balance(Miner));
-        Assert.Equal(6_000UL, Assert.Single(_chain.Chain.Miners()).Stake.Micro);
+        Assert.Equal(GenesisBuilder.InitialBalance - 10_000 + 7_000, _chain.Balance(Miner));
+        var miner = Assert.Single(_chain.Chain.Miners());
+        Assert.Equal(6_000UL, miner.Stake.Micro);
+        Assert.Equal(4_000UL, miner.UnbondingTotal.Micro);
     }
 
     [Fact]

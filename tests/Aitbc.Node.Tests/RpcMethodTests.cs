@@ -3,6 +3,8 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Aitbc.Core;
+using Aitbc.Core.Transactions;
 using Aitbc.Node.Tests.Infrastructure;
 
 namespace Aitbc.Node.Tests;
@@ -165,6 +167,7 @@ public sealed partial class RpcMethodTests(RpcNodeFixture fixture)
         Assert.Equal(1UL, account.GetProperty("nonce").GetUInt64());
         Assert.Equal(Str(50_000_000 - (long)RpcNodeFixture.JobMax), account.GetProperty("allowances").GetProperty(fixture.Net.Coordinator.Address.Value).GetString());
         Assert.Equal("0", account.GetProperty("stake").GetString());
+        Assert.Equal("0", account.GetProperty("unbonding").GetString());
 
         var miner = await Rpc.AccountAsync(fixture.Miner.Address.Value);
         Assert.Equal(RpcNodeFixture.MinerStake, miner.Stake);
@@ -176,6 +179,28 @@ public sealed partial class RpcMethodTests(RpcNodeFixture fixture)
         var bad = await Rpc.QueryAsync("/account/not-an-address");
         Assert.NotEqual(0, bad.GetProperty("code").GetInt32());
         Assert.Contains("not-an-address", bad.GetProperty("log").GetString());
+    }
+
+    [Fact]
+    public async Task Abci_query_shows_an_unstaking_miners_stake_as_unbonding_not_bonded()
+    {
+        var wallet = fixture.Spare(3);
+        var before = await Rpc.AccountAsync(wallet.Address.Value);
+        await Rpc.CommitOkAsync(wallet.Sign(new RegisterMinerBody(new Amount(5_000_000)), before.Nonce + 1));
+
+        await Rpc.CommitOkAsync(wallet.Sign(new UnstakeBody(new Amount(2_000_000)), before.Nonce + 2));
+
+        var account = await Rpc.QueryValueAsync($"/account/{wallet.Address.Value}");
+        Assert.Equal("3000000", account.GetProperty("stake").GetString());
+        Assert.Equal("2000000", account.GetProperty("unbonding").GetString());
+        Assert.Equal(Str((long)(before.Balance - 5_000_000)), account.GetProperty("balance").GetString());
+        var miner = await Rpc.QueryValueAsync($"/miner/{wallet.Address.Value}");
+        Assert.Equal("3000000", miner.GetProperty("stake").GetString());
+        var entry = Assert.Single(miner.GetProperty("unbonding").EnumerateArray().ToList());
+        Assert.Equal("2000000", entry.GetProperty("amount").GetString());
+        Assert.EndsWith("Z", entry.GetProperty("release_at").GetString(), StringComparison.Ordinal);
+        var (total, counted) = await Rpc.SupplyAsync();
+        Assert.Equal(total, counted);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Aitbc.Chain.Genesis;
 using Aitbc.Chain.State;
 using Aitbc.Core;
+using Aitbc.Core.Blocks;
 using Aitbc.Core.Crypto;
 using Aitbc.Core.Proofs;
 using Aitbc.Core.Transactions;
@@ -17,15 +18,20 @@ public sealed class TxExecutor(GenesisDocument genesis)
     public const int MaxReasonLength = 512;
     public const int MaxModelLength = 256;
 
+    /// <summary>Unstakes a miner may have unbonding at once (those of one block share an entry), so its record stays small.</summary>
+    public const int MaxUnbondingEntries = 16;
+
     private readonly HashSet<Address> _coordinators = [.. genesis.Coordinators];
+    private readonly TimeSpan _unbonding = TimeSpan.FromMilliseconds(genesis.UnbondingMs);
 
     public string ChainId { get; } = genesis.ChainId;
 
     public bool IsCoordinator(Address address) => _coordinators.Contains(address);
 
     /// <summary>Checks and, when valid, applies <paramref name="tx"/> to <paramref name="state"/>.</summary>
+    /// <param name="blockTime">the time of the block the transaction goes in (for CheckTx, the node's clock)</param>
     /// <param name="signatureChecked">true when the caller has already verified the signature (the mempool did).</param>
-    public TxResult Execute(StateOverlay state, SignedTransaction tx, long height, bool signatureChecked)
+    public TxResult Execute(StateOverlay state, SignedTransaction tx, long height, DateTimeOffset blockTime, bool signatureChecked)
     {
         var envelope = tx.Tx;
         if (!string.Equals(envelope.ChainId, ChainId, StringComparison.Ordinal))
@@ -49,7 +55,7 @@ public sealed class TxExecutor(GenesisDocument genesis)
                 TransferBody b => Transfer(state, sender, account, b),
                 ApproveBody b => Approve(state, sender, account, b),
                 RegisterMinerBody b => RegisterMiner(state, envelope, sender, account, b, height),
-                UnstakeBody b => Unstake(state, sender, account, b),
+                UnstakeBody b => Unstake(state, sender, account, b, height, blockTime),
                 SubmitJobBody b => SubmitJob(state, sender, account, b, height),
                 RecordReceiptBody b => RecordReceipt(state, tx, sender, account, b, height),
                 RefundJobBody b => RefundJob(state, sender, account, b, height),
@@ -115,7 +121,7 @@ public sealed class TxExecutor(GenesisDocument genesis)
         return Ok(TxType.RegisterMiner, ("miner", sender.Value), ("stake", miner.Stake.ToMicroString()), ("added", b.Stake.ToMicroString()));
     }
 
-    private static TxResult Unstake(StateOverlay state, Address sender, AccountState account, UnstakeBody b)
+    private TxResult Unstake(StateOverlay state, Address sender, AccountState account, UnstakeBody b, long height, DateTimeOffset blockTime)
     {
         var miner = state.GetMiner(sender);
         if (miner is null)
@@ -128,11 +134,55 @@ public sealed class TxExecutor(GenesisDocument genesis)
         }
         if (miner.Stake < b.Amount)
         {
-            return TxResult.Fail(TxCode.InsufficientFunds, $"stake is {miner.Stake.ToMicroString()}uaitbc, cannot release {b.Amount.ToMicroString()}uaitbc");
+            return TxResult.Fail(TxCode.InsufficientFunds, $"bonded stake is {miner.Stake.ToMicroString()}uaitbc, cannot unstake {b.Amount.ToMicroString()}uaitbc");
         }
-        state.SetMiner(miner with { Stake = miner.Stake - b.Amount });
-        state.SetAccount(sender, Bump(account) with { Balance = account.Balance + b.Amount });
-        return Ok(TxType.Unstake, ("miner", sender.Value), ("amount", b.Amount.ToMicroString()));
+        // The stake leaves the bonded stake now (rankings and later unstakes see less at once) but reaches the balance
+        // only when the unbonding delay has passed, so a job the miner ran on it can still be answered for.
+        var releaseAt = BlockHeader.FormatTime(blockTime + _unbonding);
+        List<UnbondingEntry> entries = [.. miner.Unbonding ?? []];
+        if (entries.Count > 0 && entries[^1].ReleaseAt == releaseAt)
+        {
+            entries[^1] = entries[^1] with { Amount = entries[^1].Amount + b.Amount };
+        }
+        else if (entries.Count >= MaxUnbondingEntries)
+        {
+            return TxResult.Fail(TxCode.StakeLocked, $"{MaxUnbondingEntries} unstakes are already unbonding; the next is released at {entries.MinBy(e => e.ReleaseAt, StringComparer.Ordinal)!.ReleaseAt}");
+        }
+        else
+        {
+            entries.Add(new UnbondingEntry(b.Amount, height, releaseAt));
+        }
+        state.SetMiner(miner.WithUnbonding(entries) with { Stake = miner.Stake - b.Amount });
+        state.SetAccount(sender, Bump(account));
+        return Ok(TxType.Unstake, ("miner", sender.Value), ("amount", b.Amount.ToMicroString()), ("release_at", releaseAt));
+    }
+
+    /// <summary>
+    /// Returns to their miners' balances the unbonding entries whose release time the block has reached. Runs at the
+    /// start of every block, before its transactions, over the miners that had stake unbonding when it began.
+    /// </summary>
+    /// <returns>true when anything was released.</returns>
+    public static bool ReleaseUnbonded(StateOverlay state, IEnumerable<Address> unbonding, DateTimeOffset blockTime)
+    {
+        var released = false;
+        foreach (var address in unbonding)
+        {
+            if (state.GetMiner(address) is not { Unbonding: { Count: > 0 } entries } miner)
+            {
+                continue;
+            }
+            var due = entries.Where(e => e.IsDueAt(blockTime)).ToList();
+            if (due.Count == 0)
+            {
+                continue;
+            }
+            var amount = due.Aggregate(Amount.Zero, (sum, e) => sum + e.Amount);
+            state.SetMiner(miner.WithUnbonding(entries.Where(e => !e.IsDueAt(blockTime))));
+            var account = state.GetAccount(address);
+            state.SetAccount(address, account with { Balance = account.Balance + amount });
+            released = true;
+        }
+        return released;
     }
 
     private TxResult SubmitJob(StateOverlay state, Address sender, AccountState account, SubmitJobBody b, long height)
@@ -208,6 +258,10 @@ public sealed class TxExecutor(GenesisDocument genesis)
         {
             return TxResult.Fail(TxCode.UnknownJob, $"job {b.JobId} has no escrow");
         }
+        if (NotOwner(escrow, sender) is { } notOwner)
+        {
+            return notOwner;
+        }
         if (!escrow.IsOpen)
         {
             return TxResult.Fail(TxCode.EscrowClosed, $"escrow of job {b.JobId} is already closed ({escrow.Status})");
@@ -265,6 +319,10 @@ public sealed class TxExecutor(GenesisDocument genesis)
         {
             return TxResult.Fail(TxCode.UnknownJob, $"job {b.JobId} has no escrow");
         }
+        if (NotOwner(escrow, sender) is { } notOwner)
+        {
+            return notOwner;
+        }
         if (!escrow.IsOpen)
         {
             return TxResult.Fail(TxCode.EscrowClosed, $"escrow of job {b.JobId} is already closed ({escrow.Status})");
@@ -284,13 +342,22 @@ public sealed class TxExecutor(GenesisDocument genesis)
         return Ok(TxType.RefundJob, ("job_id", b.JobId), ("client", escrow.Client.Value), ("amount", escrow.Amount.ToMicroString()));
     }
 
+    /// <summary>
+    /// An escrow is closed only by the coordinator that opened it: being named in genesis lets a coordinator settle its
+    /// own jobs, not pay another coordinator's escrow to a miner of its choice or refund it.
+    /// </summary>
+    private static TxResult? NotOwner(EscrowState escrow, Address sender) =>
+        escrow.Coordinator == sender
+            ? null
+            : TxResult.Fail(TxCode.Unauthorized, $"escrow of job {escrow.JobId} was opened by coordinator {escrow.Coordinator}; only it may close it, not {sender}");
+
     public static bool IsValidId(string? id) =>
         id is { Length: > 0 and <= MaxIdLength } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '-');
 
     private static AccountState Bump(AccountState account) => account with { Nonce = account.Nonce + 1 };
 
     // Amounts are reported but not indexed: nobody searches for a transfer of exactly 1234 uaitbc, and each index row costs a write.
-    private static readonly HashSet<string> UnindexedAttributes = ["amount", "stake", "added", "amount_paid", "refunded"];
+    private static readonly HashSet<string> UnindexedAttributes = ["amount", "stake", "added", "amount_paid", "refunded", "release_at"];
 
     private static TxResult Ok(string type, params (string Key, string Value)[] attributes) =>
         new(TxCode.Ok, "", [new TxEvent(type, [.. attributes.Select(a => new EventAttribute(a.Key, a.Value, !UnindexedAttributes.Contains(a.Key)))])]);

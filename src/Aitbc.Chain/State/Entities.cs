@@ -15,8 +15,32 @@ public sealed record AccountState(Amount Balance, ulong Nonce, ImmutableSortedDi
         this with { Allowances = amount.IsZero ? Allowances.Remove(spender.Value) : Allowances.SetItem(spender.Value, amount) };
 }
 
-/// <summary>A registered miner: its key (which signs proofs) and its locked stake.</summary>
-public sealed record MinerState(Address Address, string PubKey, Amount Stake, long RegisteredHeight);
+/// <summary>
+/// A registered miner: its key (which signs proofs), its bonded stake (what ranks it and what it may unstake) and the
+/// stake it unstaked that is still unbonding (null when none, so a miner that never unstaked is stored as before).
+/// </summary>
+public sealed record MinerState(Address Address, string PubKey, Amount Stake, long RegisteredHeight, IReadOnlyList<UnbondingEntry>? Unbonding = null)
+{
+    [JsonIgnore]
+    public Amount UnbondingTotal => Unbonding?.Aggregate(Amount.Zero, (sum, e) => sum + e.Amount) ?? Amount.Zero;
+
+    /// <summary>What a slash can take: the bonded stake and the stake still unbonding.</summary>
+    [JsonIgnore]
+    public Amount Slashable => Stake + UnbondingTotal;
+
+    public MinerState WithUnbonding(IEnumerable<UnbondingEntry> entries)
+    {
+        UnbondingEntry[] list = [.. entries];
+        return this with { Unbonding = list.Length == 0 ? null : list };
+    }
+
+    // The entries are compared by value: two nodes that executed the same blocks hold equal miners.
+    public bool Equals(MinerState? other) =>
+        other is not null && Address == other.Address && PubKey == other.PubKey && Stake == other.Stake && RegisteredHeight == other.RegisteredHeight
+        && (Unbonding ?? []).SequenceEqual(other.Unbonding ?? []);
+
+    public override int GetHashCode() => HashCode.Combine(Address, PubKey, Stake, RegisteredHeight, Unbonding?.Count ?? 0);
+}
 
 public static class EscrowStatus
 {

@@ -15,6 +15,9 @@ public sealed class LedgerState : IStateView
     private readonly Dictionary<string, EscrowState> _escrows = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ReceiptRecord> _receipts = new(StringComparer.Ordinal);
 
+    // The miners with stake unbonding: each block looks only at these for releases that have come due.
+    private readonly HashSet<Address> _unbonding = [];
+
     public int AccountCount => _accounts.Count;
 
     public int EscrowCount => _escrows.Count;
@@ -28,6 +31,9 @@ public sealed class LedgerState : IStateView
     public ReceiptRecord? GetReceipt(string receiptId) => _receipts.GetValueOrDefault(receiptId);
 
     public IEnumerable<MinerState> Miners => _miners.Values;
+
+    /// <summary>The addresses of the miners with stake unbonding, in address order.</summary>
+    public IReadOnlyList<Address> MinersUnbonding => [.. _unbonding.OrderBy(a => a.Value, StringComparer.Ordinal)];
 
     public void Apply(IEnumerable<StateChange> changes)
     {
@@ -59,7 +65,16 @@ public sealed class LedgerState : IStateView
                 _accounts[Address.Parse(key)] = account;
                 break;
             case MinerState miner:
-                _miners[Address.Parse(key)] = miner;
+                var minerAddress = Address.Parse(key);
+                _miners[minerAddress] = miner;
+                if (miner.Unbonding is { Count: > 0 })
+                {
+                    _unbonding.Add(minerAddress);
+                }
+                else
+                {
+                    _unbonding.Remove(minerAddress);
+                }
                 break;
             case EscrowState escrow:
                 _escrows[key] = escrow;
@@ -72,7 +87,7 @@ public sealed class LedgerState : IStateView
         }
     }
 
-    /// <summary>Σ balances + Σ open escrow + Σ stake, counted from scratch.</summary>
+    /// <summary>Σ balances + Σ open escrow + Σ stake (bonded and unbonding), counted from scratch.</summary>
     public Amount ComputeSupply()
     {
         var total = Amount.Zero;
@@ -89,7 +104,7 @@ public sealed class LedgerState : IStateView
         }
         foreach (var miner in _miners.Values)
         {
-            total += miner.Stake;
+            total += miner.Stake + miner.UnbondingTotal;
         }
         return total;
     }

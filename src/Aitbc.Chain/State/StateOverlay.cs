@@ -13,7 +13,7 @@ public sealed class StateOverlay(IStateView parent) : IStateView
     private readonly Dictionary<string, EscrowState> _escrows = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ReceiptRecord> _receipts = new(StringComparer.Ordinal);
 
-    /// <summary>Net change of Σ balances + Σ open escrow + Σ stake; must stay zero.</summary>
+    /// <summary>Net change of Σ balances + Σ open escrow + Σ stake (bonded and unbonding); must stay zero.</summary>
     public decimal SupplyDelta { get; private set; }
 
     public AccountState GetAccount(Address address) =>
@@ -36,9 +36,11 @@ public sealed class StateOverlay(IStateView parent) : IStateView
 
     public void SetMiner(MinerState miner)
     {
-        SupplyDelta += (decimal)miner.Stake.Micro - (GetMiner(miner.Address)?.Stake.Micro ?? 0);
+        SupplyDelta += Held(miner) - Held(GetMiner(miner.Address));
         _miners[miner.Address] = miner;
     }
+
+    private static decimal Held(MinerState? miner) => miner is null ? 0 : (decimal)miner.Stake.Micro + miner.UnbondingTotal.Micro;
 
     public void SetEscrow(EscrowState escrow)
     {

@@ -55,7 +55,8 @@ public sealed class AbciRpcModule(Blockchain chain) : IRpcModule
                         return (TxCode.InvalidField, $"'{id}' is not an aitbc1… address", null);
                     }
                     var view = chain.Read(s => (Account: s.GetAccount(address), Miner: s.GetMiner(address)));
-                    return Contract(new LedgerAccount(address, view.Account.Balance, view.Account.Nonce, view.Account.Allowances, view.Miner?.Stake ?? Amount.Zero));
+                    return Contract(new LedgerAccount(address, view.Account.Balance, view.Account.Nonce, view.Account.Allowances, view.Miner?.Stake ?? Amount.Zero,
+                        view.Miner?.UnbondingTotal ?? Amount.Zero));
                 }
             case "job":
                 return chain.Read(s => s.GetEscrow(id)) is { } escrow ? Ledger(escrow) : (TxCode.UnknownJob, $"job {id} not found", null);

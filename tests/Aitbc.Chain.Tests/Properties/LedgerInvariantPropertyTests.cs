@@ -1,6 +1,7 @@
 using System.Text;
 using Aitbc.Chain.Blocks;
 using Aitbc.Chain.Execution;
+using Aitbc.Chain.Genesis;
 using Aitbc.Chain.State;
 using Aitbc.Chain.Tests.Support;
 using Aitbc.Core;
@@ -13,7 +14,9 @@ namespace Aitbc.Chain.Tests.Properties;
 
 /// <summary>
 /// Random histories of valid and invalid transactions of every type, fed through CheckTx and block production:
-/// the ledger's invariants must hold after every block, and a follower re-executing the blocks must agree.
+/// the ledger's invariants must hold after every block, and a follower re-executing the blocks must agree. Genesis
+/// names a second coordinator, which tries to close the first one's escrows, and unbonds stake within a few blocks,
+/// so that releases happen in the histories.
 /// </summary>
 public sealed class LedgerInvariantPropertyTests
 {
@@ -27,6 +30,12 @@ public sealed class LedgerInvariantPropertyTests
     private static readonly Ed25519KeyPair[] Parties = [Coordinator, Alice, Bob, Miner, OtherMiner];
     private static readonly string[] JobIds = [.. Enumerable.Range(0, 6).Select(i => $"job-{i}")];
     private const int MaxOps = 60;
+
+    private static readonly GenesisDocument TwoCoordinatorsGenesis = new GenesisBuilder
+    {
+        Coordinators = [Coordinator.Address, OtherCoordinator.Address],
+        UnbondingMs = 3_000,
+    }.Build();
 
     private static readonly Gen<ulong> GenAmount = Gen.Frequency(
         (1, Gen.Const(0UL)),
@@ -79,8 +88,8 @@ public sealed class LedgerInvariantPropertyTests
 
         public void Run(List<Op> ops)
         {
-            using var validator = TestChain.Validator();
-            using var follower = TestChain.Follower();
+            using var validator = TestChain.Validator(TwoCoordinatorsGenesis);
+            using var follower = TestChain.Follower(TwoCoordinatorsGenesis);
             // A start that makes escrow traffic likely; the random ops may undo any of it.
             Submit(validator, new Op(OpKind.Approve, 1, 0, 25_000, 0, 0, 0, ProofMode.Valid));
             Submit(validator, new Op(OpKind.Approve, 2, 0, 10_000, 0, 0, 0, ProofMode.Valid));
@@ -148,7 +157,8 @@ public sealed class LedgerInvariantPropertyTests
                     var honest = chain.Txs.SignWithNonce(signer, NextNonce(signer), Bodies.Transfer(Alice, 1));
                     return (Tamper.Edit(honest, json => json["body"]!["amount"] = "2"), [TxCode.BadSignature]);
             }
-            var escrowSigner = op.Signer >= 2 ? Coordinator : signer; // mostly the coordinator, sometimes an impostor
+            // Mostly the coordinator, sometimes an impostor, sometimes the other coordinator (which opens no escrow: no client approves it).
+            var escrowSigner = op.Signer switch { >= 2 => Coordinator, 1 when op.Target == 4 => OtherCoordinator, _ => signer };
             var (sender, body) = op.Kind switch
             {
                 OpKind.Transfer => (signer, (TxBody)Bodies.Transfer(Parties[op.Target], op.Amount)),

@@ -32,8 +32,10 @@ internal sealed record GenesisBuilder
 
     public int MempoolMaxTxs { get; init; } = 100_000;
 
+    public long UnbondingMs { get; init; } = GenesisDocument.DefaultUnbondingMs;
+
     public static GenesisAllocation Fund(Ed25519KeyPair key, ulong micro = InitialBalance) => new(key.Address, new Amount(micro));
 
     public GenesisDocument Build() =>
-        new(ChainId, DefaultGenesisTime, Validator.Base64, Coordinators, Allocations, BlockIntervalMs: 200, MaxBlockTxs, MempoolMaxTxs);
+        new(ChainId, DefaultGenesisTime, Validator.Base64, Coordinators, Allocations, BlockIntervalMs: 200, MaxBlockTxs, MempoolMaxTxs, UnbondingMs);
 }

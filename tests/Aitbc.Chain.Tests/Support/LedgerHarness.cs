@@ -30,6 +30,11 @@ internal sealed class LedgerHarness
 
     public long Height => _height;
 
+    /// <summary>The block time transactions execute at: a minute after genesis until a test moves it.</summary>
+    public DateTimeOffset Time { get; private set; } = GenesisBuilder.GenesisTime.AddMinutes(1);
+
+    public void Advance(TimeSpan by) => Time += by;
+
     /// <summary>Signs with the sender's next nonce as the committed state knows it.</summary>
     public SignedTransaction Tx(Ed25519KeyPair key, TxBody body) =>
         new UnsignedTransaction(Genesis.ChainId, key.PublicKey, State.GetAccount(key.Address).Nonce + 1, body).Sign(key);
@@ -50,7 +55,7 @@ internal sealed class LedgerHarness
     public (TxResult Result, StateOverlay Overlay) Execute(SignedTransaction tx, bool signatureChecked = false)
     {
         var overlay = new StateOverlay(State);
-        var result = Executor.Execute(overlay, tx, _height, signatureChecked);
+        var result = Executor.Execute(overlay, tx, _height, Time, signatureChecked);
         return (result, overlay);
     }
 

@@ -12,6 +12,9 @@ internal static class TestKeys
     public static readonly Ed25519KeyPair Miner = FromSeed(5);
     public static readonly Ed25519KeyPair OtherMiner = FromSeed(6);
 
+    /// <summary>A second coordinator, named in genesis only where a test says so.</summary>
+    public static readonly Ed25519KeyPair OtherCoordinator = FromSeed(8);
+
     /// <summary>Named nowhere in genesis: no funds, no role.</summary>
     public static readonly Ed25519KeyPair Stranger = FromSeed(7);
 
