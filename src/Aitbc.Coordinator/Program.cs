@@ -36,9 +36,10 @@ var queueTimeout = new Option<int?>("--queue-timeout") { Description = "Seconds 
 var heartbeat = new Option<int?>("--heartbeat-interval") { Description = "Seconds between miner heartbeats; 3 missed make a miner offline (default 5)" };
 var rateLimit = new Option<int?>("--rate-limit") { Description = "Requests per second per authenticated API key, and per remote address for requests without one (default 2000; bursts of twice that)" };
 var resendAfter = new Option<int?>("--resend-after") { Description = "Seconds a sent chain transaction may stay out of a block before it is broadcast again (default 30)" };
-var dev = new Option<bool>("--dev")
+var dev = new Option<bool>("--allow-private-miner-endpoints", "--dev")
 {
-    Description = "Development mode: accept miner endpoints on loopback and private addresses (aitbc up uses it); never on a coordinator others can reach",
+    Description = "Development mode: accept miner endpoints on loopback, private and link-local addresses (aitbc up uses it); "
+        + "only where every miner key is trusted not to point the coordinator at its own network",
 };
 var logDir = new Option<string?>("--log-dir") { Description = "Directory for coordinator.log (default /var/log/aitbc when writable, else <data-dir>/logs)" };
 
