@@ -31,7 +31,7 @@ var database = new Option<string?>("--database")
     Description = "PostgreSQL connection string (Host=…;Database=…;Username=… or postgres://user@host/db; default $AITBC_COORDINATOR_DATABASE, else SQLite in <data-dir>/data/coordinator.db)",
 };
 var coordinatorKey = new Option<string?>("--coordinator-key") { Description = "Key file of the coordinator named in genesis (default <data-dir>/config/coordinator_key.json, created when missing)" };
-var adminKey = new Option<string?>("--admin-key") { Description = "Bootstrap admin API key (at least 16 characters; default $AITBC_ADMIN_KEY)" };
+var adminKey = new Option<string?>("--admin-key") { Description = "Bootstrap admin API key (at least 16 characters; default $AITBC_ADMIN_KEY, which is better: a command line shows in the process list)" };
 var queueTimeout = new Option<int?>("--queue-timeout") { Description = "Seconds a job may wait for a miner before it fails and is refunded (default 60)" };
 var heartbeat = new Option<int?>("--heartbeat-interval") { Description = "Seconds between miner heartbeats; 3 missed make a miner offline (default 5)" };
 var rateLimit = new Option<int?>("--rate-limit") { Description = "Requests per second per authenticated API key, and per remote address for requests without one (default 2000; bursts of twice that)" };
