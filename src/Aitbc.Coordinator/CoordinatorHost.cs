@@ -9,6 +9,7 @@ using Aitbc.Coordinator.Miners;
 using Aitbc.Coordinator.Scheduling;
 using Aitbc.Coordinator.Storage;
 using Aitbc.Coordinator.Views;
+using Aitbc.Core;
 using Aitbc.Core.Crypto;
 using Aitbc.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
@@ -25,8 +26,14 @@ public static class CoordinatorHost
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        Directory.CreateDirectory(options.ConfigDirectory);
+        // Owner-only directories (0700): the coordinator key, the database and the logs are nobody else's to read.
+        PrivateFiles.CreateDirectory(options.ConfigDirectory);
+        if (options.LogDirectory is null)
+        {
+            PrivateFiles.CreateDirectory(options.EffectiveLogDirectory);
+        }
         var metrics = new CoordinatorMetrics();
+        var authenticatedKeys = new AuthenticatedKeys(options);
         var defaults = new ServiceDefaultsOptions
         {
             ServiceName = "aitbc-coordinator",
@@ -78,6 +85,8 @@ public static class CoordinatorHost
             builder.Services.AddSingleton(options.Time);
             builder.Services.AddSingleton<ICoordinatorStore>(store);
             builder.Services.AddSingleton<ApiKeyCache>();
+            builder.Services.AddSingleton(authenticatedKeys);
+            builder.Services.AddSingleton<LongPolls>();
             builder.Services.AddSingleton(key);
             builder.Services.AddSingleton(_ => NodeClient.Create(options.NodeUrl, options.NodeRetry, options.Time));
             builder.Services.AddSingleton(metrics);
@@ -103,14 +112,17 @@ public static class CoordinatorHost
             builder.Services.AddSingleton<MinerJobService>();
             builder.Services.AddSingleton(new AssignKeys(key));
             builder.Services.AddSingleton<MinerStakes>();
-            builder.Services.AddSingleton(_ => Client.Miner.MinerClient.Create(new Client.Http.RetryOptions { MaxRetries = 0, AttemptTimeout = options.AssignTimeout }));
+            var minerEndpoints = new MinerEndpointPolicy(options);
+            builder.Services.AddSingleton(minerEndpoints);
+            builder.Services.AddSingleton(_ => Client.Miner.MinerClient.Create(new Client.Http.RetryOptions { MaxRetries = 0, AttemptTimeout = options.AssignTimeout },
+                transport: minerEndpoints.CreateHandler()));
             builder.Services.AddSingleton<SchedulerSignal>();
             builder.Services.AddSingleton<JobScheduler>();
             if (options.RunScheduler)
             {
                 builder.Services.AddHostedService<SchedulerWorker>();
             }
-            builder.Services.AddRateLimiter(limits => RateLimits.Configure(limits, options));
+            builder.Services.AddRateLimiter(limits => RateLimits.Configure(limits, options, authenticatedKeys));
             builder.Services.AddOpenApi();
 
             var app = builder.Build();

@@ -21,6 +21,8 @@ public sealed class CoordinatorMetrics
     private readonly Histogram _writerFlights;
     private readonly Histogram _writerStages;
     private readonly Gauge _writer;
+    private readonly Counter _apiKeyLookups;
+    private readonly Counter _longPollsRefused;
 
     public CoordinatorMetrics()
     {
@@ -45,12 +47,20 @@ public sealed class CoordinatorMetrics
         _writerStages = factory.CreateHistogram("aitbc_coordinator_chain_writer_stage_seconds",
             "Time the chain writer spends on each stage of a step: read (the due rows), sign, store (the signed rows marked sent), broadcast (the node's answer), record (the outcomes).",
             new HistogramConfiguration { LabelNames = ["stage"], Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
+        _apiKeyLookups = factory.CreateCounter("aitbc_coordinator_api_key_lookups_total",
+            "API key rows read from the database, by outcome (found, unknown); held rows and ids known to be unknown are not read.",
+            new CounterConfiguration { LabelNames = ["outcome"] });
+        _longPollsRefused = factory.CreateCounter("aitbc_coordinator_long_polls_refused_total", "GET /v1/jobs/{id}?wait= refused (429) because its key had MaxLongPollsPerKey waiting.");
         _writer = factory.CreateGauge("aitbc_coordinator_chain_writer", "1 while this process holds the chain writer role of its coordinator key (coordinators sharing a database take turns), else 0.");
         _submitToAssign = factory.CreateHistogram("aitbc_coordinator_submit_to_assign_seconds", "From submission to a miner accepting the job.",
             new HistogramConfiguration { Buckets = buckets });
         _completeToReceipt = factory.CreateHistogram("aitbc_coordinator_complete_to_receipt_seconds", "From a completion accepted to its record_receipt committed on chain.",
             new HistogramConfiguration { Buckets = buckets });
     }
+
+    public void ApiKeyLookup(bool found) => _apiKeyLookups.WithLabels(found ? "found" : "unknown").Inc();
+
+    public void LongPollRefused() => _longPollsRefused.Inc();
 
     public void MinersOnline(int count) => _minersOnline.Set(count);
 

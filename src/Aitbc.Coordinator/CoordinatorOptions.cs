@@ -60,6 +60,16 @@ public sealed record CoordinatorOptions
     /// <summary>Longest <c>?wait=</c> a GET may hold.</summary>
     public int MaxWaitSeconds { get; init; } = 60;
 
+    /// <summary>Most <c>GET /v1/jobs/{id}?wait=</c> one API key may hold open at once; one more is answered 429 at once.</summary>
+    public int MaxLongPollsPerKey { get; init; } = 32;
+
+    /// <summary>
+    /// Development mode (<c>aitbc-coordinator start --dev</c>, <c>aitbc up</c>): accept miner endpoints on loopback, private,
+    /// link-local and other non-public addresses. Off, such endpoints are refused at registration and never connected to,
+    /// so a miner key cannot make the coordinator POST into the network it runs in.
+    /// </summary>
+    public bool AllowPrivateMinerEndpoints { get; init; }
+
     /// <summary>
     /// Whether the chain writer sends settlements (refunds, receipts); tests turn it off to leave settlements unsent, as a
     /// crash would, while new jobs are still escrowed and their escrows followed to their block.
@@ -112,8 +122,17 @@ public sealed record CoordinatorOptions
     /// </summary>
     public TimeSpan ApiKeyCacheTtl { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Most API key rows held in memory at once; lookups beyond it read the database.</summary>
+    /// <summary>Most API key rows held in memory at once (and most keys with a rate-limit bucket of their own); lookups beyond it read the database.</summary>
     public int ApiKeyCacheCapacity { get; init; } = 10_000;
+
+    /// <summary>
+    /// How long a key id with no row is remembered as unknown, so that repeating it reads no database row; a key another
+    /// coordinator on the same database creates with that very id works here after at most this long.
+    /// </summary>
+    public TimeSpan UnknownKeyCacheTtl { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Most unknown key ids remembered at once.</summary>
+    public int UnknownKeyCacheCapacity { get; init; } = 10_000;
 
     /// <summary>Highest price per second a miner may ask.</summary>
     public Amount MaxPricePerSecond { get; init; } = Amount.FromAitbc(100);
@@ -121,7 +140,10 @@ public sealed record CoordinatorOptions
     /// <summary>Largest result a miner may deliver, in UTF-8 bytes.</summary>
     public int MaxResultBytes { get; init; } = 48 * 1024;
 
-    /// <summary>Token bucket per API key: sustained requests per second, and the burst allowed on top.</summary>
+    /// <summary>
+    /// Token bucket per authenticated API key, and one per remote address for requests without a key that authenticated:
+    /// sustained requests per second, and the burst allowed on top.
+    /// </summary>
     public int RateLimitPerSecond { get; init; } = 2000;
 
     public int RateLimitBurst { get; init; } = 4000;
@@ -166,6 +188,9 @@ public sealed record CoordinatorOptions
         Require(RateLimitPerSecond > 0 && RateLimitBurst >= RateLimitPerSecond, nameof(RateLimitPerSecond), "must be positive and at most RateLimitBurst");
         Require(ApiKeyCacheTtl >= TimeSpan.Zero && ApiKeyCacheTtl <= TimeSpan.FromMinutes(1), nameof(ApiKeyCacheTtl), "must be 0 to 60 s");
         Require(ApiKeyCacheCapacity > 0, nameof(ApiKeyCacheCapacity), "must be positive");
+        Require(UnknownKeyCacheTtl >= TimeSpan.Zero && UnknownKeyCacheTtl <= TimeSpan.FromMinutes(1), nameof(UnknownKeyCacheTtl), "must be 0 to 60 s");
+        Require(UnknownKeyCacheCapacity > 0, nameof(UnknownKeyCacheCapacity), "must be positive");
+        Require(MaxLongPollsPerKey > 0, nameof(MaxLongPollsPerKey), "must be positive");
         NodeRetry.Validate();
         return this;
     }

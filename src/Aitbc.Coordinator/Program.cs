@@ -31,16 +31,21 @@ var database = new Option<string?>("--database")
     Description = "PostgreSQL connection string (Host=…;Database=…;Username=… or postgres://user@host/db; default $AITBC_COORDINATOR_DATABASE, else SQLite in <data-dir>/data/coordinator.db)",
 };
 var coordinatorKey = new Option<string?>("--coordinator-key") { Description = "Key file of the coordinator named in genesis (default <data-dir>/config/coordinator_key.json, created when missing)" };
-var adminKey = new Option<string?>("--admin-key") { Description = "Bootstrap admin API key (at least 16 characters; default $AITBC_ADMIN_KEY)" };
+var adminKey = new Option<string?>("--admin-key") { Description = "Bootstrap admin API key (at least 16 characters; default $AITBC_ADMIN_KEY, which is better: a command line shows in the process list)" };
 var queueTimeout = new Option<int?>("--queue-timeout") { Description = "Seconds a job may wait for a miner before it fails and is refunded (default 60)" };
 var heartbeat = new Option<int?>("--heartbeat-interval") { Description = "Seconds between miner heartbeats; 3 missed make a miner offline (default 5)" };
-var rateLimit = new Option<int?>("--rate-limit") { Description = "Requests per second per API key (default 2000; bursts of twice that)" };
+var rateLimit = new Option<int?>("--rate-limit") { Description = "Requests per second per authenticated API key, and per remote address for requests without one (default 2000; bursts of twice that)" };
 var resendAfter = new Option<int?>("--resend-after") { Description = "Seconds a sent chain transaction may stay out of a block before it is broadcast again (default 30)" };
+var dev = new Option<bool>("--allow-private-miner-endpoints", "--dev")
+{
+    Description = "Development mode: accept miner endpoints on loopback, private and link-local addresses (aitbc up uses it); "
+        + "only where every miner key is trusted not to point the coordinator at its own network",
+};
 var logDir = new Option<string?>("--log-dir") { Description = "Directory for coordinator.log (default /var/log/aitbc when writable, else <data-dir>/logs)" };
 
 var tlsCert = new Option<string?>("--tls-cert") { Description = $"Serve HTTPS with this certificate: PEM (with --tls-key) or .pfx ({TlsServerSettings.CertificateVariable})" };
 var tlsKey = new Option<string?>("--tls-key") { Description = $"PEM private key of --tls-cert ({TlsServerSettings.KeyVariable})" };
-var start = new Command("start", "Run the coordinator's REST API") { port, host, dataDir, node, database, coordinatorKey, adminKey, logDir, queueTimeout, heartbeat, rateLimit, resendAfter, tlsCert, tlsKey };
+var start = new Command("start", "Run the coordinator's REST API") { port, host, dataDir, node, database, coordinatorKey, adminKey, logDir, queueTimeout, heartbeat, rateLimit, resendAfter, dev, tlsCert, tlsKey };
 start.SetAction(async (parse, cancellationToken) =>
 {
     var options = new CoordinatorOptions
@@ -56,6 +61,7 @@ start.SetAction(async (parse, cancellationToken) =>
         AdminKey = parse.GetValue(adminKey) ?? Environment.GetEnvironmentVariable("AITBC_ADMIN_KEY"),
         LogDirectory = parse.GetValue(logDir) ?? SharedLogDirectory.IfWritable(),
         Tls = TlsServerSettings.From(parse.GetValue(tlsCert), parse.GetValue(tlsKey)),
+        AllowPrivateMinerEndpoints = parse.GetValue(dev),
     };
     if (parse.GetValue(queueTimeout) is { } queueSeconds)
     {

@@ -139,6 +139,8 @@ public sealed class LocalNetwork : IAsyncDisposable
             CoordinatorKey = coordinatorKey,
             AdminKey = state.AdminKey,
             LogToConsole = o.LogToConsole,
+            // Development mode: the local miners listen on loopback, which a public coordinator refuses as an endpoint.
+            AllowPrivateMinerEndpoints = true,
         };
         if (o.QueueTimeout is { } queueTimeout)
         {

@@ -12,7 +12,8 @@ public sealed class RateLimitAndOpenApiTests(CoordinatorFixture fixture)
         await using var coordinator = await fixture.StartOwnCoordinatorAsync(o => o with { RateLimitPerSecond = 1, RateLimitBurst = 2 });
         using var admin = coordinator.Http(RunningCoordinator.AdminKey);
         var statuses = new List<HttpStatusCode>();
-        for (var i = 0; i < 3; i++)
+        // The first request is counted against the address (the key has not authenticated yet), the next two spend the key's burst.
+        for (var i = 0; i < 4; i++)
         {
             using var response = await admin.GetAsync("v1/admin/miners");
             statuses.Add(response.StatusCode);
@@ -22,9 +23,10 @@ public sealed class RateLimitAndOpenApiTests(CoordinatorFixture fixture)
                 Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             }
         }
-        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
 
-        using var other = coordinator.Http("not-a-key-but-another-bucket");
+        // The address's bucket still holds the token the admin key's first request left.
+        using var other = coordinator.Http("not-a-key-and-so-the-address-bucket");
         Assert.Equal(HttpStatusCode.Unauthorized, (await other.GetAsync("v1/admin/miners")).StatusCode);
     }
 

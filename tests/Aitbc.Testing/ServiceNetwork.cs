@@ -130,7 +130,7 @@ public sealed class ServiceNetwork : IAsyncDisposable
         var url = new Uri($"{Scheme}://127.0.0.1:{port}/");
         var process = Track(await ServiceProcess.StartAsync("aitbc-coordinator",
             ["start", "--data-dir", Path.Combine(Home, index == 0 ? "coordinator" : $"coordinator-{index + 1}"), "--port", Number(port), "--node", (node ?? NodeUrl).AbsoluteUri,
-             "--log-dir", LogDirectory(index == 0 ? "coordinator" : $"coordinator-{index + 1}"), "--coordinator-key", CoordinatorKeyPath, .. TlsArgs("coordinator"), .. extraArgs ?? []],
+             "--log-dir", LogDirectory(index == 0 ? "coordinator" : $"coordinator-{index + 1}"), "--coordinator-key", CoordinatorKeyPath, "--dev", .. TlsArgs("coordinator"), .. extraArgs ?? []],
             new Uri(url, "readyz"),
             Environment([("AITBC_ADMIN_KEY", AdminKey)])));
         return (process, url);

@@ -56,12 +56,21 @@ public static class ApiKeyAuth
         {
             return Problems.Unauthorized($"send an API key in {ApiKeyHeader} (clients, admins) or {MinerKeyHeader} (miners)");
         }
-        var keys = http.RequestServices.GetRequiredService<ApiKeyCache>();
-        var record = presented.Length <= 256 ? await keys.GetAsync(ApiKeys.IdOf(presented), http.RequestAborted).ConfigureAwait(false) : null;
-        if (record is null || !ApiKeys.Matches(presented, record.KeyHash))
+        if (presented.Length > AuthenticatedKeys.MaxKeyLength)
         {
             return Problems.Unauthorized("the API key is not valid");
         }
+        var keys = http.RequestServices.GetRequiredService<ApiKeyCache>();
+        var authenticated = http.RequestServices.GetRequiredService<AuthenticatedKeys>();
+        var fingerprint = AuthenticatedKeys.Fingerprint(presented);
+        var record = await keys.GetAsync(ApiKeys.IdOf(presented), http.RequestAborted).ConfigureAwait(false);
+        if (record is null || !ApiKeys.Matches(presented, record.KeyHash))
+        {
+            authenticated.Refused(fingerprint);
+            return Problems.Unauthorized("the API key is not valid");
+        }
+        // From the next request on, this key is limited by its own bucket rather than its address's.
+        authenticated.Authenticated(fingerprint);
         if (!roles.Contains(record.Role))
         {
             return Problems.Forbidden($"a {record.Role} key cannot do this; it needs a {string.Join(" or ", roles)} key");

@@ -128,7 +128,8 @@ public static class JobEndpoints
     }
 
     private static async Task<Results<Ok<JobView>, ValidationProblem, ProblemHttpResult>> GetAsync(
-        HttpContext context, string id, [FromQuery] string? wait, ICoordinatorStore store, JobSignals signals, CoordinatorOptions options, CancellationToken cancellationToken)
+        HttpContext context, string id, [FromQuery] string? wait, ICoordinatorStore store, JobSignals signals, LongPolls longPolls, CoordinatorMetrics metrics,
+        CoordinatorOptions options, CancellationToken cancellationToken)
     {
         var caller = Caller.Of(context);
         var waitSeconds = 0;
@@ -145,6 +146,16 @@ public static class JobEndpoints
         }
         if (waitSeconds > 0 && !JobStatus.IsTerminal(JobViews.VisibleStatus(job)))
         {
+            // Over the key's cap: refused at once rather than answered without waiting, so that a client polling in a loop
+            // backs off (Retry-After) instead of spinning on immediate answers.
+            using var place = longPolls.TryEnter(caller.KeyId);
+            if (place is null)
+            {
+                metrics.LongPollRefused();
+                context.Response.Headers.RetryAfter = "1";
+                return Problems.TooManyRequests($"this API key already holds {options.MaxLongPollsPerKey} GET ?wait= requests open; "
+                    + "wait for one to end, or retry without wait");
+            }
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(waitSeconds), options.Time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
             var expired = Task.Delay(Timeout.Infinite, linked.Token);

@@ -39,8 +39,8 @@ public static class MinerEndpoints
         now - miner.LastSeen <= 3 * (long)options.HeartbeatInterval.TotalMilliseconds;
 
     private static async Task<Results<Ok<MinerRegistered>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
-        HttpContext context, MinerRegistration? body, ICoordinatorStore store, AssignKeys assignKeys, SchedulerSignal scheduler, CoordinatorOptions options,
-        CancellationToken cancellationToken)
+        HttpContext context, MinerRegistration? body, ICoordinatorStore store, AssignKeys assignKeys, SchedulerSignal scheduler, MinerEndpointPolicy endpoints,
+        CoordinatorOptions options, CancellationToken cancellationToken)
     {
         var caller = Caller.Of(context);
         if (AddressOf(caller) is not { } address)
@@ -52,9 +52,9 @@ public static class MinerEndpoints
             return Problems.BadRequest("send the registration as a JSON body");
         }
         var errors = new Dictionary<string, string[]>();
-        if (body.Endpoint is null || !Uri.TryCreate(body.Endpoint, UriKind.Absolute, out var endpoint) || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
+        if (await endpoints.RefusalAsync(body.Endpoint, cancellationToken).ConfigureAwait(false) is { } refusal)
         {
-            errors["endpoint"] = ["endpoint must be an absolute http(s) URL where the miner accepts POST /v1/jobs/assign"];
+            errors["endpoint"] = [refusal];
         }
         var models = ValidateModels(body.Models, errors);
         if (body.Capacity is < 1 or > MaxCapacity)

@@ -83,7 +83,8 @@ internal sealed class SqliteDialect : SqlDialect
 
     public SqliteDialect(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        // Owner-only (0600 in a 0700 directory): the database holds API key hashes and every job's prompt and result.
+        Aitbc.Core.PrivateFiles.CreateFile(path);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,

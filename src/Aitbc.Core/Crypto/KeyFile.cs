@@ -53,7 +53,7 @@ public static class KeyFile
     public static void Save(string path, Ed25519KeyPair key, string? passphrase = null, KdfParameters? kdf = null)
     {
         var bytes = passphrase is null ? KeyFileFormat.Serialize(key) : KeyFileFormat.Serialize(key, passphrase, kdf);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        PrivateFiles.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {

@@ -1,3 +1,4 @@
+using Aitbc.Core;
 using Microsoft.Data.Sqlite;
 
 namespace Aitbc.Miner.Outbox;
@@ -29,7 +30,8 @@ public sealed class OutboxStore : IDisposable
 
     public OutboxStore(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        // Owner-only (0600 in a 0700 directory): the outbox holds job results not yet delivered.
+        PrivateFiles.CreateFile(path);
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         _connection.Open();
         Execute("PRAGMA journal_mode=WAL;");

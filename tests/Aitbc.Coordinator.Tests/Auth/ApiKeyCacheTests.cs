@@ -71,14 +71,37 @@ public sealed class ApiKeyCacheTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Unknown_ids_are_not_held()
+    public async Task Unknown_ids_are_held_apart_from_rows_and_at_most_their_capacity()
     {
-        var cache = Cache();
+        const int capacity = 20;
+        var cache = new ApiKeyCache(_store, new CoordinatorOptions { Time = _time, ApiKeyCacheTtl = Ttl, UnknownKeyCacheCapacity = capacity });
         for (var i = 0; i < 50; i++)
         {
             Assert.Null(await cache.GetAsync(ApiKeys.IdOf(ApiKeys.Generate().Key), default));
+            Assert.InRange(cache.UnknownCount, 1, capacity);
         }
         Assert.Equal(0, cache.Count);
+        Assert.Equal(50, cache.Lookups);
+    }
+
+    [Fact]
+    public async Task An_unknown_id_is_read_once_per_ttl_and_at_once_after_it_is_created_here()
+    {
+        var cache = new ApiKeyCache(_store, new CoordinatorOptions { Time = _time, ApiKeyCacheTtl = Ttl, UnknownKeyCacheTtl = TimeSpan.FromSeconds(10) });
+        var (id, key) = ApiKeys.Generate();
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Null(await cache.GetAsync(id, default));
+        }
+        Assert.Equal(1, cache.Lookups);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Null(await cache.GetAsync(id, default));
+        Assert.Equal(2, cache.Lookups);
+
+        // Created through this process (the admin endpoint invalidates the id): found on the next request, not after the TTL.
+        await _store.InsertApiKeyAsync(new ApiKeyRecord(id, Roles.Client, ApiKeys.Hash(key), "aitbc1client", null, 1), default);
+        cache.Invalidate(id);
+        Assert.Equal(id, (await cache.GetAsync(id, default))?.Id);
     }
 
     [Fact]

@@ -37,6 +37,8 @@ public sealed class RunningCoordinator : IAsyncDisposable
         AdminKey = AdminKey,
         LogToConsole = false,
         SendSettlements = sendSettlements,
+        // The fake miners listen on loopback.
+        AllowPrivateMinerEndpoints = true,
         OutboxPollInterval = TimeSpan.FromMilliseconds(50),
         OutboxBaseBackoff = TimeSpan.FromMilliseconds(20),
         OutboxMaxBackoff = TimeSpan.FromMilliseconds(200),

@@ -45,4 +45,22 @@ public sealed class OutboxStoreTests : IDisposable
         Assert.Equal([("job-a", OutboxKind.Complete), ("job-b", OutboxKind.Fail)], Kinds(reopened));
         Assert.Equal("{\"result\":\"r\"}", reopened.Oldest()!.Body);
     }
+
+    [Fact]
+    public void The_outbox_and_its_directory_are_the_miners_alone()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        var path = Path.Combine(_dir, "data", "outbox.db");
+        using var store = new OutboxStore(path);
+        store.Add("job-a", OutboxKind.Status, "{}", 1);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(path)!));
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path + suffix));
+        }
+    }
 }
