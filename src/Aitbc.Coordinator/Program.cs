@@ -38,8 +38,8 @@ var rateLimit = new Option<int?>("--rate-limit") { Description = "Requests per s
 var resendAfter = new Option<int?>("--resend-after") { Description = "Seconds a sent chain transaction may stay out of a block before it is broadcast again (default 30)" };
 var dev = new Option<bool>("--allow-private-miner-endpoints", "--dev")
 {
-    Description = "Development mode: accept miner endpoints on loopback, private and link-local addresses (aitbc up uses it); "
-        + "only where every miner key is trusted not to point the coordinator at its own network",
+    Description = "Development mode: accept miner endpoints on loopback, private and link-local addresses (aitbc up uses it; "
+        + "or $AITBC_ALLOW_PRIVATE_MINER_ENDPOINTS=true); only where every miner key is trusted not to point the coordinator at its own network",
 };
 var logDir = new Option<string?>("--log-dir") { Description = "Directory for coordinator.log (default /var/log/aitbc when writable, else <data-dir>/logs)" };
 
@@ -61,7 +61,9 @@ start.SetAction(async (parse, cancellationToken) =>
         AdminKey = parse.GetValue(adminKey) ?? Environment.GetEnvironmentVariable("AITBC_ADMIN_KEY"),
         LogDirectory = parse.GetValue(logDir) ?? SharedLogDirectory.IfWritable(),
         Tls = TlsServerSettings.From(parse.GetValue(tlsCert), parse.GetValue(tlsKey)),
-        AllowPrivateMinerEndpoints = parse.GetValue(dev),
+        // A unit file sets options by environment: AITBC_ALLOW_PRIVATE_MINER_ENDPOINTS=true is --dev there.
+        AllowPrivateMinerEndpoints = parse.GetValue(dev)
+            || string.Equals(Environment.GetEnvironmentVariable("AITBC_ALLOW_PRIVATE_MINER_ENDPOINTS"), "true", StringComparison.OrdinalIgnoreCase),
     };
     if (parse.GetValue(queueTimeout) is { } queueSeconds)
     {

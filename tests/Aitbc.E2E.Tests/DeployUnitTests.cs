@@ -60,6 +60,8 @@ public sealed partial class DeployUnitTests : IAsyncLifetime
             ["AITBC_LOG_DIR"] = logs,
             ["AITBC_NODE_URL"] = $"http://127.0.0.1:{nodePort}",
             ["AITBC_ADMIN_KEY"] = adminKey,
+            // Every unit on one machine: the miner's endpoint is on loopback, which a coordinator refuses by default.
+            ["AITBC_ALLOW_PRIVATE_MINER_ENDPOINTS"] = "true",
         }, new Uri($"http://127.0.0.1:{coordinatorPort}/readyz"));
 
         var coordinatorUrl = new Uri($"http://127.0.0.1:{coordinatorPort}/");

@@ -174,9 +174,23 @@ public abstract class OutboxRestartTests(CoordinatorFixture fixture)
             "INSERT INTO outbox (job_id, kind, body_json, status, attempts, created_at, not_before, updated_at) VALUES (@j, 'record_receipt', '{}', 'pending', 0, 0, 0, 0)", ("@j", jobId)));
         Assert.Contains("UNIQUE", refused.Message, StringComparison.OrdinalIgnoreCase);
 
-        // And the chain refuses a second close of the escrow, which the outbox reads as "already done".
-        var key = fixture.Node.Coordinators[2];
-        var tx = await new Client.Node.TxSender(fixture.Chain, key, fixture.Node.ChainId).SendAndCommitAsync(new RefundJobBody(jobId, "again"));
+        // And the chain refuses a second close of an escrow by the coordinator that opened it, which the outbox reads as
+        // "already done" (another coordinator is refused outright: escrows belong to their coordinator).
+        var dataDir = TempDir.Create("second-close");
+        string ownJob;
+        try
+        {
+            await using var coordinator = await fixture.StartOwnCoordinatorAsync(o => o with { RunScheduler = false }, dataDir);
+            using var own = await fixture.ClientAsync(14, coordinator: coordinator, coordinatorKey: fixture.OwnKey);
+            ownJob = await own.SubmitOkAsync(Bodies.Flat(maxPrice: "1"));
+            Assert.Equal(HttpStatusCode.OK, (await own.Http.PostAsync($"v1/jobs/{ownJob}/cancel", null)).StatusCode);
+            await fixture.EscrowAsync(ownJob, EscrowStatus.Refunded);
+        }
+        finally
+        {
+            TempDir.Delete(dataDir);
+        }
+        var tx = await new Client.Node.TxSender(fixture.Chain, fixture.OwnKey, fixture.Node.ChainId).SendAndCommitAsync(new RefundJobBody(ownJob, "again"));
         Assert.Equal(TxCode.EscrowClosed, tx.Code);
         Assert.IsType<Coordinator.Chain.Delivery.AlreadyDone>(Coordinator.Chain.ChainWriter.Classify(tx.Code, tx.Log, tx.Hash));
     }
@@ -234,7 +248,8 @@ public sealed class OutboxRetryTests(CoordinatorFixture fixture)
             {
                 // The writer follows escrows to their block and may have seen this one there: as after a node restart that
                 // lost it from the mempool, the row is only sent.
-                await fixture.ExecuteSqlAsync("UPDATE outbox SET status = 'sent', height = NULL WHERE job_id = @j AND kind = 'submit_job'", ("@j", jobId));
+                var submit = (await coordinator.Store.OutboxForJobAsync(jobId, default)).Single(r => r.Kind == OutboxKind.SubmitJob);
+                await coordinator.Store.MarkOutboxSentAsync(submit.Id, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), default);
                 var rows = await coordinator.Store.OutboxForJobAsync(jobId, default);
                 Assert.Equal(OutboxStatus.Sent, rows.Single(r => r.Kind == OutboxKind.SubmitJob).Status);
                 var refund = rows.Single(r => r.Kind == OutboxKind.RefundJob);
