@@ -32,6 +32,11 @@ public sealed partial class ChainWriter
         _sentSincePass.Clear();
     }
 
+    /// <summary>Whether sent rows wait for their block: the last pass left some, or some were sent since.</summary>
+    private bool AwaitingBlocks => _leftUnconfirmed || _sentSincePass.Count > 0;
+
+    private bool _leftUnconfirmed;
+
     /// <summary>Notes rows just marked sent, for the next pass (<see cref="ConfirmSentAsync"/>).</summary>
     private void NoteSent(IEnumerable<string> hashes) => _sentSincePass.AddRange(hashes);
 
@@ -105,6 +110,7 @@ public sealed partial class ChainWriter
         // The next pass may be skipped until the oldest row left here turns overdue (rows sent later turn overdue later);
         // a full batch may have left older rows unread, so then it may not.
         var resendAfter = (long)options.ResendAfter.TotalMilliseconds;
+        _leftUnconfirmed = rows.Any(r => !_committed.ContainsKey(r.TxHash!));
         _overdueAt = rows.Count >= ConfirmBatch ? passAt
             : rows.Where(r => !_committed.ContainsKey(r.TxHash!)).Select(r => r.SentAt.GetValueOrDefault() + resendAfter + 1).DefaultIfEmpty(passAt + resendAfter).Min();
         // Asking per row stops at the first row not yet in a block: the later ones are younger, and land in blocks read later.

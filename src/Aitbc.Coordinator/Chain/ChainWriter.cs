@@ -43,8 +43,11 @@ public sealed partial class ChainWriter(
     /// <summary>Times a group refused for a stale nonce (the chain's count lags its mempool) is signed again before it is left to back off.</summary>
     private const int MaxStaleRetries = 3;
 
-    /// <summary>While flights follow one another, how often the writer stops to follow sent rows to their block.</summary>
-    private const long ConfirmEveryMs = 250;
+    /// <summary>
+    /// How often the writer follows sent rows to their block while flights follow one another, and at least while rows
+    /// wait for one: a completed job's result waits for its escrow's block. A pass that finds no new block costs one call.
+    /// </summary>
+    private const long ConfirmEveryMs = 50;
 
     /// <summary>Taken by each step (a pump, a confirmation pass), so that a test driving a step runs alone.</summary>
     private readonly SemaphoreSlim _turn = new(1, 1);
@@ -159,6 +162,10 @@ public sealed partial class ChainWriter(
     private async Task WaitAsync(CancellationToken cancellationToken)
     {
         var delay = options.OutboxPollInterval;
+        if (AwaitingBlocks && delay > TimeSpan.FromMilliseconds(ConfirmEveryMs))
+        {
+            delay = TimeSpan.FromMilliseconds(ConfirmEveryMs);
+        }
         if (options.SendSettlements && await store.OutboxHeadAsync(cancellationToken).ConfigureAwait(false) is { } head)
         {
             var untilDue = TimeSpan.FromMilliseconds(Math.Max(0, head.NotBefore - Now));
