@@ -101,6 +101,15 @@ public sealed record CoordinatorOptions
     /// <summary>A pending job no miner took within this long fails with "no miner available" and is refunded.</summary>
     public TimeSpan QueueTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// What a miner is owed for any job before it can be blamed for missing its deadline: a deadline the client set
+    /// shorter than this plus <see cref="FairTokensPerSecond"/> for the job's size costs the miner no reputation.
+    /// </summary>
+    public TimeSpan FairJobBase { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The slowest generation (tokens per second) a miner is held to when a job's deadline is judged fair or not.</summary>
+    public double FairTokensPerSecond { get; init; } = 10;
+
     /// <summary>Runs the scheduler; tests may turn it off to hold jobs pending.</summary>
     public bool RunScheduler { get; init; } = true;
 
@@ -181,6 +190,8 @@ public sealed record CoordinatorOptions
         Require(SubmitDecisionTimeout > TimeSpan.Zero, nameof(SubmitDecisionTimeout), "must be positive");
         Require(HeartbeatInterval > TimeSpan.Zero, nameof(HeartbeatInterval), "must be positive");
         Require(QueueTimeout > TimeSpan.Zero, nameof(QueueTimeout), "must be positive");
+        Require(FairJobBase >= TimeSpan.Zero, nameof(FairJobBase), "must not be negative");
+        Require(FairTokensPerSecond > 0, nameof(FairTokensPerSecond), "must be positive");
         Require(SchedulerPollInterval > TimeSpan.Zero, nameof(SchedulerPollInterval), "must be positive");
         Require(AssignTimeout > TimeSpan.Zero, nameof(AssignTimeout), "must be positive");
         Require(!MaxPricePerSecond.IsZero, nameof(MaxPricePerSecond), "must be positive");

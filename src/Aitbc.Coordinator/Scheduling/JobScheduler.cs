@@ -50,6 +50,27 @@ public sealed class JobScheduler(
 
     private long Now => options.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
+    /// <summary>
+    /// Whom a missed deadline counts against: the miner that held the job, only if it had fair time for the job's size
+    /// (<see cref="CoordinatorOptions.FairJobBase"/> plus its num_predict at <see cref="CoordinatorOptions.FairTokensPerSecond"/>).
+    /// A client that sets an impossible deadline for a rival's model gets its refund, and the rival keeps its reputation.
+    /// </summary>
+    internal MinerOutcome TimeoutOutcome(JobRecord job)
+    {
+        if (job.Miner is null || job.AssignedAt is not { } assignedAt)
+        {
+            return MinerOutcome.None;
+        }
+        var fairMs = options.FairJobBase.TotalMilliseconds + (1000.0 * TokensAsked(job) / options.FairTokensPerSecond);
+        return job.DeadlineAt - assignedAt >= fairMs ? MinerOutcome.TimedOut : MinerOutcome.None;
+    }
+
+    /// <summary>The job's num_predict, or Ollama's long-standing default (128) when the client left it out.</summary>
+    private static int TokensAsked(JobRecord job) =>
+        JsonSerializer.Deserialize<JobOptions>(job.OptionsJson, RestJson.Options)?.NumPredict ?? DefaultNumPredict;
+
+    private const int DefaultNumPredict = 128;
+
     /// <summary>One pass over sweeps and the queue.</summary>
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {
@@ -60,7 +81,7 @@ public sealed class JobScheduler(
 
         foreach (var job in await store.JobsPastDeadlineAsync(now, cancellationToken).ConfigureAwait(false))
         {
-            await FailAsync(job, "deadline exceeded", Unfinished, job.Miner is null ? MinerOutcome.None : MinerOutcome.TimedOut, now, cancellationToken).ConfigureAwait(false);
+            await FailAsync(job, "deadline exceeded", Unfinished, TimeoutOutcome(job), now, cancellationToken).ConfigureAwait(false);
         }
         // A miner silent only because this coordinator was down (killed, restarted) is not offline: its heartbeats are
         // counted from our start as well, so a restart does not fail every job in flight while the miners still run them.

@@ -56,7 +56,7 @@ public class CoordinatorFixture : IAsyncLifetime
         {
             _postgres = await PostgresServer.StartAsync();
         }
-        _node = await InProcessNode.StartAsync("coordinator", fundedWallets: 77, coordinators: 4, fundedMicro: 1_000_000_000);
+        _node = await InProcessNode.StartAsync("coordinator", fundedWallets: 79, coordinators: 4, fundedMicro: 1_000_000_000);
         Chain = NodeClient.Create(_node.Url, new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(5) });
         _coordinator = await RunningCoordinator.StartAsync(await OptionsForAsync(_node.Coordinators[0], _dataDir));
         Admin = _coordinator.Http(RunningCoordinator.AdminKey);

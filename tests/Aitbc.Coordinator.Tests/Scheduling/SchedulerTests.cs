@@ -94,6 +94,42 @@ public abstract class SchedulerTests(CoordinatorFixture fixture)
     }
 
     [Fact]
+    public async Task A_deadline_too_short_for_the_jobs_size_is_refunded_and_costs_the_miner_nothing()
+    {
+        // Reputation griefing: a client sets a 2 s deadline for 4,096 tokens on a rival's model. The job fails and is
+        // refunded (the client pays nothing), and the miner, which never had fair time (5 s + 4,096 / 10 tokens/s), keeps its reputation.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var coordinator = await fixture.StartOwnCoordinatorAsync(o => o with { Time = time, HeartbeatInterval = TimeSpan.FromMinutes(5) });
+        using var client = await fixture.ClientAsync(77, coordinator: coordinator, coordinatorKey: fixture.OwnKey);
+        await using var miner = await FakeMiner.StartAsync(fixture, 78, "grief-model", mode: MinerMode.Hold, coordinator: coordinator);
+        var before = await fixture.BalanceAsync(client.Address);
+        var body = JsonSerializer.Serialize(new
+        {
+            payload = new { type = "inference", prompt = "long", model = "grief-model", options = new { num_predict = 4096 }, max_price = "1" },
+            ttl_seconds = 2,
+        });
+
+        var jobId = await client.SubmitOkAsync(body);
+        await miner.NextAssignmentAsync();
+        Assert.Equal(HttpStatusCode.OK, (await miner.StatusAsync(jobId)).StatusCode);
+        await Poll.UntilAsync(async () =>
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            return (await client.GetJobAsync(jobId)).GetProperty("status").GetString() == "failed";
+        });
+        Assert.Equal("deadline exceeded", (await client.GetJobAsync(jobId)).GetProperty("error").GetString());
+        await Poll.UntilAsync(async () =>
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            return (await fixture.Chain.GetEscrowAsync(jobId))?.Status == EscrowStatus.Refunded;
+        });
+
+        Assert.Equal(before, await fixture.BalanceAsync(client.Address));
+        var record = await coordinator.Store.GetMinerAsync(miner.Address.Value, default);
+        Assert.Equal((0, 0, 0.5), (record!.JobsTimedOut, record.JobsFailed, record.Reputation));
+    }
+
+    [Fact]
     public async Task A_job_past_its_deadline_fails_is_refunded_and_costs_the_miner_reputation()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
