@@ -64,6 +64,9 @@ public static partial class AssignEndpoint
             Refusal.Duplicate => Problem(StatusCodes.Status409Conflict, "Conflict", $"job {job.JobId} was already assigned to this miner"),
             Refusal.DeadlinePassed => Problem(StatusCodes.Status409Conflict, "Conflict", $"the job's deadline {job.Deadline} has passed"),
             Refusal.AtCapacity => Problem(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", $"the miner is at capacity ({options.Capacity} jobs)"),
+            Refusal.DeadlineTooShort => Problem(StatusCodes.Status409Conflict, "Conflict",
+                $"this miner cannot generate {job.JobData.Options?.NumPredict} tokens of '{job.JobData.Model}' before the deadline {job.Deadline} "
+                + $"(it measures {jobs.Rates.RateOf(job.JobData.Model):0.#} tokens/s)"),
             _ => Problem(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", "the miner is not registered with the coordinator yet"),
         };
     }

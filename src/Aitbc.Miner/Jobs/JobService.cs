@@ -20,6 +20,9 @@ public enum Refusal
     Duplicate,
     DeadlinePassed,
     AtCapacity,
+
+    /// <summary>The job asks for more tokens than this miner generates, at its measured rate, before the deadline.</summary>
+    DeadlineTooShort,
 }
 
 /// <summary>
@@ -53,6 +56,9 @@ public sealed class JobService(
     private readonly HashSet<string> _holding = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
 
+    /// <summary>This miner's measured generation speed per model, from its completed jobs.</summary>
+    public GenerationRates Rates { get; } = new();
+
     /// <summary>Jobs running now.</summary>
     public int InFlight
     {
@@ -77,6 +83,13 @@ public sealed class JobService(
         if (deadline <= options.Time.GetUtcNow())
         {
             return Refused(Refusal.DeadlinePassed);
+        }
+        // A job it cannot finish in time would time out and cost this miner reputation: refused now, the coordinator
+        // offers it to another miner. Only a job that says how many tokens it wants, on a model this miner has measured.
+        if (job.JobData.Options?.NumPredict is { } tokens && Rates.TimeFor(job.JobData.Model, tokens) is { } needed
+            && deadline - options.Time.GetUtcNow() < needed)
+        {
+            return Refused(Refusal.DeadlineTooShort);
         }
         lock (_gate)
         {
@@ -110,6 +123,7 @@ public sealed class JobService(
             Refusal.DeadlinePassed => "deadline_passed",
             Refusal.Duplicate => "duplicate",
             Refusal.AtCapacity => "at_capacity",
+            Refusal.DeadlineTooShort => "deadline_too_short",
             _ => "not_registered",
         });
         return refusal;
@@ -163,6 +177,7 @@ public sealed class JobService(
             outbox.Complete(jobId, completion);
             metrics.Overhead("report", Stopwatch.GetElapsedTime(backendDone));
             metrics.Completed(result.Metrics.ComputeTime, result.Metrics.TokensGenerated);
+            Rates.Record(job.JobData.Model, result.Metrics.TokensGenerated, result.Metrics.ComputeTime);
             metrics.JobFinished("completed");
             logger.LogInformation("job {JobId} ({Model}) completed: {Tokens} tokens in {ComputeTime:0.000} s",
                 jobId, job.JobData.Model, result.Metrics.TokensGenerated, result.Metrics.ComputeTime);

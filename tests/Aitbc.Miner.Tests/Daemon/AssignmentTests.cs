@@ -81,6 +81,33 @@ public sealed class AssignmentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_job_it_cannot_generate_before_its_deadline_at_its_measured_speed_is_409()
+    {
+        var dir = TempDir.Create("miner-deadline");
+        try
+        {
+            await using var coordinator = await FakeCoordinator.StartNewAsync();
+            await using var miner = await TestMiner.StartAsync(TestMiner.Options(coordinator.Url, dir, new InstantBackend()));
+            var huge = new JobOptions(NumPredict: JobLimits.MaxNumPredict);
+            // Before any job completed its speed is unknown: it takes the job.
+            var first = await _client.AssignAsync(miner.Url, coordinator.AssignKey, TestMiner.Assignment("job-1", options: huge, deadlineIn: TimeSpan.FromSeconds(1)));
+            Assert.True(first.Accepted, first.Reason);
+            await coordinator.ArrivalAsync("complete", "job-1");
+
+            // Measured: 3 tokens in 1 ms, 3,000 tokens/s; 8,192 tokens take 2.7 s, more than a 1 s deadline leaves.
+            var tooShort = await _client.AssignAsync(miner.Url, coordinator.AssignKey, TestMiner.Assignment("job-2", options: huge, deadlineIn: TimeSpan.FromSeconds(1)));
+            Assert.Equal(HttpStatusCode.Conflict, tooShort.Status);
+            Assert.Contains("cannot generate 8192 tokens", tooShort.Reason);
+            var enough = await _client.AssignAsync(miner.Url, coordinator.AssignKey, TestMiner.Assignment("job-3", options: huge, deadlineIn: TimeSpan.FromMinutes(1)));
+            Assert.True(enough.Accepted, enough.Reason);
+        }
+        finally
+        {
+            TempDir.Delete(dir);
+        }
+    }
+
+    [Fact]
     public async Task Accepts_with_202_then_a_second_job_beyond_capacity_is_503_and_a_repeated_id_is_409()
     {
         var first = await AssignAsync(TestMiner.Assignment("job-1", StallingBackend.Model));

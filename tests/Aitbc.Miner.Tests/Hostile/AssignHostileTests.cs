@@ -46,7 +46,7 @@ public sealed class AssignHostileTests(ITestOutputHelper output) : IAsyncLifetim
     /// <summary>What a refused assignment must not have changed: jobs running, outbox messages, reports to the coordinator.</summary>
     private string Snapshot()
     {
-        var jobs = _miner.App.Services.GetRequiredService<Jobs.JobService>();
+        var jobs = _miner.App.Services.GetRequiredService<Miner.Jobs.JobService>();
         var outbox = _miner.App.Services.GetRequiredService<Outbox.OutboxStore>();
         var reports = _coordinator.Calls.Where(c => c.Kind is "status" or "complete" or "fail").Select(c => $"{c.Kind}:{c.JobId}");
         return $"in flight {jobs.InFlight}; outbox {string.Join(",", outbox.Pending().Select(m => $"{m.Kind}:{m.JobId}"))}; reports {string.Join(",", reports)}";
@@ -185,7 +185,7 @@ public sealed class AssignHostileTests(ITestOutputHelper output) : IAsyncLifetim
             Assert.Null(HostileCase.ProblemError(response));
             // Socket buffers take a few MiB before the answer is seen; a miner reading it all would take all 256 MiB.
             Assert.True(sent < 64L * 1024 * 1024, $"answered after {sent} bytes (limit {limit})");
-            Assert.Equal(0, _miner.App.Services.GetRequiredService<Jobs.JobService>().InFlight);
+            Assert.Equal(0, _miner.App.Services.GetRequiredService<Miner.Jobs.JobService>().InFlight);
         }
     }
 }
