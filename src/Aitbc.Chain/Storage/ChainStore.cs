@@ -62,13 +62,15 @@ public sealed class ChainStore : IDisposable
         }
     }
 
-    public static ChainStore Open(string path) => new(path);
-
-    public static ChainStore OpenInDirectory(string dataDirectory)
+    /// <summary>Opens the store at <paramref name="path"/>, creating it (0600, its directory 0700) when missing.</summary>
+    public static ChainStore Open(string path)
     {
-        Directory.CreateDirectory(dataDirectory);
-        return new ChainStore(Path.Combine(dataDirectory, "chain.db"));
+        // Created here, not by SQLite, so that the file (and the -wal and -shm SQLite gives the same mode) is the owner's alone.
+        Core.PrivateFiles.CreateFile(path);
+        return new(path);
     }
+
+    public static ChainStore OpenInDirectory(string dataDirectory) => Open(Path.Combine(dataDirectory, "chain.db"));
 
     public GenesisDocument? LoadGenesis()
     {

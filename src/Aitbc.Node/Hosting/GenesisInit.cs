@@ -16,7 +16,7 @@ public static class GenesisInit
         {
             throw new InvalidOperationException($"{options.GenesisPath} already exists: this data directory is initialised");
         }
-        Directory.CreateDirectory(options.ConfigDirectory);
+        Core.PrivateFiles.CreateDirectory(options.ConfigDirectory);
         var validator = KeyFile.LoadOrCreate(options.ValidatorKeyPath);
         var genesis = new GenesisDocument(
             chainId,

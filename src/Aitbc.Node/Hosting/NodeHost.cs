@@ -19,7 +19,7 @@ public static class NodeHost
 {
     public static async Task<WebApplication> BuildAsync(NodeOptions options, CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(options.ConfigDirectory);
+        Core.PrivateFiles.CreateDirectory(options.ConfigDirectory);
         var metrics = new NodeMetrics();
         var defaults = new ServiceDefaultsOptions
         {
