@@ -78,18 +78,9 @@ public abstract class SchedulerTests(CoordinatorFixture fixture)
         await Task.Delay(100);
         Assert.Equal("pending", (await client.GetJobAsync(jobId)).GetProperty("status").GetString());
 
-        await Poll.UntilAsync(async () =>
-        {
-            time.Advance(TimeSpan.FromSeconds(1));
-            return (await client.GetJobAsync(jobId)).GetProperty("status").GetString() == "failed";
-        });
+        await FailedAsync(client, jobId, time);
         Assert.Equal("no miner available", (await client.GetJobAsync(jobId)).GetProperty("error").GetString());
-        // The refund goes out on the same fake clock: keep it moving while waiting for the block.
-        await Poll.UntilAsync(async () =>
-        {
-            time.Advance(TimeSpan.FromMilliseconds(100));
-            return (await fixture.Chain.GetEscrowAsync(jobId))?.Status == EscrowStatus.Refunded;
-        });
+        await RefundedAsync(jobId, time);
         Assert.Equal(before, await fixture.BalanceAsync(client.Address));
     }
 
@@ -112,17 +103,9 @@ public abstract class SchedulerTests(CoordinatorFixture fixture)
         var jobId = await client.SubmitOkAsync(body);
         await miner.NextAssignmentAsync();
         Assert.Equal(HttpStatusCode.OK, (await miner.StatusAsync(jobId)).StatusCode);
-        await Poll.UntilAsync(async () =>
-        {
-            time.Advance(TimeSpan.FromSeconds(1));
-            return (await client.GetJobAsync(jobId)).GetProperty("status").GetString() == "failed";
-        });
+        await FailedAsync(client, jobId, time);
         Assert.Equal("deadline exceeded", (await client.GetJobAsync(jobId)).GetProperty("error").GetString());
-        await Poll.UntilAsync(async () =>
-        {
-            time.Advance(TimeSpan.FromMilliseconds(100));
-            return (await fixture.Chain.GetEscrowAsync(jobId))?.Status == EscrowStatus.Refunded;
-        });
+        await RefundedAsync(jobId, time);
 
         Assert.Equal(before, await fixture.BalanceAsync(client.Address));
         var record = await coordinator.Store.GetMinerAsync(miner.Address.Value, default);
@@ -144,18 +127,10 @@ public abstract class SchedulerTests(CoordinatorFixture fixture)
         time.Advance(TimeSpan.FromSeconds(29));
         await Task.Delay(100);
         Assert.Equal("running", (await client.GetJobAsync(jobId)).GetProperty("status").GetString());
-        await Poll.UntilAsync(async () =>
-        {
-            time.Advance(TimeSpan.FromSeconds(1));
-            return (await client.GetJobAsync(jobId)).GetProperty("status").GetString() == "failed";
-        });
+        await FailedAsync(client, jobId, time);
 
         Assert.Equal("deadline exceeded", (await client.GetJobAsync(jobId)).GetProperty("error").GetString());
-        await Poll.UntilAsync(async () =>
-        {
-            time.Advance(TimeSpan.FromMilliseconds(100));
-            return (await fixture.Chain.GetEscrowAsync(jobId))?.Status == EscrowStatus.Refunded;
-        });
+        await RefundedAsync(jobId, time);
         var record = await coordinator.Store.GetMinerAsync(miner.Address.Value, default);
         Assert.Equal(1, record!.JobsTimedOut);
         Assert.True(record.Reputation < 0.5);
@@ -219,18 +194,10 @@ public abstract class SchedulerTests(CoordinatorFixture fixture)
         Assert.Equal("assigned", (await client.GetJobAsync(jobId)).GetProperty("status").GetString());
         Assert.True((await miner.HeartbeatAsync("silent-model")).Registered);
 
-        await Poll.UntilAsync(async () =>
-        {
-            time.Advance(TimeSpan.FromSeconds(1));
-            return (await client.GetJobAsync(jobId)).GetProperty("status").GetString() == "failed";
-        });
+        await FailedAsync(client, jobId, time);
 
         Assert.Equal("the miner went offline", (await client.GetJobAsync(jobId)).GetProperty("error").GetString());
-        await Poll.UntilAsync(async () =>
-        {
-            time.Advance(TimeSpan.FromMilliseconds(100));
-            return (await fixture.Chain.GetEscrowAsync(jobId))?.Status == EscrowStatus.Refunded;
-        });
+        await RefundedAsync(jobId, time);
         using var stats = await client.Http.GetAsync("v1/market/stats");
         using var parsed = JsonDocument.Parse(await stats.Content.ReadAsStringAsync());
         Assert.Equal(0, parsed.RootElement.GetProperty("miners_online").GetInt32());
@@ -285,6 +252,22 @@ public abstract class SchedulerTests(CoordinatorFixture fixture)
         Assert.Equal(1, record!.JobsFailed);
         Assert.Equal(0.4, record.Reputation, 9);
     }
+
+    /// <summary>Moves the fake clock a second at a time until the job reads as failed.</summary>
+    private static Task FailedAsync(TestClient client, string jobId, FakeTimeProvider time) =>
+        Poll.UntilAsync(async () =>
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            return (await client.GetJobAsync(jobId)).GetProperty("status").GetString() == "failed";
+        });
+
+    /// <summary>The refund goes out on the same fake clock: keeps it moving while waiting for the refund's block.</summary>
+    private Task RefundedAsync(string jobId, FakeTimeProvider time) =>
+        Poll.UntilAsync(async () =>
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            return (await fixture.Chain.GetEscrowAsync(jobId))?.Status == EscrowStatus.Refunded;
+        });
 }
 
 [Collection(CoordinatorCollection.Name)]
